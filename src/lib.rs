@@ -1,0 +1,11 @@
+//! scimcheck: a SCIM 2.0 conformance tester that replays what Microsoft Entra ID sends.
+//!
+//! The flow: scenario files -> [`scenario`] (load, lint) -> [`run`] (plan, send, check,
+//! clean up) -> events -> [`report`] (terminal and file reporters). [`server`] is the embedded
+//! reference SCIM server used by `demo` and by the tests; [`scim`] holds the SCIM knowledge.
+
+pub mod builtin;
+pub mod diag;
+pub mod exit;
+pub mod scenario;
+pub mod scim;

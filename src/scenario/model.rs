@@ -1,0 +1,254 @@
+//! The scenario file model: what a YAML scenario may say, as serde types.
+//!
+//! Positions are kept (`Spanned`) wherever a later semantic check may need to point at the
+//! source: template strings, captures, expectations.
+
+use serde::Deserialize;
+use serde_json::{Map, Value};
+use serde_saphyr::Spanned;
+
+/// One scenario file: a named, ordered sequence of steps that replays one Entra call sequence.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    /// Stable identifier, used by `--only`/`--skip`; defaults to the file stem.
+    #[serde(default)]
+    pub id: Option<String>,
+    /// Human-readable title.
+    pub name: String,
+    /// What the scenario proves.
+    #[serde(default)]
+    pub description: String,
+    /// Which Entra provisioning behaviour it mimics.
+    #[serde(default)]
+    pub entra: String,
+    /// Tags for selection (`users`, `groups`, `core`, `read-only`, ...).
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// Variables, evaluated once in order at scenario start; values may use templates.
+    #[serde(default)]
+    pub vars: Option<Spanned<Map<String, Value>>>,
+    /// The steps, run in order.
+    pub steps: Vec<Spanned<Step>>,
+}
+
+/// Check severity: `fail` means Entra provisioning breaks or the gallery review rejects it;
+/// `warn` is an RFC deviation that Entra tolerates.
+#[derive(Debug, Clone, Copy, Deserialize, serde::Serialize, PartialEq, Eq, Default, Hash)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    #[default]
+    Fail,
+    Warn,
+}
+
+/// Which Entra PATCH dialect a run (or a step) uses.
+#[derive(Debug, Clone, Copy, Deserialize, serde::Serialize, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[serde(rename_all = "lowercase")]
+pub enum Dialect {
+    /// Entra's default dialect: capitalised ops, string booleans, value-array member removal.
+    Default,
+    /// The `aadOptscim062020` dialect: RFC 7644 compliant PATCH.
+    Compliant,
+}
+
+impl Dialect {
+    /// The name used on the command line and in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Dialect::Default => "default",
+            Dialect::Compliant => "compliant",
+        }
+    }
+}
+
+/// One step: a request (raw or a dialect-neutral PATCH), what to expect, what to capture.
+/// Every step is also a check with a stable id.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Step {
+    /// Human-readable step name.
+    pub name: String,
+    /// Stable check id (e.g. `user.disable.still-listed`); defaults to `<scenario-id>.<slug of name>`.
+    #[serde(default)]
+    pub id: Option<String>,
+    /// One line: what this check proves.
+    #[serde(default)]
+    pub proves: Option<String>,
+    /// Shown on failure: the consequence in Entra terms and what to change.
+    #[serde(default)]
+    pub hint: Option<String>,
+    /// `fail` (default) or `warn`.
+    #[serde(default)]
+    pub severity: Severity,
+    /// Run this step only in this dialect.
+    #[serde(default)]
+    pub dialect: Option<Dialect>,
+    /// Repeat the step N times; `{{ i }}` is 1..=N; captures become arrays.
+    #[serde(default)]
+    pub repeat: Option<u32>,
+    /// A raw request.
+    #[serde(default)]
+    pub request: Option<Spanned<RequestSpec>>,
+    /// A dialect-neutral PATCH, rendered in the run's Entra dialect.
+    #[serde(default)]
+    pub patch: Option<Spanned<PatchSpec>>,
+    /// Expectations on the response.
+    #[serde(default)]
+    pub expect: Option<Spanned<Expect>>,
+    /// Values to remember: name -> JSON pointer into the response body.
+    #[serde(default)]
+    pub capture: Map<String, Value>,
+    /// A request that undoes this step; runs at scenario end in reverse order, always.
+    #[serde(default)]
+    pub cleanup: Option<Spanned<RequestSpec>>,
+}
+
+/// Which credentials a request carries.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Auth {
+    /// `Authorization: Bearer <token>`.
+    #[default]
+    Token,
+    /// No `Authorization` header at all.
+    None,
+    /// A syntactically valid but wrong bearer token.
+    Wrong,
+}
+
+/// An HTTP request relative to the Tenant URL.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RequestSpec {
+    /// HTTP method (GET, POST, PUT, PATCH, DELETE).
+    pub method: String,
+    /// Path relative to the Tenant URL, e.g. `/Users/{{ user_id }}`.
+    pub path: String,
+    /// Query parameters (values are templates).
+    #[serde(default)]
+    pub query: Map<String, Value>,
+    /// Extra headers (values are templates).
+    #[serde(default)]
+    pub headers: Map<String, Value>,
+    /// JSON body (strings are templates).
+    #[serde(default)]
+    pub body: Option<Value>,
+    /// `token` (default), `none` or `wrong`.
+    #[serde(default)]
+    pub auth: Auth,
+}
+
+/// A dialect-neutral PATCH of one resource.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct PatchSpec {
+    /// The resource path, e.g. `/Users/{{ user_id }}`.
+    pub resource: String,
+    /// Attributes to replace: path -> value.
+    #[serde(default)]
+    pub set: Map<String, Value>,
+    /// Attributes to add: path -> value.
+    #[serde(default)]
+    pub add: Map<String, Value>,
+    /// Attribute paths to remove.
+    #[serde(default)]
+    pub remove: Vec<String>,
+    /// Member ids to add to a group (one op).
+    #[serde(default)]
+    pub add_members: Vec<Value>,
+    /// Member ids to remove from a group (dialect-specific form).
+    #[serde(default)]
+    pub remove_members: Vec<Value>,
+    /// Raw operations appended as written; `{{ op.add }}` etc. render the dialect's op casing.
+    #[serde(default)]
+    pub ops: Vec<Value>,
+}
+
+/// Expected status: one code or a list of acceptable codes.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(untagged)]
+pub enum StatusSpec {
+    One(u16),
+    Any(Vec<u16>),
+}
+
+impl StatusSpec {
+    /// Whether `code` is acceptable.
+    pub fn accepts(&self, code: u16) -> bool {
+        match self {
+            StatusSpec::One(c) => *c == code,
+            StatusSpec::Any(cs) => cs.contains(&code),
+        }
+    }
+
+    /// `201` or `200 or 204`.
+    pub fn describe(&self) -> String {
+        match self {
+            StatusSpec::One(c) => c.to_string(),
+            StatusSpec::Any(cs) => {
+                cs.iter().map(u16::to_string).collect::<Vec<_>>().join(" or ")
+            }
+        }
+    }
+}
+
+/// What the response must look like.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Expect {
+    /// Acceptable status code(s).
+    #[serde(default)]
+    pub status: Option<StatusSpec>,
+    /// SCIM definition the body must satisfy: User, Group, ListResponse, Error, Schema,
+    /// ResourceType, ServiceProviderConfig.
+    #[serde(default)]
+    pub schema: Option<Spanned<String>>,
+    /// Subset of the body that must match (strings are templates).
+    #[serde(default)]
+    pub body: Option<Value>,
+    /// Response headers that must be present; a value is a substring the header must contain.
+    #[serde(default)]
+    pub headers: Map<String, Value>,
+    /// `scim` (default: `application/scim+json` whenever there is a body) or `any`.
+    #[serde(default)]
+    pub content_type: Option<String>,
+    /// Assertions on parts of the body, addressed by JSON pointer (`*` matches every array item).
+    #[serde(default)]
+    pub assert: Vec<Spanned<Assertion>>,
+}
+
+/// One assertion on the value(s) at a JSON pointer. Exactly one predicate should be given.
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Assertion {
+    /// JSON pointer, `*` for every array item (e.g. `/Resources/*/id`).
+    pub pointer: String,
+    /// The value must equal this.
+    #[serde(default)]
+    pub equals: Option<Value>,
+    /// `true`: nothing may be at the pointer; `false`: something must be.
+    #[serde(default)]
+    pub absent: Option<bool>,
+    /// Array (or string) length.
+    #[serde(default)]
+    pub length: Option<usize>,
+    /// Number at least this.
+    #[serde(default)]
+    pub min: Option<f64>,
+    /// The array must contain (or the string include) this value.
+    #[serde(default)]
+    pub contains: Option<Value>,
+    /// The array must not contain this value.
+    #[serde(default)]
+    pub not_contains: Option<Value>,
+    /// The values at the pointer must share nothing with this array.
+    #[serde(default)]
+    pub disjoint: Option<Value>,
+    /// Every element of the array at the pointer must match this SCIM filter.
+    #[serde(default)]
+    pub all_match: Option<Spanned<String>>,
+    /// The value must be one of these.
+    #[serde(default)]
+    pub one_of: Option<Vec<Value>>,
+}
