@@ -4,8 +4,14 @@
 //! clean up) -> events -> [`report`] (terminal and file reporters). [`server`] is the embedded
 //! reference SCIM server used by `demo` and by the tests; [`scim`] holds the SCIM knowledge.
 
+pub mod app;
 pub mod builtin;
+pub mod cli;
 pub mod diag;
 pub mod exit;
+pub mod http;
+pub mod report;
+pub mod run;
 pub mod scenario;
 pub mod scim;
+pub mod server;

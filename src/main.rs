@@ -1,1 +1,26 @@
-fn main() {}
+//! The `scimcheck` binary: parse arguments, call the library, exit with its code.
+
+use clap::Parser;
+use scimcheck::cli::{Cli, Command};
+use scimcheck::{app, exit};
+
+fn main() {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            std::process::exit(exit::BAD_INPUT);
+        }
+    };
+    let code = runtime.block_on(async {
+        match cli.command {
+            Command::Demo(a) => app::demo(a).await,
+            Command::Run(a) => app::run(a).await,
+            Command::Serve(a) => app::serve(a).await,
+            Command::Lint(a) => app::lint(a),
+            Command::List(a) => app::list(a),
+        }
+    });
+    std::process::exit(code);
+}

@@ -4,9 +4,9 @@
 pub mod path;
 pub mod dialect;
 pub mod schema;
-// pub mod filter;
-// pub mod patch;
-// pub mod validate;
+pub mod filter;
+pub mod patch;
+pub mod validate;
 
 /// Schema URNs used throughout (RFC 7643 / RFC 7644, plus Entra's non-standard group URI).
 pub mod urn {
@@ -27,21 +27,18 @@ pub mod urn {
 
 /// Checks a schema name used in a scenario's `expect.schema`.
 pub fn check_kind_name(name: &str) -> Result<(), String> {
-    const KINDS: &[&str] =
-        &["User", "Group", "ListResponse", "Error", "Schema", "ResourceType", "ServiceProviderConfig"];
-    if KINDS.iter().any(|k| k.eq_ignore_ascii_case(name)) {
-        Ok(())
-    } else {
-        Err(format!("unknown SCIM schema `{name}`; expected one of {}", KINDS.join(", ")))
-    }
+    name.parse::<validate::Kind>().map(|_| ())
 }
 
 /// Checks the syntax of a SCIM filter used in a scenario.
-pub fn validate_filter(_filter: &str) -> Result<(), String> {
-    Ok(())
+pub fn validate_filter(f: &str) -> Result<(), String> {
+    filter::parse_filter(f).map(|_| ()).map_err(|e| e.to_string())
 }
 
-/// Checks the syntax of a PATCH attribute path used in a scenario.
-pub fn validate_patch_path(_path: &str) -> Result<(), String> {
-    Ok(())
+/// Checks the syntax of a PATCH attribute path used in a scenario (templates are allowed).
+pub fn validate_patch_path(path: &str) -> Result<(), String> {
+    if path.contains("{{") {
+        return Ok(());
+    }
+    filter::parse_patch_path(path).map(|_| ()).map_err(|e| e.to_string())
 }

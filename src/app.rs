@@ -1,0 +1,293 @@
+//! The commands: each loads what it needs, plans, runs and reports, and returns an exit code
+//! (see [`crate::exit`]). `main.rs` only parses arguments and calls these.
+
+use std::io::IsTerminal;
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use colored::Colorize;
+
+use crate::cli::{CheckArgs, ColorChoice, DemoArgs, DialectChoice, LintArgs, ListArgs, RunArgs, ServeArgs, TargetArgs};
+use crate::diag::Diagnostic;
+use crate::exit;
+use crate::http::{Client, ClientOptions, Secret, TenantUrl};
+use crate::report::Reporter;
+use crate::report::terminal::{Terminal, Verbosity, set_color};
+use crate::run::{RunConfig, Runner, Summary, plan};
+use crate::scenario::template::Generators;
+use crate::scenario::{Dialect, Loaded};
+use crate::server::{QUIRKS, Quirk, Server, ServerOptions};
+
+/// Prints a usage / input error and returns exit code 2.
+fn bad_input(message: &str) -> i32 {
+    eprintln!("{} {message}", "error:".red().bold());
+    exit::BAD_INPUT
+}
+
+fn print_diagnostics(diags: &[Diagnostic]) -> i32 {
+    for d in diags {
+        eprintln!("{d}\n");
+    }
+    eprintln!(
+        "{} {} problem(s) in scenario files; nothing was sent",
+        "error:".red().bold(),
+        diags.len()
+    );
+    exit::BAD_INPUT
+}
+
+/// The built-in suite, or the given files (all must load, or nothing runs).
+fn load_scenarios(paths: &[std::path::PathBuf]) -> Result<Vec<Arc<Loaded>>, Vec<Diagnostic>> {
+    let loaded = if paths.is_empty() { crate::scenario::builtin() } else { crate::scenario::load_paths(paths)? };
+    Ok(loaded.into_iter().map(Arc::new).collect())
+}
+
+fn dialects(choice: Option<DialectChoice>, from_url: Dialect) -> Vec<Dialect> {
+    match choice {
+        None => vec![from_url],
+        Some(DialectChoice::Default) => vec![Dialect::Default],
+        Some(DialectChoice::Compliant) => vec![Dialect::Compliant],
+        Some(DialectChoice::Both) => vec![Dialect::Default, Dialect::Compliant],
+    }
+}
+
+fn parse_quirks(names: &[String]) -> Result<Vec<Quirk>, String> {
+    names.iter().map(|n| n.parse::<Quirk>().map_err(|e| e.to_string())).collect()
+}
+
+/// Reads the token from `--token`, `SCIMCHECK_TOKEN` or `--token-file`.
+fn token(t: &TargetArgs) -> Result<Secret, String> {
+    if let Some(file) = &t.token_file {
+        let text = std::fs::read_to_string(file).map_err(|e| format!("--token-file {}: {e}", file.display()))?;
+        let text = text.trim();
+        if text.is_empty() {
+            return Err(format!("--token-file {} is empty", file.display()));
+        }
+        return Ok(Secret::new(text));
+    }
+    match &t.token {
+        Some(tok) if !tok.trim().is_empty() => Ok(Secret::new(tok.trim())),
+        _ => Err("no token: pass --token, set SCIMCHECK_TOKEN, or use --token-file FILE".into()),
+    }
+}
+
+fn client_options(t: &TargetArgs) -> Result<ClientOptions, String> {
+    let ca_cert = match &t.ca_cert {
+        Some(p) => Some(std::fs::read(p).map_err(|e| format!("--ca-cert {}: {e}", p.display()))?),
+        None => None,
+    };
+    Ok(ClientOptions {
+        timeout: Duration::from_secs(t.timeout.max(1)),
+        insecure: t.insecure,
+        ca_cert,
+        proxy: t.proxy.clone(),
+        allow_foreign_writes: t.allow_foreign_writes,
+        ..ClientOptions::default()
+    })
+}
+
+/// Runs `scenarios` against `target`, reporting to the terminal; returns the exit code.
+async fn execute(
+    target: TenantUrl,
+    secret: Secret,
+    scenarios: Vec<Arc<Loaded>>,
+    check: &CheckArgs,
+    options: ClientOptions,
+) -> i32 {
+    set_color(
+        match check.color {
+            ColorChoice::Auto => "auto",
+            ColorChoice::Always => "always",
+            ColorChoice::Never => "never",
+        },
+        std::io::stdout().is_terminal(),
+    );
+    let generators = Arc::new(Generators::new(Generators::random_run_id()));
+    let minted = {
+        let g = generators.clone();
+        Arc::new(move |id: &str| g.minted(id)) as Arc<dyn Fn(&str) -> bool + Send + Sync>
+    };
+    let dialects = dialects(check.dialect, target.dialect());
+    let client = match Client::new(target, secret.clone(), options, minted) {
+        Ok(c) => Arc::new(c),
+        Err(e) => return bad_input(&e),
+    };
+    let config = RunConfig { jobs: check.jobs.max(1), keep: check.keep, ..RunConfig::default() };
+    let stop = config.stop.clone();
+    let runner = Runner::new(client.clone(), generators, config);
+    let verbosity = if check.quiet {
+        Verbosity::Quiet
+    } else if check.verbose > 0 {
+        Verbosity::Verbose
+    } else {
+        Verbosity::Normal
+    };
+    let mut reporters: Vec<Box<dyn Reporter>> =
+        vec![Box::new(Terminal::new(std::io::stdout(), verbosity, Some(secret.clone())))];
+
+    // First Ctrl-C / SIGTERM: stop sending new steps, clean up, exit 130. Second: exit at once.
+    let ledger = client.ledger.clone();
+    let signals = tokio::spawn(async move {
+        wait_for_signal().await;
+        stop.store(true, Ordering::SeqCst);
+        eprintln!("\n{} interrupted: cleaning up (press Ctrl-C again to exit at once)", "!".yellow().bold());
+        wait_for_signal().await;
+        eprintln!("{} exiting without finishing cleanup; left behind:", "!".red().bold());
+        for c in ledger.remaining(None) {
+            eprintln!("  DELETE {}  ({})", c.path, c.label);
+        }
+        std::process::exit(exit::INTERRUPTED);
+    });
+
+    let plan = plan(&scenarios, &dialects);
+    let summary = runner
+        .run(&plan, &mut |e| {
+            for r in reporters.iter_mut() {
+                r.on_event(e);
+            }
+        })
+        .await;
+    signals.abort();
+    for r in reporters.iter_mut() {
+        if let Err(e) = r.finish() {
+            eprintln!("{} writing a report failed: {e}", "error:".red().bold());
+        }
+    }
+    exit_code(&summary)
+}
+
+/// The exit code a run summary maps to.
+pub fn exit_code(s: &Summary) -> i32 {
+    if s.interrupted {
+        exit::INTERRUPTED
+    } else if s.unreachable {
+        exit::UNREACHABLE
+    } else if s.failed > 0 {
+        exit::CHECK_FAILED
+    } else {
+        exit::OK
+    }
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut term = match signal(SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(_) => return std::future::pending().await,
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// `scimcheck demo`.
+pub async fn demo(args: DemoArgs) -> i32 {
+    let quirks = match parse_quirks(&args.quirks) {
+        Ok(q) => q,
+        Err(e) => return bad_input(&e),
+    };
+    let scenarios = match load_scenarios(&[]) {
+        Ok(s) => s,
+        Err(d) => return print_diagnostics(&d),
+    };
+    let token = format!("demo-{}", uuid::Uuid::new_v4().simple());
+    let server = match Server::start(ServerOptions { token: token.clone(), quirks, ..ServerOptions::default() }).await {
+        Ok(s) => s,
+        Err(e) => return bad_input(&format!("cannot start the embedded server: {e}")),
+    };
+    let target = TenantUrl::parse(&server.base_url()).expect("the server's own URL parses");
+    let mut check = args.check.clone();
+    if check.dialect.is_none() {
+        check.dialect = Some(DialectChoice::Both);
+    }
+    let code = execute(target, Secret::new(token), scenarios, &check, ClientOptions::default()).await;
+    server.shutdown().await;
+    code
+}
+
+/// `scimcheck run`.
+pub async fn run(args: RunArgs) -> i32 {
+    let target = match TenantUrl::parse(&args.target.url) {
+        Ok(t) => t,
+        Err(e) => return bad_input(&e),
+    };
+    let secret = match token(&args.target) {
+        Ok(s) => s,
+        Err(e) => return bad_input(&e),
+    };
+    let options = match client_options(&args.target) {
+        Ok(o) => o,
+        Err(e) => return bad_input(&e),
+    };
+    let scenarios = match load_scenarios(&args.paths) {
+        Ok(s) => s,
+        Err(d) => return print_diagnostics(&d),
+    };
+    execute(target, secret, scenarios, &args.check, options).await
+}
+
+/// `scimcheck serve`.
+pub async fn serve(args: ServeArgs) -> i32 {
+    if args.quirks.iter().any(|q| q == "list") {
+        for (name, what) in QUIRKS {
+            println!("{name:<28} {what}");
+        }
+        return exit::OK;
+    }
+    let quirks = match parse_quirks(&args.quirks) {
+        Ok(q) => q,
+        Err(e) => return bad_input(&e),
+    };
+    let opts = ServerOptions { token: args.token, quirks, base_path: args.base_path, port: args.port, ..ServerOptions::default() };
+    let server = match Server::start(opts).await {
+        Ok(s) => s,
+        Err(e) => return bad_input(&format!("cannot listen on 127.0.0.1:{}: {e}", args.port)),
+    };
+    eprintln!("scimcheck reference SCIM server listening on {}", server.base_url());
+    eprintln!("Tenant URL: {}   (Ctrl-C to stop)", server.base_url());
+    server.run_until(wait_for_signal()).await;
+    exit::OK
+}
+
+/// `scimcheck lint`.
+pub fn lint(args: LintArgs) -> i32 {
+    match crate::scenario::load_paths(&args.paths) {
+        Ok(loaded) => {
+            let steps: usize = loaded.iter().map(|l| l.scenario.steps.len()).sum();
+            println!("{} {} scenario file(s), {steps} step(s): all valid", "ok:".green().bold(), loaded.len());
+            exit::OK
+        }
+        Err(d) => print_diagnostics(&d),
+    }
+}
+
+/// `scimcheck list`.
+pub fn list(_args: ListArgs) -> i32 {
+    for l in crate::scenario::builtin() {
+        let s = &l.scenario;
+        println!("{}  {}  [{}]", l.id.bold(), s.name, s.tags.join(", "));
+        if !s.description.is_empty() {
+            println!("    {}", s.description);
+        }
+        for step in &s.steps {
+            let step = &step.value;
+            let id = crate::scenario::check_id(&l.id, step);
+            match &step.proves {
+                Some(p) => println!("    {id}  {}", p.dimmed()),
+                None => println!("    {id}"),
+            }
+        }
+    }
+    let _ = Path::new("");
+    exit::OK
+}

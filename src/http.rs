@@ -1,0 +1,662 @@
+//! The one HTTP client: Tenant URL joining, bearer auth, timeouts, body cap, `Retry-After`,
+//! redirects reported (never followed), the token redacted from everything recorded, and the
+//! ledger of resources this run created, which also guards writes: scimcheck never sends PATCH,
+//! PUT or DELETE to a resource it did not create in this run.
+
+use std::collections::HashSet;
+use std::fmt;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::scenario::Dialect;
+use crate::scenario::model::Auth;
+
+/// The marker that replaces secrets in every output.
+pub const REDACTED: &str = "REDACTED";
+
+/// A secret token: it formats as `REDACTED`, never as itself.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a token.
+    pub fn new(token: impl Into<String>) -> Self {
+        Secret(token.into())
+    }
+
+    /// The token itself, only for the `Authorization` header and for redaction.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// Replaces every occurrence of the token in `text` with `REDACTED`.
+    pub fn redact(&self, text: &str) -> String {
+        if self.0.len() < 4 || !text.contains(&self.0) {
+            return text.to_string();
+        }
+        text.replace(&self.0, REDACTED)
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(REDACTED)
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(REDACTED)
+    }
+}
+
+/// The Tenant URL as Entra uses it: a base onto which `/Users` etc. are joined, and a query
+/// string (`?aadOptscim062020`) that is remembered for the dialect but kept off joined paths.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TenantUrl {
+    /// Scheme, host and path, without a trailing slash or query.
+    pub base: String,
+    /// The query string as given (without `?`), if any.
+    pub query: Option<String>,
+}
+
+impl TenantUrl {
+    /// Parses and checks an `http(s)://` Tenant URL.
+    pub fn parse(input: &str) -> Result<TenantUrl, String> {
+        let input = input.trim();
+        let url = reqwest::Url::parse(input).map_err(|e| format!("`{input}` is not a valid URL: {e}"))?;
+        if url.scheme() != "https" && url.scheme() != "http" {
+            return Err(format!("the Tenant URL must start with https:// (got `{}://`)", url.scheme()));
+        }
+        if url.host_str().is_none() {
+            return Err(format!("the Tenant URL `{input}` has no host"));
+        }
+        let (base, query) = match input.split_once('?') {
+            Some((b, q)) => (b, Some(q.to_string())),
+            None => (input, None),
+        };
+        let base = base.split('#').next().unwrap_or(base).trim_end_matches('/').to_string();
+        Ok(TenantUrl { base, query })
+    }
+
+    /// The absolute URL of `path` (`/Users`, `Users/1`, ...).
+    pub fn join(&self, path: &str) -> String {
+        if path.is_empty() {
+            return self.base.clone();
+        }
+        if path.starts_with('/') {
+            format!("{}{path}", self.base)
+        } else {
+            format!("{}/{path}", self.base)
+        }
+    }
+
+    /// The dialect Entra would use for this Tenant URL: compliant iff `aadOptscim062020` is in
+    /// the query.
+    pub fn dialect(&self) -> Dialect {
+        let flagged = self
+            .query
+            .as_deref()
+            .is_some_and(|q| q.split('&').any(|p| p.split('=').next() == Some("aadOptscim062020")));
+        if flagged { Dialect::Compliant } else { Dialect::Default }
+    }
+}
+
+impl fmt::Display for TenantUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.base)?;
+        if let Some(q) = &self.query {
+            write!(f, "/?{q}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Client settings.
+#[derive(Debug, Clone)]
+pub struct ClientOptions {
+    /// Per-request timeout.
+    pub timeout: Duration,
+    /// TCP + TLS connect timeout.
+    pub connect_timeout: Duration,
+    /// Largest response body read; beyond it the rest is not buffered.
+    pub max_body: usize,
+    /// Turn TLS verification off (said loudly elsewhere).
+    pub insecure: bool,
+    /// Extra trusted root certificate (PEM).
+    pub ca_cert: Option<Vec<u8>>,
+    /// Explicit proxy URL (otherwise `HTTPS_PROXY` / `NO_PROXY` apply).
+    pub proxy: Option<String>,
+    /// Allow PATCH / PUT / DELETE on resources this run did not create.
+    pub allow_foreign_writes: bool,
+    /// How many times a 429 / 503 with `Retry-After` is retried.
+    pub max_retries: u32,
+    /// The longest `Retry-After` waited out.
+    pub max_retry_wait: Duration,
+}
+
+impl Default for ClientOptions {
+    fn default() -> Self {
+        ClientOptions {
+            timeout: Duration::from_secs(30),
+            connect_timeout: Duration::from_secs(10),
+            max_body: 10 * 1024 * 1024,
+            insecure: false,
+            ca_cert: None,
+            proxy: None,
+            allow_foreign_writes: false,
+            max_retries: 3,
+            max_retry_wait: Duration::from_secs(60),
+        }
+    }
+}
+
+/// A request to send, relative to the Tenant URL.
+#[derive(Debug, Clone)]
+pub struct OutRequest {
+    /// HTTP method, upper-case.
+    pub method: String,
+    /// Path relative to the Tenant URL.
+    pub path: String,
+    /// Query parameters, in order.
+    pub query: Vec<(String, String)>,
+    /// Extra headers.
+    pub headers: Vec<(String, String)>,
+    /// JSON body.
+    pub body: Option<Value>,
+    /// Which credentials to send.
+    pub auth: Auth,
+}
+
+impl OutRequest {
+    /// A request with no query, headers or body, carrying the token.
+    pub fn new(method: &str, path: impl Into<String>) -> Self {
+        OutRequest { method: method.into(), path: path.into(), query: vec![], headers: vec![], body: None, auth: Auth::Token }
+    }
+}
+
+/// The request as sent, secrets redacted.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct SentRequest {
+    pub method: String,
+    pub url: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Option<String>,
+}
+
+/// The response as received (body as text, possibly cut at the cap).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Received {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+    /// The body was longer than the cap and was cut.
+    pub truncated: bool,
+    /// 429/503 responses waited out before this one: (status, seconds waited).
+    pub retries: Vec<(u16, f64)>,
+}
+
+impl Received {
+    /// The first header with this name (case-insensitive).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+
+    /// The body parsed as JSON, if it is JSON.
+    pub fn json(&self) -> Option<Value> {
+        serde_json::from_str(&self.body).ok()
+    }
+}
+
+/// Why no response was received.
+#[derive(Debug, Clone, Serialize, PartialEq, thiserror::Error)]
+pub enum TransportError {
+    #[error("could not resolve the host name: {0}")]
+    Dns(String),
+    #[error("connection refused: {0}")]
+    Refused(String),
+    #[error("no response within {0:?}")]
+    Timeout(Duration),
+    #[error("TLS handshake failed: {0}")]
+    Tls(String),
+    #[error("connection failed: {0}")]
+    Connect(String),
+    #[error("the response could not be read: {0}")]
+    Body(String),
+    #[error("scimcheck refused to send {method} {path}: that resource was not created by this run (use --allow-foreign-writes to override)")]
+    ForeignWrite { method: String, path: String },
+    #[error("invalid request: {0}")]
+    Invalid(String),
+}
+
+impl TransportError {
+    /// Whether this means the host could not be reached at all (exit code 3).
+    pub fn is_unreachable(&self) -> bool {
+        matches!(self, TransportError::Dns(_) | TransportError::Refused(_) | TransportError::Tls(_) | TransportError::Connect(_))
+            || matches!(self, TransportError::Timeout(_))
+    }
+}
+
+/// One request and what came back.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Exchange {
+    pub request: SentRequest,
+    pub response: Result<Received, TransportError>,
+    /// Wall time from send to the last byte.
+    pub elapsed: Duration,
+}
+
+/// A resource this run created.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Created {
+    /// Resource path relative to the Tenant URL, e.g. `/Users/2819c223`.
+    pub path: String,
+    /// userName / displayName, for people reading the list.
+    pub label: String,
+    /// Which scenario run created it (index into the plan).
+    pub owner: usize,
+}
+
+/// Every resource this run created, and which of them are gone.
+#[derive(Debug, Default)]
+pub struct Ledger {
+    created: Mutex<Vec<Created>>,
+    deleted: Mutex<HashSet<String>>,
+}
+
+impl Ledger {
+    /// Records a created resource.
+    pub fn record(&self, created: Created) {
+        let mut all = self.created.lock().expect("ledger lock");
+        if !all.iter().any(|c| c.path == created.path) {
+            all.push(created);
+        }
+    }
+
+    /// Records a successful delete.
+    pub fn mark_deleted(&self, path: &str) {
+        self.deleted.lock().expect("ledger lock").insert(path.to_string());
+    }
+
+    /// Whether this run created the resource at `path`.
+    pub fn owns(&self, path: &str) -> bool {
+        self.created.lock().expect("ledger lock").iter().any(|c| c.path == path)
+    }
+
+    /// Resources created by `owner` that are not known to be deleted, newest first.
+    pub fn remaining(&self, owner: Option<usize>) -> Vec<Created> {
+        let deleted = self.deleted.lock().expect("ledger lock");
+        let all = self.created.lock().expect("ledger lock");
+        all.iter()
+            .rev()
+            .filter(|c| owner.is_none_or(|o| c.owner == o) && !deleted.contains(&c.path))
+            .cloned()
+            .collect()
+    }
+}
+
+/// `/Users/abc?x=1` -> (`Users`, Some(`abc`)); `/Users` -> (`Users`, None).
+fn resource_of(path: &str) -> (String, Option<String>) {
+    let p = path.split(['?', '#']).next().unwrap_or_default().trim_matches('/');
+    let mut parts = p.splitn(2, '/');
+    let collection = parts.next().unwrap_or_default().to_string();
+    let id = parts.next().filter(|s| !s.is_empty()).map(str::to_string);
+    (collection, id)
+}
+
+/// Normalised resource path `/Users/abc` for a request path.
+pub fn resource_path(path: &str) -> Option<String> {
+    match resource_of(path) {
+        (c, Some(id)) if !c.is_empty() => Some(format!("/{c}/{id}")),
+        _ => None,
+    }
+}
+
+/// The one HTTP client of a run.
+pub struct Client {
+    inner: reqwest::Client,
+    target: TenantUrl,
+    token: Secret,
+    options: ClientOptions,
+    /// What this run created.
+    pub ledger: Arc<Ledger>,
+    minted: Arc<dyn Fn(&str) -> bool + Send + Sync>,
+}
+
+/// A token that is certainly wrong, for the auth checks.
+pub const WRONG_TOKEN: &str = "scimcheck-deliberately-wrong-token";
+
+impl Client {
+    /// Builds the client. `minted` tells whether an id was generated by this run (such ids
+    /// name nothing that exists, so writing to them cannot touch foreign data).
+    pub fn new(
+        target: TenantUrl,
+        token: Secret,
+        options: ClientOptions,
+        minted: Arc<dyn Fn(&str) -> bool + Send + Sync>,
+    ) -> Result<Client, String> {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let mut b = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(options.timeout)
+            .connect_timeout(options.connect_timeout)
+            .user_agent(concat!("scimcheck/", env!("CARGO_PKG_VERSION")))
+            .pool_max_idle_per_host(64)
+            .tls_danger_accept_invalid_certs(options.insecure);
+        if let Some(pem) = &options.ca_cert {
+            for cert in reqwest::Certificate::from_pem_bundle(pem).map_err(|e| format!("--ca-cert: {e}"))? {
+                b = b.add_root_certificate(cert);
+            }
+        }
+        if let Some(p) = &options.proxy {
+            b = b.proxy(reqwest::Proxy::all(p).map_err(|e| format!("--proxy: {e}"))?);
+        }
+        let inner = b.build().map_err(|e| format!("cannot build the HTTP client: {e}"))?;
+        Ok(Client { inner, target, token, options, ledger: Arc::default(), minted })
+    }
+
+    /// The Tenant URL.
+    pub fn target(&self) -> &TenantUrl {
+        &self.target
+    }
+
+    /// The token, for redaction by reporters.
+    pub fn secret(&self) -> &Secret {
+        &self.token
+    }
+
+    /// Sends `req` on behalf of scenario `owner`, records creates and deletes in the ledger,
+    /// and returns the redacted exchange. Never panics on a misbehaving server.
+    pub async fn send(&self, req: &OutRequest, owner: usize) -> Exchange {
+        let method = req.method.to_ascii_uppercase();
+        let mut url = self.target.join(&req.path);
+        if !req.query.is_empty() {
+            let q: Vec<String> = req
+                .query
+                .iter()
+                .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+                .collect();
+            url.push(if url.contains('?') { '&' } else { '?' });
+            url.push_str(&q.join("&"));
+        }
+        let body_text = req.body.as_ref().map(|b| serde_json::to_string(b).unwrap_or_default());
+        let mut headers: Vec<(String, String)> = Vec::new();
+        match req.auth {
+            Auth::Token => headers.push(("Authorization".into(), format!("Bearer {}", self.token.expose()))),
+            Auth::Wrong => headers.push(("Authorization".into(), format!("Bearer {WRONG_TOKEN}"))),
+            Auth::None => {}
+        }
+        headers.push(("Accept".into(), "application/scim+json".into()));
+        if body_text.is_some() {
+            headers.push(("Content-Type".into(), "application/scim+json".into()));
+        }
+        headers.extend(req.headers.iter().cloned());
+        let sent = SentRequest {
+            method: method.clone(),
+            url: self.token.redact(&url),
+            headers: headers.iter().map(|(k, v)| (k.clone(), redact_header(k, v, &self.token))).collect(),
+            body: body_text.as_ref().map(|b| self.token.redact(b)),
+        };
+        let started = Instant::now();
+
+        if matches!(method.as_str(), "PATCH" | "PUT" | "DELETE") && !self.options.allow_foreign_writes {
+            let owned = resource_path(&req.path).is_some_and(|p| {
+                self.ledger.owns(&p) || resource_of(&p).1.is_some_and(|id| (self.minted)(&id))
+            });
+            if !owned {
+                let path = resource_path(&req.path).unwrap_or_else(|| req.path.clone());
+                return Exchange {
+                    request: sent,
+                    response: Err(TransportError::ForeignWrite { method, path }),
+                    elapsed: started.elapsed(),
+                };
+            }
+        }
+
+        let response = self.send_with_retries(&method, &url, &headers, body_text).await;
+        let response = response.map(|mut r| {
+            r.body = self.token.redact(&r.body);
+            r.headers = r.headers.into_iter().map(|(k, v)| { let v = redact_header(&k, &v, &self.token); (k, v) }).collect();
+            r
+        });
+        if let Ok(r) = &response {
+            self.track(&method, &req.path, r, owner);
+        }
+        Exchange { request: sent, response, elapsed: started.elapsed() }
+    }
+
+    fn track(&self, method: &str, path: &str, r: &Received, owner: usize) {
+        let ok = (200..300).contains(&r.status);
+        match method {
+            "POST" if ok => {
+                let (collection, id) = resource_of(path);
+                if id.is_some() || collection.is_empty() {
+                    return;
+                }
+                let Some(body) = r.json() else { return };
+                let id = match body.get("id") {
+                    Some(Value::String(s)) if !s.is_empty() => s.clone(),
+                    Some(Value::Number(n)) => n.to_string(),
+                    _ => return,
+                };
+                let label = ["userName", "displayName"]
+                    .iter()
+                    .find_map(|k| body.get(*k).and_then(Value::as_str))
+                    .unwrap_or_default()
+                    .to_string();
+                self.ledger.record(Created { path: format!("/{collection}/{id}"), label, owner });
+            }
+            "DELETE" if ok || r.status == 404 => {
+                if let Some(p) = resource_path(path) {
+                    self.ledger.mark_deleted(&p);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    async fn send_with_retries(
+        &self,
+        method: &str,
+        url: &str,
+        headers: &[(String, String)],
+        body: Option<String>,
+    ) -> Result<Received, TransportError> {
+        let mut retries = Vec::new();
+        loop {
+            let mut r = self.send_once(method, url, headers, body.clone()).await?;
+            if matches!(r.status, 429 | 503) && (retries.len() as u32) < self.options.max_retries {
+                if let Some(wait) = r.header("retry-after").and_then(parse_retry_after) {
+                    if wait <= self.options.max_retry_wait {
+                        retries.push((r.status, wait.as_secs_f64()));
+                        tokio::time::sleep(wait).await;
+                        continue;
+                    }
+                }
+            }
+            r.retries = retries;
+            return Ok(r);
+        }
+    }
+
+    async fn send_once(
+        &self,
+        method: &str,
+        url: &str,
+        headers: &[(String, String)],
+        body: Option<String>,
+    ) -> Result<Received, TransportError> {
+        let m = reqwest::Method::from_bytes(method.as_bytes()).map_err(|e| TransportError::Invalid(e.to_string()))?;
+        let mut rb = self.inner.request(m, url);
+        for (k, v) in headers {
+            rb = rb.header(k, v);
+        }
+        if let Some(b) = body {
+            rb = rb.body(b);
+        }
+        let mut resp = rb.send().await.map_err(|e| self.classify(&e))?;
+        let status = resp.status().as_u16();
+        let headers: Vec<(String, String)> = resp
+            .headers()
+            .iter()
+            .map(|(k, v)| (k.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+            .collect();
+        let mut bytes: Vec<u8> = Vec::new();
+        let mut truncated = false;
+        loop {
+            match resp.chunk().await {
+                Ok(Some(chunk)) => {
+                    let room = self.options.max_body.saturating_sub(bytes.len());
+                    if chunk.len() > room {
+                        bytes.extend_from_slice(&chunk[..room]);
+                        truncated = true;
+                        break;
+                    }
+                    bytes.extend_from_slice(&chunk);
+                }
+                Ok(None) => break,
+                Err(e) => return Err(TransportError::Body(self.token.redact(&error_chain(&e)))),
+            }
+        }
+        let body = match String::from_utf8(bytes) {
+            Ok(s) => s,
+            Err(e) => {
+                return Err(TransportError::Body(format!(
+                    "the body is not valid UTF-8 (invalid byte at offset {})",
+                    e.utf8_error().valid_up_to()
+                )));
+            }
+        };
+        Ok(Received { status, headers, body, truncated, retries: vec![] })
+    }
+
+    fn classify(&self, e: &reqwest::Error) -> TransportError {
+        let chain = self.token.redact(&error_chain(e));
+        let lower = chain.to_lowercase();
+        if e.is_timeout() {
+            TransportError::Timeout(self.options.timeout)
+        } else if lower.contains("dns error") || lower.contains("failed to lookup") || lower.contains("name or service not known") {
+            TransportError::Dns(chain)
+        } else if lower.contains("connection refused") {
+            TransportError::Refused(chain)
+        } else if lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake") {
+            TransportError::Tls(chain)
+        } else if e.is_connect() {
+            TransportError::Connect(chain)
+        } else {
+            TransportError::Body(chain)
+        }
+    }
+}
+
+/// Every message in an error's source chain, joined with `: `.
+pub fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut parts = vec![e.to_string()];
+    let mut cur = e.source();
+    while let Some(s) = cur {
+        let m = s.to_string();
+        if !parts.iter().any(|p| p.contains(&m)) {
+            parts.push(m);
+        }
+        cur = s.source();
+    }
+    parts.join(": ")
+}
+
+/// Header values that may carry credentials are replaced by `REDACTED`.
+pub fn redact_header(name: &str, value: &str, token: &Secret) -> String {
+    let n = name.to_ascii_lowercase();
+    if n == "authorization" || n == "proxy-authorization" {
+        match value.split_once(' ') {
+            Some((scheme, _)) => format!("{scheme} {REDACTED}"),
+            None => REDACTED.to_string(),
+        }
+    } else if n == "cookie" || n == "set-cookie" || n.contains("token") || n.contains("api-key") || n.contains("secret") {
+        REDACTED.to_string()
+    } else {
+        token.redact(value)
+    }
+}
+
+/// Seconds (`120`) or an HTTP date.
+pub fn parse_retry_after(v: &str) -> Option<Duration> {
+    let v = v.trim();
+    if let Ok(s) = v.parse::<u64>() {
+        return Some(Duration::from_secs(s));
+    }
+    let when = chrono::DateTime::parse_from_rfc2822(v).ok()?;
+    let secs = (when.timestamp() - chrono::Utc::now().timestamp()).max(0);
+    Some(Duration::from_secs(secs as u64))
+}
+
+/// Percent-encodes a query component (RFC 3986 unreserved characters kept).
+pub fn encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tenant_urls_join_in_all_three_shapes() {
+        let a = TenantUrl::parse("https://h/scim/v2").unwrap();
+        assert_eq!(a.join("/Users"), "https://h/scim/v2/Users");
+        assert_eq!(a.dialect(), Dialect::Default);
+        let b = TenantUrl::parse("https://h/rest/scim/v2/").unwrap();
+        assert_eq!(b.join("/Users/1"), "https://h/rest/scim/v2/Users/1");
+        let c = TenantUrl::parse("https://h/scim/v2/?aadOptscim062020").unwrap();
+        assert_eq!(c.join("/Groups"), "https://h/scim/v2/Groups");
+        assert_eq!(c.dialect(), Dialect::Compliant);
+        assert!(TenantUrl::parse("ftp://h/x").is_err());
+        assert!(TenantUrl::parse("not a url").is_err());
+    }
+
+    #[test]
+    fn secrets_never_format_and_are_redacted_from_text() {
+        let s = Secret::new("s3cr3t-token");
+        assert_eq!(format!("{s} {s:?}"), "REDACTED REDACTED");
+        assert_eq!(s.redact("a s3cr3t-token b"), "a REDACTED b");
+        assert_eq!(redact_header("Authorization", "Bearer xyz", &s), "Bearer REDACTED");
+        assert_eq!(redact_header("X-Api-Token", "xyz", &s), "REDACTED");
+        assert_eq!(redact_header("Cookie", "a=b", &s), "REDACTED");
+    }
+
+    #[test]
+    fn retry_after_takes_seconds_or_a_date() {
+        assert_eq!(parse_retry_after("3"), Some(Duration::from_secs(3)));
+        assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), Some(Duration::ZERO));
+        assert_eq!(parse_retry_after("soon"), None);
+    }
+
+    #[test]
+    fn resource_paths_are_normalised() {
+        assert_eq!(resource_path("/Users/abc?x=1").as_deref(), Some("/Users/abc"));
+        assert_eq!(resource_path("Users/abc/").as_deref(), Some("/Users/abc"));
+        assert_eq!(resource_path("/Users"), None);
+    }
+
+    #[test]
+    fn the_ledger_lists_what_is_left_newest_first() {
+        let l = Ledger::default();
+        l.record(Created { path: "/Users/1".into(), label: "a".into(), owner: 0 });
+        l.record(Created { path: "/Groups/2".into(), label: "g".into(), owner: 0 });
+        l.record(Created { path: "/Users/3".into(), label: "b".into(), owner: 1 });
+        l.mark_deleted("/Users/1");
+        let left: Vec<String> = l.remaining(Some(0)).into_iter().map(|c| c.path).collect();
+        assert_eq!(left, vec!["/Groups/2"]);
+        assert!(l.owns("/Users/3"));
+        assert!(!l.owns("/Users/9"));
+    }
+}
