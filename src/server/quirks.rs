@@ -1,0 +1,255 @@
+//! Quirk switches: each one makes the reference server reproduce one real-world SCIM server bug,
+//! so that scimcheck's own checks can be shown to catch it. A [`QuirkSet`] answers cheap `has`
+//! questions at the few places that need them.
+
+use std::fmt;
+use std::str::FromStr;
+
+use crate::scim::path::AttrPath;
+
+/// Declares the parameterless quirks once: enum variant, kebab-case name, description.
+macro_rules! quirks {
+    ($($variant:ident => $name:literal, $desc:literal;)*) => {
+        /// One switchable deviation from RFC 7643/7644 (kebab-case names, see [`QUIRKS`]).
+        #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+        pub enum Quirk {
+            $(#[doc = $desc] $variant,)*
+            /// The attribute at this path is silently dropped on create, PUT and PATCH.
+            DropsAttribute(String),
+        }
+
+        /// Every quirk as (name, one-line description of the real-world bug it reproduces).
+        pub const QUIRKS: &[(&str, &str)] = &[
+            $(($name, $desc),)*
+            (
+                "drops-attribute=PATH",
+                "the attribute at PATH (e.g. `title`, `addresses`, an enterprise URN path) is silently dropped on create, PUT and PATCH; repeatable",
+            ),
+        ];
+
+        impl Quirk {
+            /// The kebab-case name, without the `=PATH` parameter.
+            pub fn name(&self) -> &'static str {
+                match self {
+                    $(Quirk::$variant => $name,)*
+                    Quirk::DropsAttribute(_) => "drops-attribute",
+                }
+            }
+
+            /// Bit position in a [`QuirkSet`] for the parameterless quirks.
+            fn bit(&self) -> Option<u32> {
+                let all = [$(Quirk::$variant),*];
+                all.iter().position(|q| q == self).map(|i| i as u32)
+            }
+
+            /// Parses a parameterless quirk name.
+            fn from_name(name: &str) -> Option<Quirk> {
+                match name {
+                    $($name => Some(Quirk::$variant),)*
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+
+quirks! {
+    JsonContentType => "json-content-type", "responses say `Content-Type: application/json` instead of `application/scim+json`";
+    CreateReturns200 => "create-returns-200", "POST answers 200 OK instead of 201 Created";
+    NoDuplicateCheck => "no-duplicate-check", "a duplicate userName or group displayName is created (201) instead of 409";
+    CaseSensitiveFilter => "case-sensitive-filter", "filters compare case-exactly, so `userName eq \"ALICE@x\"` misses `alice@x`";
+    RejectsCapitalisedOps => "rejects-capitalised-ops", "PATCH `op` values other than lower-case (`Replace`, `Add`) are rejected with 400";
+    RejectsStringBooleans => "rejects-string-booleans", "string booleans (`\"False\"`) for boolean attributes are rejected with 400";
+    RemoveMemberWipesGroup => "remove-member-wipes-group", "any PATCH remove on `members` empties the whole member list";
+    IgnoresExcludedAttributes => "ignores-excluded-attributes", "the `attributes` and `excludedAttributes` parameters are ignored";
+    EmptyFilterReturns404 => "empty-filter-returns-404", "a filter with no match answers 404 instead of an empty ListResponse";
+    DropsPatchChanges => "drops-patch-changes", "PATCH answers as if applied but stores nothing";
+    DisableDeletesUser => "disable-deletes-user", "a PATCH setting `active` to false deletes the user";
+    NonScimErrors => "non-scim-errors", "errors are `text/html` pages instead of SCIM Error JSON";
+    GroupsNotFound => "groups-not-found", "every /Groups route answers 404 (no group support)";
+    AcceptsAnyToken => "accepts-any-token", "no authentication: any or no bearer token is accepted";
+    IgnoresPagination => "ignores-pagination", "`startIndex` and `count` are ignored: everything is returned, startIndex 1";
+    ManagerStringRejected => "manager-string-rejected", "a manager given as a bare id string in PATCH is rejected with 400";
+    ManagerObjectRejected => "manager-object-rejected", "a manager given as an object or array in PATCH is rejected with 400";
+    EmptyOperationsRejected => "empty-operations-rejected", "a PATCH with an empty `Operations` array is rejected with 400";
+    FilteredPathRejected => "filtered-path-rejected", "any PATCH path with a value filter (`emails[type eq \"work\"].value`) is rejected with 400 invalidPath";
+    DottedKeysRejected => "dotted-keys-rejected", "a path-less PATCH add/replace whose value has dotted or URN-qualified keys is rejected with 400";
+    MissingSchemas => "missing-schemas", "response bodies carry no `schemas` attribute";
+    MissingMeta => "missing-meta", "resources carry no `meta` attribute";
+    NumericId => "numeric-id", "resource ids are JSON numbers from a counter instead of strings";
+    ReturnsPassword => "returns-password", "the user's `password` is returned in responses";
+    IgnoresUsernameChange => "ignores-username-change", "userName changes via PATCH or PUT are silently ignored";
+    DeleteReturns200 => "delete-returns-200", "DELETE answers 200 with an empty JSON object instead of 204";
+    DeleteMissingReturns204 => "delete-missing-returns-204", "DELETE of an unknown id answers 204 instead of 404";
+    WrongTotalResults => "wrong-total-results", "ListResponse `totalResults` is the page size, not the number of matches";
+    OmitsEmptyMembers => "omits-empty-members", "group responses omit `members` instead of answering `members: []`";
+    RejectsEntraGroupSchema => "rejects-entra-group-schema", "POST /Groups listing Entra's ADSCIM group URN in `schemas` is rejected with 400";
+    UnquotedFilterRejected => "unquoted-filter-rejected", "a filter comparison value without double quotes is rejected with 400 invalidFilter";
+    AndFilterRejected => "and-filter-rejected", "filters using `and` are rejected with 400";
+    DiscoveryNotFound => "discovery-not-found", "/Schemas, /ResourceTypes and /ServiceProviderConfig answer 404";
+    DiscoveryNulls => "discovery-nulls", "/Schemas attribute definitions contain `null` values";
+    DiscoveryPascalCase => "discovery-pascal-case", "/Schemas characteristic values are PascalCase (`ReadWrite`, `Always`)";
+    SchemasNotListResponse => "schemas-not-list-response", "/Schemas answers a bare JSON array instead of a ListResponse";
+    UnknownIdReturns200 => "unknown-id-returns-200", "GET of an unknown id answers 200 with an empty object instead of 404";
+    ErrorStatusNumber => "error-status-number", "SCIM Error `status` is a JSON number instead of a string";
+}
+
+/// Error for an unknown quirk name or a `drops-attribute` without a valid path.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct QuirkParseError(String);
+
+impl FromStr for Quirk {
+    type Err = QuirkParseError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let s = s.trim();
+        if let Some(path) = s.strip_prefix("drops-attribute=") {
+            AttrPath::parse(path)
+                .map_err(|e| QuirkParseError(format!("drops-attribute: {e}")))?;
+            return Ok(Quirk::DropsAttribute(path.trim().to_string()));
+        }
+        if s == "drops-attribute" {
+            return Err(QuirkParseError("drops-attribute needs a path: drops-attribute=PATH".into()));
+        }
+        Quirk::from_name(s).ok_or_else(|| {
+            QuirkParseError(format!("unknown quirk `{s}` (see `scimcheck serve --help`)"))
+        })
+    }
+}
+
+impl fmt::Display for Quirk {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Quirk::DropsAttribute(path) => write!(f, "drops-attribute={path}"),
+            q => f.write_str(q.name()),
+        }
+    }
+}
+
+/// The enabled quirks, as a bitset plus the parsed `drops-attribute` paths.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct QuirkSet {
+    bits: u64,
+    /// Paths of the attributes dropped by `drops-attribute=PATH`.
+    pub(crate) dropped: Vec<AttrPath>,
+}
+
+impl QuirkSet {
+    /// Builds the set; `drops-attribute` paths were validated by `FromStr`, invalid ones are skipped.
+    pub(crate) fn new(quirks: &[Quirk]) -> Self {
+        let mut set = QuirkSet::default();
+        for q in quirks {
+            match (q.bit(), q) {
+                (Some(bit), _) => set.bits |= 1 << bit,
+                (None, Quirk::DropsAttribute(path)) => {
+                    set.dropped.extend(AttrPath::parse(path).ok());
+                }
+                (None, _) => {}
+            }
+        }
+        set
+    }
+
+    /// Whether this parameterless quirk is on.
+    pub(crate) fn has(&self, q: Quirk) -> bool {
+        q.bit().is_some_and(|bit| self.bits & (1 << bit) != 0)
+    }
+}
+
+/// The tokens of a filter outside string literals, for the filter quirks: `(word, quoted)` pairs
+/// where `quoted` tells whether the token was a double-quoted string.
+pub(crate) fn filter_tokens(filter: &str) -> Vec<(String, bool)> {
+    let mut out = Vec::new();
+    let mut chars = filter.chars().peekable();
+    while let Some(&c) = chars.peek() {
+        if c.is_whitespace() {
+            chars.next();
+        } else if c == '"' {
+            chars.next();
+            let mut s = String::new();
+            while let Some(c) = chars.next() {
+                match c {
+                    '\\' => s.extend(chars.next()),
+                    '"' => break,
+                    c => s.push(c),
+                }
+            }
+            out.push((s, true));
+        } else if "()[]".contains(c) {
+            chars.next();
+            out.push((c.to_string(), false));
+        } else {
+            let mut s = String::new();
+            while let Some(&c) = chars.peek() {
+                if c.is_whitespace() || "()[]\"".contains(c) {
+                    break;
+                }
+                s.push(c);
+                chars.next();
+            }
+            out.push((s, false));
+        }
+    }
+    out
+}
+
+/// Whether a filter joins comparisons with `and` (outside string literals).
+pub(crate) fn filter_uses_and(filter: &str) -> bool {
+    filter_tokens(filter).iter().any(|(t, quoted)| !quoted && t.eq_ignore_ascii_case("and"))
+}
+
+/// Whether some comparison in the filter has a value that is not a double-quoted string.
+pub(crate) fn filter_has_unquoted_value(filter: &str) -> bool {
+    const OPS: [&str; 9] = ["eq", "ne", "co", "sw", "ew", "gt", "ge", "lt", "le"];
+    let tokens = filter_tokens(filter);
+    tokens.windows(2).any(|w| {
+        let (op, op_quoted) = &w[0];
+        let (_, value_quoted) = &w[1];
+        !op_quoted && !value_quoted && OPS.iter().any(|o| op.eq_ignore_ascii_case(o))
+    }) || tokens.last().is_some_and(|(t, q)| !q && OPS.iter().any(|o| t.eq_ignore_ascii_case(o)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_listed_quirk_name_parses_and_displays_back() {
+        for (name, desc) in QUIRKS {
+            assert!(!desc.is_empty());
+            let name = name.replace("=PATH", "=title");
+            let q: Quirk = name.parse().unwrap();
+            assert_eq!(q.to_string(), name);
+        }
+    }
+
+    #[test]
+    fn unknown_quirks_and_bare_drops_attribute_are_errors() {
+        assert!("no-such-quirk".parse::<Quirk>().is_err());
+        assert!("drops-attribute".parse::<Quirk>().is_err());
+        assert!("drops-attribute=1bad".parse::<Quirk>().is_err());
+        let q: Quirk = "drops-attribute=urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:costCenter"
+            .parse()
+            .unwrap();
+        assert!(matches!(q, Quirk::DropsAttribute(p) if p.ends_with(":costCenter")));
+    }
+
+    #[test]
+    fn quirk_set_answers_only_for_enabled_quirks() {
+        let set = QuirkSet::new(&[Quirk::NumericId, "drops-attribute=title".parse().unwrap()]);
+        assert!(set.has(Quirk::NumericId));
+        assert!(!set.has(Quirk::JsonContentType));
+        assert_eq!(set.dropped, vec![AttrPath::simple("title")]);
+    }
+
+    #[test]
+    fn filter_token_checks_ignore_string_contents() {
+        assert!(filter_uses_and(r#"id eq "1" AND manager eq "2""#));
+        assert!(!filter_uses_and(r#"displayName eq "salt and pepper""#));
+        assert!(filter_has_unquoted_value("externalId eq jyoung"));
+        assert!(filter_has_unquoted_value("active eq true"));
+        assert!(!filter_has_unquoted_value(r#"userName eq "eq x""#));
+        assert!(!filter_has_unquoted_value(r#"emails[type eq "work"].value eq "a@b""#));
+    }
+}
