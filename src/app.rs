@@ -9,7 +9,10 @@ use std::time::Duration;
 
 use colored::Colorize;
 
-use crate::cli::{CheckArgs, ColorChoice, DemoArgs, DialectChoice, LintArgs, ListArgs, RunArgs, ServeArgs, TargetArgs};
+use crate::cli::{
+    CheckArgs, ColorChoice, DemoArgs, DialectChoice, LintArgs, ListArgs, RunArgs, ServeArgs,
+    TargetArgs,
+};
 use crate::diag::Diagnostic;
 use crate::exit;
 use crate::http::{Client, ClientOptions, Secret, TenantUrl};
@@ -40,7 +43,11 @@ fn print_diagnostics(diags: &[Diagnostic]) -> i32 {
 
 /// The built-in suite, or the given files (all must load, or nothing runs).
 fn load_scenarios(paths: &[std::path::PathBuf]) -> Result<Vec<Arc<Loaded>>, Vec<Diagnostic>> {
-    let loaded = if paths.is_empty() { crate::scenario::builtin() } else { crate::scenario::load_paths(paths)? };
+    let loaded = if paths.is_empty() {
+        crate::scenario::builtin()
+    } else {
+        crate::scenario::load_paths(paths)?
+    };
     Ok(loaded.into_iter().map(Arc::new).collect())
 }
 
@@ -54,13 +61,17 @@ fn dialects(choice: Option<DialectChoice>, from_url: Dialect) -> Vec<Dialect> {
 }
 
 fn parse_quirks(names: &[String]) -> Result<Vec<Quirk>, String> {
-    names.iter().map(|n| n.parse::<Quirk>().map_err(|e| e.to_string())).collect()
+    names
+        .iter()
+        .map(|n| n.parse::<Quirk>().map_err(|e| e.to_string()))
+        .collect()
 }
 
 /// Reads the token from `--token`, `SCIMCHECK_TOKEN` or `--token-file`.
 fn token(t: &TargetArgs) -> Result<Secret, String> {
     if let Some(file) = &t.token_file {
-        let text = std::fs::read_to_string(file).map_err(|e| format!("--token-file {}: {e}", file.display()))?;
+        let text = std::fs::read_to_string(file)
+            .map_err(|e| format!("--token-file {}: {e}", file.display()))?;
         let text = text.trim();
         if text.is_empty() {
             return Err(format!("--token-file {} is empty", file.display()));
@@ -114,7 +125,11 @@ async fn execute(
         Ok(c) => Arc::new(c),
         Err(e) => return bad_input(&e),
     };
-    let config = RunConfig { jobs: check.jobs.max(1), keep: check.keep, ..RunConfig::default() };
+    let config = RunConfig {
+        jobs: check.jobs.max(1),
+        keep: check.keep,
+        ..RunConfig::default()
+    };
     let stop = config.stop.clone();
     let runner = Runner::new(client.clone(), generators, config);
     let verbosity = if check.quiet {
@@ -124,17 +139,26 @@ async fn execute(
     } else {
         Verbosity::Normal
     };
-    let mut reporters: Vec<Box<dyn Reporter>> =
-        vec![Box::new(Terminal::new(std::io::stdout(), verbosity, Some(secret.clone())))];
+    let mut reporters: Vec<Box<dyn Reporter>> = vec![Box::new(Terminal::new(
+        std::io::stdout(),
+        verbosity,
+        Some(secret.clone()),
+    ))];
 
     // First Ctrl-C / SIGTERM: stop sending new steps, clean up, exit 130. Second: exit at once.
     let ledger = client.ledger.clone();
     let signals = tokio::spawn(async move {
         wait_for_signal().await;
         stop.store(true, Ordering::SeqCst);
-        eprintln!("\n{} interrupted: cleaning up (press Ctrl-C again to exit at once)", "!".yellow().bold());
+        eprintln!(
+            "\n{} interrupted: cleaning up (press Ctrl-C again to exit at once)",
+            "!".yellow().bold()
+        );
         wait_for_signal().await;
-        eprintln!("{} exiting without finishing cleanup; left behind:", "!".red().bold());
+        eprintln!(
+            "{} exiting without finishing cleanup; left behind:",
+            "!".red().bold()
+        );
         for c in ledger.remaining(None) {
             eprintln!("  DELETE {}  ({})", c.path, c.label);
         }
@@ -201,7 +225,13 @@ pub async fn demo(args: DemoArgs) -> i32 {
         Err(d) => return print_diagnostics(&d),
     };
     let token = format!("demo-{}", uuid::Uuid::new_v4().simple());
-    let server = match Server::start(ServerOptions { token: token.clone(), quirks, ..ServerOptions::default() }).await {
+    let server = match Server::start(ServerOptions {
+        token: token.clone(),
+        quirks,
+        ..ServerOptions::default()
+    })
+    .await
+    {
         Ok(s) => s,
         Err(e) => return bad_input(&format!("cannot start the embedded server: {e}")),
     };
@@ -210,7 +240,14 @@ pub async fn demo(args: DemoArgs) -> i32 {
     if check.dialect.is_none() {
         check.dialect = Some(DialectChoice::Both);
     }
-    let code = execute(target, Secret::new(token), scenarios, &check, ClientOptions::default()).await;
+    let code = execute(
+        target,
+        Secret::new(token),
+        scenarios,
+        &check,
+        ClientOptions::default(),
+    )
+    .await;
     server.shutdown().await;
     code
 }
@@ -248,12 +285,21 @@ pub async fn serve(args: ServeArgs) -> i32 {
         Ok(q) => q,
         Err(e) => return bad_input(&e),
     };
-    let opts = ServerOptions { token: args.token, quirks, base_path: args.base_path, port: args.port, ..ServerOptions::default() };
+    let opts = ServerOptions {
+        token: args.token,
+        quirks,
+        base_path: args.base_path,
+        port: args.port,
+        ..ServerOptions::default()
+    };
     let server = match Server::start(opts).await {
         Ok(s) => s,
         Err(e) => return bad_input(&format!("cannot listen on 127.0.0.1:{}: {e}", args.port)),
     };
-    eprintln!("scimcheck reference SCIM server listening on {}", server.base_url());
+    eprintln!(
+        "scimcheck reference SCIM server listening on {}",
+        server.base_url()
+    );
     eprintln!("Tenant URL: {}   (Ctrl-C to stop)", server.base_url());
     server.run_until(wait_for_signal()).await;
     exit::OK
@@ -264,7 +310,11 @@ pub fn lint(args: LintArgs) -> i32 {
     match crate::scenario::load_paths(&args.paths) {
         Ok(loaded) => {
             let steps: usize = loaded.iter().map(|l| l.scenario.steps.len()).sum();
-            println!("{} {} scenario file(s), {steps} step(s): all valid", "ok:".green().bold(), loaded.len());
+            println!(
+                "{} {} scenario file(s), {steps} step(s): all valid",
+                "ok:".green().bold(),
+                loaded.len()
+            );
             exit::OK
         }
         Err(d) => print_diagnostics(&d),

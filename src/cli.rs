@@ -75,7 +75,13 @@ pub struct TargetArgs {
     #[arg(long, value_name = "URL")]
     pub url: String,
     /// The Secret Token (prefer SCIMCHECK_TOKEN or --token-file: they stay out of shell history).
-    #[arg(long, env = "SCIMCHECK_TOKEN", hide_env_values = true, value_name = "TOKEN", conflicts_with = "token_file")]
+    #[arg(
+        long,
+        env = "SCIMCHECK_TOKEN",
+        hide_env_values = true,
+        value_name = "TOKEN",
+        conflicts_with = "token_file"
+    )]
     pub token: Option<String>,
     /// Read the Secret Token from this file (surrounding whitespace ignored).
     #[arg(long, value_name = "FILE")]

@@ -22,8 +22,18 @@ pub struct Diagnostic {
 
 impl Diagnostic {
     /// A diagnostic at `line:column` of `source`.
-    pub fn at(file: &str, source: &str, line: usize, column: usize, message: impl Into<String>) -> Self {
-        let source_line = source.lines().nth(line.saturating_sub(1)).unwrap_or_default().to_string();
+    pub fn at(
+        file: &str,
+        source: &str,
+        line: usize,
+        column: usize,
+        message: impl Into<String>,
+    ) -> Self {
+        let source_line = source
+            .lines()
+            .nth(line.saturating_sub(1))
+            .unwrap_or_default()
+            .to_string();
         Diagnostic {
             file: file.to_string(),
             line: line.max(1),
@@ -52,7 +62,13 @@ pub fn line_col(source: &str, offset: usize) -> (usize, usize) {
     let offset = offset.min(source.len());
     let before = &source[..source.floor_char_boundary(offset)];
     let line = before.matches('\n').count() + 1;
-    let column = before.rsplit('\n').next().unwrap_or_default().chars().count() + 1;
+    let column = before
+        .rsplit('\n')
+        .next()
+        .unwrap_or_default()
+        .chars()
+        .count()
+        + 1;
     (line, column)
 }
 
@@ -79,7 +95,10 @@ impl fmt::Display for Diagnostic {
 }
 
 /// The candidate closest to `word` by edit distance, if it is close enough to be a likely typo.
-pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub fn did_you_mean<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     candidates
         .into_iter()
         .map(|c| (levenshtein(&word.to_lowercase(), &c.to_lowercase()), c))
@@ -94,7 +113,9 @@ fn levenshtein(a: &str, b: &str) -> usize {
     for (i, ca) in a.chars().enumerate() {
         let mut cur = vec![i + 1; b.len() + 1];
         for (j, cb) in b.iter().enumerate() {
-            cur[j + 1] = (prev[j] + usize::from(ca != *cb)).min(prev[j + 1] + 1).min(cur[j] + 1);
+            cur[j + 1] = (prev[j] + usize::from(ca != *cb))
+                .min(prev[j + 1] + 1)
+                .min(cur[j] + 1);
         }
         prev = cur;
     }
@@ -107,8 +128,14 @@ mod tests {
 
     #[test]
     fn renders_file_line_column_source_and_caret() {
-        let d = Diagnostic::at("s.yaml", "a: 1\n  expct: 2\n", 2, 3, "unknown field `expct`")
-            .with_help("did you mean `expect`?");
+        let d = Diagnostic::at(
+            "s.yaml",
+            "a: 1\n  expct: 2\n",
+            2,
+            3,
+            "unknown field `expct`",
+        )
+        .with_help("did you mean `expect`?");
         assert_eq!(
             d.to_string(),
             "error: unknown field `expct`\n --> s.yaml:2:3\n  |\n2 |   expct: 2\n  |   ^\n  = help: did you mean `expect`?"

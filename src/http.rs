@@ -67,9 +67,13 @@ impl TenantUrl {
     /// Parses and checks an `http(s)://` Tenant URL.
     pub fn parse(input: &str) -> Result<TenantUrl, String> {
         let input = input.trim();
-        let url = reqwest::Url::parse(input).map_err(|e| format!("`{input}` is not a valid URL: {e}"))?;
+        let url =
+            reqwest::Url::parse(input).map_err(|e| format!("`{input}` is not a valid URL: {e}"))?;
         if url.scheme() != "https" && url.scheme() != "http" {
-            return Err(format!("the Tenant URL must start with https:// (got `{}://`)", url.scheme()));
+            return Err(format!(
+                "the Tenant URL must start with https:// (got `{}://`)",
+                url.scheme()
+            ));
         }
         if url.host_str().is_none() {
             return Err(format!("the Tenant URL `{input}` has no host"));
@@ -78,7 +82,12 @@ impl TenantUrl {
             Some((b, q)) => (b, Some(q.to_string())),
             None => (input, None),
         };
-        let base = base.split('#').next().unwrap_or(base).trim_end_matches('/').to_string();
+        let base = base
+            .split('#')
+            .next()
+            .unwrap_or(base)
+            .trim_end_matches('/')
+            .to_string();
         Ok(TenantUrl { base, query })
     }
 
@@ -97,11 +106,15 @@ impl TenantUrl {
     /// The dialect Entra would use for this Tenant URL: compliant iff `aadOptscim062020` is in
     /// the query.
     pub fn dialect(&self) -> Dialect {
-        let flagged = self
-            .query
-            .as_deref()
-            .is_some_and(|q| q.split('&').any(|p| p.split('=').next() == Some("aadOptscim062020")));
-        if flagged { Dialect::Compliant } else { Dialect::Default }
+        let flagged = self.query.as_deref().is_some_and(|q| {
+            q.split('&')
+                .any(|p| p.split('=').next() == Some("aadOptscim062020"))
+        });
+        if flagged {
+            Dialect::Compliant
+        } else {
+            Dialect::Default
+        }
     }
 }
 
@@ -174,7 +187,14 @@ pub struct OutRequest {
 impl OutRequest {
     /// A request with no query, headers or body, carrying the token.
     pub fn new(method: &str, path: impl Into<String>) -> Self {
-        OutRequest { method: method.into(), path: path.into(), query: vec![], headers: vec![], body: None, auth: Auth::Token }
+        OutRequest {
+            method: method.into(),
+            path: path.into(),
+            query: vec![],
+            headers: vec![],
+            body: None,
+            auth: Auth::Token,
+        }
     }
 }
 
@@ -202,7 +222,10 @@ pub struct Received {
 impl Received {
     /// The first header with this name (case-insensitive).
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
 
     /// The body parsed as JSON, if it is JSON.
@@ -226,7 +249,9 @@ pub enum TransportError {
     Connect(String),
     #[error("the response could not be read: {0}")]
     Body(String),
-    #[error("scimcheck refused to send {method} {path}: that resource was not created by this run (use --allow-foreign-writes to override)")]
+    #[error(
+        "scimcheck refused to send {method} {path}: that resource was not created by this run (use --allow-foreign-writes to override)"
+    )]
     ForeignWrite { method: String, path: String },
     #[error("invalid request: {0}")]
     Invalid(String),
@@ -235,8 +260,13 @@ pub enum TransportError {
 impl TransportError {
     /// Whether this means the host could not be reached at all (exit code 3).
     pub fn is_unreachable(&self) -> bool {
-        matches!(self, TransportError::Dns(_) | TransportError::Refused(_) | TransportError::Tls(_) | TransportError::Connect(_))
-            || matches!(self, TransportError::Timeout(_))
+        matches!(
+            self,
+            TransportError::Dns(_)
+                | TransportError::Refused(_)
+                | TransportError::Tls(_)
+                | TransportError::Connect(_)
+        ) || matches!(self, TransportError::Timeout(_))
     }
 }
 
@@ -278,12 +308,19 @@ impl Ledger {
 
     /// Records a successful delete.
     pub fn mark_deleted(&self, path: &str) {
-        self.deleted.lock().expect("ledger lock").insert(path.to_string());
+        self.deleted
+            .lock()
+            .expect("ledger lock")
+            .insert(path.to_string());
     }
 
     /// Whether this run created the resource at `path`.
     pub fn owns(&self, path: &str) -> bool {
-        self.created.lock().expect("ledger lock").iter().any(|c| c.path == path)
+        self.created
+            .lock()
+            .expect("ledger lock")
+            .iter()
+            .any(|c| c.path == path)
     }
 
     /// Resources created by `owner` that are not known to be deleted, newest first.
@@ -300,7 +337,11 @@ impl Ledger {
 
 /// `/Users/abc?x=1` -> (`Users`, Some(`abc`)); `/Users` -> (`Users`, None).
 fn resource_of(path: &str) -> (String, Option<String>) {
-    let p = path.split(['?', '#']).next().unwrap_or_default().trim_matches('/');
+    let p = path
+        .split(['?', '#'])
+        .next()
+        .unwrap_or_default()
+        .trim_matches('/');
     let mut parts = p.splitn(2, '/');
     let collection = parts.next().unwrap_or_default().to_string();
     let id = parts.next().filter(|s| !s.is_empty()).map(str::to_string);
@@ -347,15 +388,26 @@ impl Client {
             .pool_max_idle_per_host(64)
             .tls_danger_accept_invalid_certs(options.insecure);
         if let Some(pem) = &options.ca_cert {
-            for cert in reqwest::Certificate::from_pem_bundle(pem).map_err(|e| format!("--ca-cert: {e}"))? {
+            for cert in
+                reqwest::Certificate::from_pem_bundle(pem).map_err(|e| format!("--ca-cert: {e}"))?
+            {
                 b = b.add_root_certificate(cert);
             }
         }
         if let Some(p) = &options.proxy {
             b = b.proxy(reqwest::Proxy::all(p).map_err(|e| format!("--proxy: {e}"))?);
         }
-        let inner = b.build().map_err(|e| format!("cannot build the HTTP client: {e}"))?;
-        Ok(Client { inner, target, token, options, ledger: Arc::default(), minted })
+        let inner = b
+            .build()
+            .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
+        Ok(Client {
+            inner,
+            target,
+            token,
+            options,
+            ledger: Arc::default(),
+            minted,
+        })
     }
 
     /// The Tenant URL.
@@ -382,10 +434,16 @@ impl Client {
             url.push(if url.contains('?') { '&' } else { '?' });
             url.push_str(&q.join("&"));
         }
-        let body_text = req.body.as_ref().map(|b| serde_json::to_string(b).unwrap_or_default());
+        let body_text = req
+            .body
+            .as_ref()
+            .map(|b| serde_json::to_string(b).unwrap_or_default());
         let mut headers: Vec<(String, String)> = Vec::new();
         match req.auth {
-            Auth::Token => headers.push(("Authorization".into(), format!("Bearer {}", self.token.expose()))),
+            Auth::Token => headers.push((
+                "Authorization".into(),
+                format!("Bearer {}", self.token.expose()),
+            )),
             Auth::Wrong => headers.push(("Authorization".into(), format!("Bearer {WRONG_TOKEN}"))),
             Auth::None => {}
         }
@@ -397,12 +455,17 @@ impl Client {
         let sent = SentRequest {
             method: method.clone(),
             url: self.token.redact(&url),
-            headers: headers.iter().map(|(k, v)| (k.clone(), redact_header(k, v, &self.token))).collect(),
+            headers: headers
+                .iter()
+                .map(|(k, v)| (k.clone(), redact_header(k, v, &self.token)))
+                .collect(),
             body: body_text.as_ref().map(|b| self.token.redact(b)),
         };
         let started = Instant::now();
 
-        if matches!(method.as_str(), "PATCH" | "PUT" | "DELETE") && !self.options.allow_foreign_writes {
+        if matches!(method.as_str(), "PATCH" | "PUT" | "DELETE")
+            && !self.options.allow_foreign_writes
+        {
             let owned = resource_path(&req.path).is_some_and(|p| {
                 self.ledger.owns(&p) || resource_of(&p).1.is_some_and(|id| (self.minted)(&id))
             });
@@ -416,16 +479,29 @@ impl Client {
             }
         }
 
-        let response = self.send_with_retries(&method, &url, &headers, body_text).await;
+        let response = self
+            .send_with_retries(&method, &url, &headers, body_text)
+            .await;
         let response = response.map(|mut r| {
             r.body = self.token.redact(&r.body);
-            r.headers = r.headers.into_iter().map(|(k, v)| { let v = redact_header(&k, &v, &self.token); (k, v) }).collect();
+            r.headers = r
+                .headers
+                .into_iter()
+                .map(|(k, v)| {
+                    let v = redact_header(&k, &v, &self.token);
+                    (k, v)
+                })
+                .collect();
             r
         });
         if let Ok(r) = &response {
             self.track(&method, &req.path, r, owner);
         }
-        Exchange { request: sent, response, elapsed: started.elapsed() }
+        Exchange {
+            request: sent,
+            response,
+            elapsed: started.elapsed(),
+        }
     }
 
     fn track(&self, method: &str, path: &str, r: &Received, owner: usize) {
@@ -447,7 +523,11 @@ impl Client {
                     .find_map(|k| body.get(*k).and_then(Value::as_str))
                     .unwrap_or_default()
                     .to_string();
-                self.ledger.record(Created { path: format!("/{collection}/{id}"), label, owner });
+                self.ledger.record(Created {
+                    path: format!("/{collection}/{id}"),
+                    label,
+                    owner,
+                });
             }
             "DELETE" if ok || r.status == 404 => {
                 if let Some(p) = resource_path(path) {
@@ -468,14 +548,14 @@ impl Client {
         let mut retries = Vec::new();
         loop {
             let mut r = self.send_once(method, url, headers, body.clone()).await?;
-            if matches!(r.status, 429 | 503) && (retries.len() as u32) < self.options.max_retries {
-                if let Some(wait) = r.header("retry-after").and_then(parse_retry_after) {
-                    if wait <= self.options.max_retry_wait {
-                        retries.push((r.status, wait.as_secs_f64()));
-                        tokio::time::sleep(wait).await;
-                        continue;
-                    }
-                }
+            if matches!(r.status, 429 | 503)
+                && (retries.len() as u32) < self.options.max_retries
+                && let Some(wait) = r.header("retry-after").and_then(parse_retry_after)
+                && wait <= self.options.max_retry_wait
+            {
+                retries.push((r.status, wait.as_secs_f64()));
+                tokio::time::sleep(wait).await;
+                continue;
             }
             r.retries = retries;
             return Ok(r);
@@ -489,7 +569,8 @@ impl Client {
         headers: &[(String, String)],
         body: Option<String>,
     ) -> Result<Received, TransportError> {
-        let m = reqwest::Method::from_bytes(method.as_bytes()).map_err(|e| TransportError::Invalid(e.to_string()))?;
+        let m = reqwest::Method::from_bytes(method.as_bytes())
+            .map_err(|e| TransportError::Invalid(e.to_string()))?;
         let mut rb = self.inner.request(m, url);
         for (k, v) in headers {
             rb = rb.header(k, v);
@@ -502,7 +583,12 @@ impl Client {
         let headers: Vec<(String, String)> = resp
             .headers()
             .iter()
-            .map(|(k, v)| (k.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+            .map(|(k, v)| {
+                (
+                    k.as_str().to_string(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
             .collect();
         let mut bytes: Vec<u8> = Vec::new();
         let mut truncated = false;
@@ -530,7 +616,13 @@ impl Client {
                 )));
             }
         };
-        Ok(Received { status, headers, body, truncated, retries: vec![] })
+        Ok(Received {
+            status,
+            headers,
+            body,
+            truncated,
+            retries: vec![],
+        })
     }
 
     fn classify(&self, e: &reqwest::Error) -> TransportError {
@@ -538,11 +630,17 @@ impl Client {
         let lower = chain.to_lowercase();
         if e.is_timeout() {
             TransportError::Timeout(self.options.timeout)
-        } else if lower.contains("dns error") || lower.contains("failed to lookup") || lower.contains("name or service not known") {
+        } else if lower.contains("dns error")
+            || lower.contains("failed to lookup")
+            || lower.contains("name or service not known")
+        {
             TransportError::Dns(chain)
         } else if lower.contains("connection refused") {
             TransportError::Refused(chain)
-        } else if lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake") {
+        } else if lower.contains("certificate")
+            || lower.contains("tls")
+            || lower.contains("handshake")
+        {
             TransportError::Tls(chain)
         } else if e.is_connect() {
             TransportError::Connect(chain)
@@ -574,7 +672,12 @@ pub fn redact_header(name: &str, value: &str, token: &Secret) -> String {
             Some((scheme, _)) => format!("{scheme} {REDACTED}"),
             None => REDACTED.to_string(),
         }
-    } else if n == "cookie" || n == "set-cookie" || n.contains("token") || n.contains("api-key") || n.contains("secret") {
+    } else if n == "cookie"
+        || n == "set-cookie"
+        || n.contains("token")
+        || n.contains("api-key")
+        || n.contains("secret")
+    {
         REDACTED.to_string()
     } else {
         token.redact(value)
@@ -628,7 +731,10 @@ mod tests {
         let s = Secret::new("s3cr3t-token");
         assert_eq!(format!("{s} {s:?}"), "REDACTED REDACTED");
         assert_eq!(s.redact("a s3cr3t-token b"), "a REDACTED b");
-        assert_eq!(redact_header("Authorization", "Bearer xyz", &s), "Bearer REDACTED");
+        assert_eq!(
+            redact_header("Authorization", "Bearer xyz", &s),
+            "Bearer REDACTED"
+        );
         assert_eq!(redact_header("X-Api-Token", "xyz", &s), "REDACTED");
         assert_eq!(redact_header("Cookie", "a=b", &s), "REDACTED");
     }
@@ -636,13 +742,19 @@ mod tests {
     #[test]
     fn retry_after_takes_seconds_or_a_date() {
         assert_eq!(parse_retry_after("3"), Some(Duration::from_secs(3)));
-        assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), Some(Duration::ZERO));
+        assert_eq!(
+            parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"),
+            Some(Duration::ZERO)
+        );
         assert_eq!(parse_retry_after("soon"), None);
     }
 
     #[test]
     fn resource_paths_are_normalised() {
-        assert_eq!(resource_path("/Users/abc?x=1").as_deref(), Some("/Users/abc"));
+        assert_eq!(
+            resource_path("/Users/abc?x=1").as_deref(),
+            Some("/Users/abc")
+        );
         assert_eq!(resource_path("Users/abc/").as_deref(), Some("/Users/abc"));
         assert_eq!(resource_path("/Users"), None);
     }
@@ -650,9 +762,21 @@ mod tests {
     #[test]
     fn the_ledger_lists_what_is_left_newest_first() {
         let l = Ledger::default();
-        l.record(Created { path: "/Users/1".into(), label: "a".into(), owner: 0 });
-        l.record(Created { path: "/Groups/2".into(), label: "g".into(), owner: 0 });
-        l.record(Created { path: "/Users/3".into(), label: "b".into(), owner: 1 });
+        l.record(Created {
+            path: "/Users/1".into(),
+            label: "a".into(),
+            owner: 0,
+        });
+        l.record(Created {
+            path: "/Groups/2".into(),
+            label: "g".into(),
+            owner: 0,
+        });
+        l.record(Created {
+            path: "/Users/3".into(),
+            label: "b".into(),
+            owner: 1,
+        });
         l.mark_deleted("/Users/1");
         let left: Vec<String> = l.remaining(Some(0)).into_iter().map(|c| c.path).collect();
         assert_eq!(left, vec!["/Groups/2"]);

@@ -64,7 +64,10 @@ pub fn pretty_body(body: &str, max_lines: usize) -> String {
 
 fn indent(text: &str, by: usize) -> String {
     let pad = " ".repeat(by);
-    text.lines().map(|l| format!("{pad}{l}")).collect::<Vec<_>>().join("\n")
+    text.lines()
+        .map(|l| format!("{pad}{l}"))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 fn colour_diff(diff: &str) -> String {
@@ -92,7 +95,17 @@ fn response_line(r: &Received) -> String {
 impl<W: Write> Terminal<W> {
     /// A terminal reporter writing to `out`; `secret` is redacted from everything printed.
     pub fn new(out: W, verbosity: Verbosity, secret: Option<Secret>) -> Self {
-        Terminal { out, verbosity, secret, current: None, checks: vec![], exchanges: vec![], cleanups: vec![], failures: vec![], dialects: 1 }
+        Terminal {
+            out,
+            verbosity,
+            secret,
+            current: None,
+            checks: vec![],
+            exchanges: vec![],
+            cleanups: vec![],
+            failures: vec![],
+            dialects: 1,
+        }
     }
 
     fn write(&mut self, text: &str) {
@@ -123,18 +136,40 @@ impl<W: Write> Terminal<W> {
     }
 
     fn flush_scenario(&mut self) {
-        let Some(info) = self.current.take() else { return };
+        let Some(info) = self.current.take() else {
+            return;
+        };
         let checks = std::mem::take(&mut self.checks);
-        let worst = checks.iter().map(|c| c.outcome).min().unwrap_or(Outcome::Pass);
+        let worst = checks
+            .iter()
+            .map(|c| c.outcome)
+            .min()
+            .unwrap_or(Outcome::Pass);
         let ms: f64 = checks.iter().map(|c| c.elapsed_ms).sum();
-        let dialect = if self.dialects > 1 { format!(" [{}]", info.dialect.as_str()) } else { String::new() };
+        let dialect = if self.dialects > 1 {
+            format!(" [{}]", info.dialect.as_str())
+        } else {
+            String::new()
+        };
         if self.verbosity == Verbosity::Quiet {
             for c in checks.iter().filter(|c| c.outcome == Outcome::Fail) {
-                self.failures.push((c.id.clone(), c.findings.first().map(|f| f.message.clone()).unwrap_or_default()));
+                self.failures.push((
+                    c.id.clone(),
+                    c.findings
+                        .first()
+                        .map(|f| f.message.clone())
+                        .unwrap_or_default(),
+                ));
             }
             return;
         }
-        let title = format!("{} {}{} {}", mark(worst), info.name.bold(), dialect, format!("({}, {ms:.0} ms)", info.id).dimmed());
+        let title = format!(
+            "{} {}{} {}",
+            mark(worst),
+            info.name.bold(),
+            dialect,
+            format!("({}, {ms:.0} ms)", info.id).dimmed()
+        );
         self.write(&title);
         let exchanges = std::mem::take(&mut self.exchanges);
         for line in &exchanges {
@@ -150,7 +185,13 @@ impl<W: Write> Terminal<W> {
                 self.write_details(c);
             }
             if c.outcome == Outcome::Fail {
-                self.failures.push((c.id.clone(), c.findings.first().map(|f| f.message.clone()).unwrap_or_default()));
+                self.failures.push((
+                    c.id.clone(),
+                    c.findings
+                        .first()
+                        .map(|f| f.message.clone())
+                        .unwrap_or_default(),
+                ));
             }
         }
         let cleanups = std::mem::take(&mut self.cleanups);
@@ -168,7 +209,12 @@ impl<W: Write> Terminal<W> {
                 crate::scim::validate::Level::Fail => f.kind.red(),
                 crate::scim::validate::Level::Warn => f.kind.yellow(),
             };
-            let at = f.path.as_ref().filter(|_| f.kind != "body").map(|p| format!(" at {p}")).unwrap_or_default();
+            let at = f
+                .path
+                .as_ref()
+                .filter(|_| f.kind != "body")
+                .map(|p| format!(" at {p}"))
+                .unwrap_or_default();
             self.write(&format!("        {kind}{at}: {}", f.message));
             if let Some(d) = &f.diff {
                 self.write(&indent(&colour_diff(d), 10));
@@ -193,7 +239,12 @@ impl<W: Write> Terminal<W> {
             self.write("");
         }
         if !s.leftovers.is_empty() {
-            self.write(&"Test data that could not be removed (delete it by hand):".yellow().bold().to_string());
+            self.write(
+                &"Test data that could not be removed (delete it by hand):"
+                    .yellow()
+                    .bold()
+                    .to_string(),
+            );
             for c in &s.leftovers {
                 self.write(&format!("  DELETE {}  ({})", c.path, c.label));
             }
@@ -205,7 +256,11 @@ impl<W: Write> Terminal<W> {
             s.failed,
             s.warned,
             s.skipped,
-            if s.waived > 0 { format!(", {} waived", s.waived) } else { String::new() }
+            if s.waived > 0 {
+                format!(", {} waived", s.waived)
+            } else {
+                String::new()
+            }
         );
         let verdict = if s.unreachable {
             "UNREACHABLE".red().bold()
@@ -216,14 +271,24 @@ impl<W: Write> Terminal<W> {
         } else {
             "PASSED".green().bold()
         };
-        self.write(&format!("{verdict}: {counts} in {:.2} s", s.elapsed_ms / 1000.0));
+        self.write(&format!(
+            "{verdict}: {counts} in {:.2} s",
+            s.elapsed_ms / 1000.0
+        ));
     }
 }
 
 impl<W: Write> Reporter for Terminal<W> {
     fn on_event(&mut self, event: &Event) {
         match event {
-            Event::RunStarted { run_id, target, dialects, scenarios, profile, insecure } => {
+            Event::RunStarted {
+                run_id,
+                target,
+                dialects,
+                scenarios,
+                profile,
+                insecure,
+            } => {
                 self.dialects = dialects.len();
                 let d: Vec<&str> = dialects.iter().map(|d| d.as_str()).collect();
                 let mut head = format!(
@@ -237,7 +302,12 @@ impl<W: Write> Reporter for Terminal<W> {
                 if self.verbosity > Verbosity::Quiet {
                     self.write(&head.bold().to_string());
                     if *insecure {
-                        self.write(&"WARNING: TLS certificate verification is OFF (--insecure)".red().bold().to_string());
+                        self.write(
+                            &"WARNING: TLS certificate verification is OFF (--insecure)"
+                                .red()
+                                .bold()
+                                .to_string(),
+                        );
                     }
                     self.write("");
                 }
@@ -256,7 +326,11 @@ impl<W: Write> Reporter for Terminal<W> {
                 }
                 self.exchanges.push(s.dimmed().to_string());
             }
-            Event::ResponseReceived { response, elapsed_ms, .. } if self.verbosity == Verbosity::Verbose => {
+            Event::ResponseReceived {
+                response,
+                elapsed_ms,
+                ..
+            } if self.verbosity == Verbosity::Verbose => {
                 let s = match response {
                     Ok(r) => {
                         let mut s = format!("← {} ({elapsed_ms:.0} ms)", response_line(r));
@@ -271,11 +345,22 @@ impl<W: Write> Reporter for Terminal<W> {
                 self.exchanges.push(s.dimmed().to_string());
             }
             Event::CheckFinished { result, .. } => self.checks.push(result.clone()),
-            Event::Cleanup { method, path, label, outcome, .. } => {
+            Event::Cleanup {
+                method,
+                path,
+                label,
+                outcome,
+                ..
+            } => {
                 let line = match outcome {
-                    CleanupOutcome::Failed(why) => format!("{} cleanup {method} {path} ({label}) failed: {why}", "!".yellow().bold()),
+                    CleanupOutcome::Failed(why) => format!(
+                        "{} cleanup {method} {path} ({label}) failed: {why}",
+                        "!".yellow().bold()
+                    ),
                     CleanupOutcome::Kept => format!("{} kept {path} ({label})", "~".cyan()),
-                    _ if self.verbosity == Verbosity::Verbose => format!("{} cleanup {method} {path}", "·".dimmed()),
+                    _ if self.verbosity == Verbosity::Verbose => {
+                        format!("{} cleanup {method} {path}", "·".dimmed())
+                    }
                     _ => return,
                 };
                 self.cleanups.push(line);

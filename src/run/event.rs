@@ -58,12 +58,24 @@ pub struct Finding {
 impl Finding {
     /// A failing finding.
     pub fn fail(kind: &'static str, message: impl Into<String>) -> Self {
-        Finding { kind, message: message.into(), path: None, level: Level::Fail, diff: None }
+        Finding {
+            kind,
+            message: message.into(),
+            path: None,
+            level: Level::Fail,
+            diff: None,
+        }
     }
 
     /// A warning finding.
     pub fn warn(kind: &'static str, message: impl Into<String>) -> Self {
-        Finding { kind, message: message.into(), path: None, level: Level::Warn, diff: None }
+        Finding {
+            kind,
+            message: message.into(),
+            path: None,
+            level: Level::Warn,
+            diff: None,
+        }
     }
 
     /// Sets the JSON path.

@@ -16,7 +16,12 @@ use super::event::Finding;
 
 /// `application/scim+json` (parameters allowed), case-insensitive.
 pub fn is_scim_json(content_type: &str) -> bool {
-    content_type.split(';').next().unwrap_or_default().trim().eq_ignore_ascii_case("application/scim+json")
+    content_type
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .eq_ignore_ascii_case("application/scim+json")
 }
 
 /// A short, single-line excerpt of a body for messages.
@@ -35,18 +40,32 @@ pub fn describe_non_json(r: &Received) -> String {
     let lower = r.body.trim_start().to_lowercase();
     if r.body.trim().is_empty() {
         format!("the body is empty (Content-Type: {ct})")
-    } else if lower.starts_with("<!doctype html") || lower.starts_with("<html") || ct.contains("html") {
-        let login = lower.contains("login") || lower.contains("sign in") || lower.contains("password");
+    } else if lower.starts_with("<!doctype html")
+        || lower.starts_with("<html")
+        || ct.contains("html")
+    {
+        let login =
+            lower.contains("login") || lower.contains("sign in") || lower.contains("password");
         format!(
             "the body is an HTML page{} (Content-Type: {ct}): {}",
-            if login { ", apparently a login page: the request did not reach the SCIM endpoint" } else { "" },
+            if login {
+                ", apparently a login page: the request did not reach the SCIM endpoint"
+            } else {
+                ""
+            },
             excerpt(&r.body, 120)
         )
     } else if r.truncated {
         format!("the body was cut at the size cap and is incomplete JSON (Content-Type: {ct})")
     } else {
-        let err = serde_json::from_str::<Value>(&r.body).err().map(|e| e.to_string()).unwrap_or_default();
-        format!("the body is not valid JSON ({err}; Content-Type: {ct}): {}", excerpt(&r.body, 120))
+        let err = serde_json::from_str::<Value>(&r.body)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        format!(
+            "the body is not valid JSON ({err}; Content-Type: {ct}): {}",
+            excerpt(&r.body, 120)
+        )
     }
 }
 
@@ -59,17 +78,24 @@ pub fn transport_finding(e: &TransportError) -> Finding {
 /// consumers need a JSON body even when `expect` says nothing about it.
 pub fn check(expect: &Expect, r: &Received, schemas: &SchemaSet, needs_json: bool) -> Vec<Finding> {
     let mut out = Vec::new();
-    if let Some(s) = &expect.status {
-        if !s.accepts(r.status) {
-            let detail = r
-                .json()
-                .and_then(|j| j.get("detail").and_then(Value::as_str).map(str::to_string))
-                .map(|d| format!(" (server said: {})", excerpt(&d, 200)))
-                .unwrap_or_else(|| {
-                    if r.body.trim().is_empty() { String::new() } else { format!(": {}", excerpt(&r.body, 160)) }
-                });
-            out.push(Finding::fail("status", format!("expected status {}, got {}{detail}", s.describe(), r.status)));
-        }
+    if let Some(s) = &expect.status
+        && !s.accepts(r.status)
+    {
+        let detail = r
+            .json()
+            .and_then(|j| j.get("detail").and_then(Value::as_str).map(str::to_string))
+            .map(|d| format!(" (server said: {})", excerpt(&d, 200)))
+            .unwrap_or_else(|| {
+                if r.body.trim().is_empty() {
+                    String::new()
+                } else {
+                    format!(": {}", excerpt(&r.body, 160))
+                }
+            });
+        out.push(Finding::fail(
+            "status",
+            format!("expected status {}, got {}{detail}", s.describe(), r.status),
+        ));
     }
     let has_body = !r.body.trim().is_empty();
     if expect.content_type.as_deref() != Some("any") && has_body {
@@ -92,7 +118,13 @@ pub fn check(expect: &Expect, r: &Received, schemas: &SchemaSet, needs_json: boo
     let wants_json =
         needs_json || expect.schema.is_some() || expect.body.is_some() || !expect.assert.is_empty();
     if r.truncated {
-        out.push(Finding::fail("body", format!("the response body exceeded the size cap ({} bytes read); the rest was not read", r.body.len())));
+        out.push(Finding::fail(
+            "body",
+            format!(
+                "the response body exceeded the size cap ({} bytes read); the rest was not read",
+                r.body.len()
+            ),
+        ));
         return out;
     }
     let json = r.json();
@@ -102,17 +134,17 @@ pub fn check(expect: &Expect, r: &Received, schemas: &SchemaSet, needs_json: boo
         }
         return out;
     };
-    if let Some(kind) = &expect.schema {
-        if let Ok(kind) = kind.value.parse::<Kind>() {
-            for v in validate(kind, &json, schemas) {
-                out.push(Finding {
-                    kind: "schema",
-                    message: format!("{} schema: {}", kind.name(), v.message),
-                    path: Some(v.path),
-                    level: v.level,
-                    diff: None,
-                });
-            }
+    if let Some(kind) = &expect.schema
+        && let Ok(kind) = kind.value.parse::<Kind>()
+    {
+        for v in validate(kind, &json, schemas) {
+            out.push(Finding {
+                kind: "schema",
+                message: format!("{} schema: {}", kind.name(), v.message),
+                path: Some(v.path),
+                level: v.level,
+                diff: None,
+            });
         }
     }
     if let Some(expected) = &expect.body {
@@ -122,7 +154,11 @@ pub fn check(expect: &Expect, r: &Received, schemas: &SchemaSet, needs_json: boo
             let projected = project(expected, &json);
             let mut f = Finding::fail(
                 "body",
-                diffs.iter().map(|(p, m)| format!("{p}: {m}")).collect::<Vec<_>>().join("; "),
+                diffs
+                    .iter()
+                    .map(|(p, m)| format!("{p}: {m}"))
+                    .collect::<Vec<_>>()
+                    .join("; "),
             )
             .at(diffs[0].0.clone());
             f.diff = Some(unified(expected, &projected));
@@ -131,12 +167,18 @@ pub fn check(expect: &Expect, r: &Received, schemas: &SchemaSet, needs_json: boo
     }
     for (name, want) in &expect.headers {
         match r.header(name) {
-            None => out.push(Finding::fail("header", format!("response header `{name}` is missing"))),
+            None => out.push(Finding::fail(
+                "header",
+                format!("response header `{name}` is missing"),
+            )),
             Some(v) => {
-                if let Some(w) = want.as_str().filter(|w| !w.is_empty()) {
-                    if !v.contains(w) {
-                        out.push(Finding::fail("header", format!("response header `{name}` is `{v}`, expected it to contain `{w}`")));
-                    }
+                if let Some(w) = want.as_str().filter(|w| !w.is_empty())
+                    && !v.contains(w)
+                {
+                    out.push(Finding::fail(
+                        "header",
+                        format!("response header `{name}` is `{v}`, expected it to contain `{w}`"),
+                    ));
                 }
             }
         }
@@ -157,7 +199,11 @@ fn json_eq(a: &Value, b: &Value) -> bool {
 }
 
 fn get_ci<'a>(m: &'a serde_json::Map<String, Value>, key: &str) -> Option<&'a Value> {
-    m.get(key).or_else(|| m.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)).map(|(_, v)| v))
+    m.get(key).or_else(|| {
+        m.iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(key))
+            .map(|(_, v)| v)
+    })
 }
 
 fn show(v: &Value) -> String {
@@ -175,13 +221,19 @@ fn subset(path: &str, expected: &Value, actual: &Value, out: &mut Vec<(String, S
                 match get_ci(a, k) {
                     Some(av) => subset(&p, ev, av, out),
                     None if ev.is_null() => {}
-                    None => out.push((p, format!("expected {}, but the attribute is missing", show(ev)))),
+                    None => out.push((
+                        p,
+                        format!("expected {}, but the attribute is missing", show(ev)),
+                    )),
                 }
             }
         }
         (Value::Array(e), Value::Array(a)) => {
             if e.len() != a.len() {
-                out.push((path.to_string(), format!("expected {} item(s), got {}", e.len(), a.len())));
+                out.push((
+                    path.to_string(),
+                    format!("expected {} item(s), got {}", e.len(), a.len()),
+                ));
                 return;
             }
             let mut used = vec![false; a.len()];
@@ -193,13 +245,19 @@ fn subset(path: &str, expected: &Value, actual: &Value, out: &mut Vec<(String, S
                 });
                 match found {
                     Some((j, _)) => used[j] = true,
-                    None => out.push((format!("{path}[{i}]"), format!("no item matches {}", show(ev)))),
+                    None => out.push((
+                        format!("{path}[{i}]"),
+                        format!("no item matches {}", show(ev)),
+                    )),
                 }
             }
         }
         (Value::Null, Value::Null) => {}
         (e, a) if json_eq(e, a) => {}
-        (e, a) => out.push((path.to_string(), format!("expected {}, got {}", show(e), show(a)))),
+        (e, a) => out.push((
+            path.to_string(),
+            format!("expected {}, got {}", show(e), show(a)),
+        )),
     }
 }
 
@@ -265,7 +323,11 @@ fn assertion(a: &Assertion, json: &Value, schemas: &SchemaSet) -> Option<Finding
     let fail = |m: String| Some(Finding::fail("assert", m).at(path.clone()));
     let single = found.first().copied();
     let values: Vec<Value> = found.iter().map(|v| (*v).clone()).collect();
-    let all = if a.pointer.contains('*') { Value::Array(values.clone()) } else { single.cloned().unwrap_or(Value::Null) };
+    let all = if a.pointer.contains('*') {
+        Value::Array(values.clone())
+    } else {
+        single.cloned().unwrap_or(Value::Null)
+    };
     if let Some(absent) = a.absent {
         let present = found.iter().any(|v| !v.is_null());
         return match (absent, present) {
@@ -275,7 +337,11 @@ fn assertion(a: &Assertion, json: &Value, schemas: &SchemaSet) -> Option<Finding
         };
     }
     if let Some(e) = &a.equals {
-        return if json_eq(e, &all) { None } else { fail(format!("expected {}, got {}", show(e), show(&all))) };
+        return if json_eq(e, &all) {
+            None
+        } else {
+            fail(format!("expected {}, got {}", show(e), show(&all)))
+        };
     }
     if let Some(n) = a.length {
         let len = match &all {
@@ -283,11 +349,22 @@ fn assertion(a: &Assertion, json: &Value, schemas: &SchemaSet) -> Option<Finding
             Value::String(s) => Some(s.chars().count()),
             _ => None,
         };
-        return if len == Some(n) { None } else { fail(format!("expected length {n}, got {}", len.map_or("no array".into(), |l| l.to_string()))) };
+        return if len == Some(n) {
+            None
+        } else {
+            fail(format!(
+                "expected length {n}, got {}",
+                len.map_or("no array".into(), |l| l.to_string())
+            ))
+        };
     }
     if let Some(min) = a.min {
         let n = all.as_f64();
-        return if n.is_some_and(|n| n >= min) { None } else { fail(format!("expected a number ≥ {min}, got {}", show(&all))) };
+        return if n.is_some_and(|n| n >= min) {
+            None
+        } else {
+            fail(format!("expected a number ≥ {min}, got {}", show(&all)))
+        };
     }
     if let Some(c) = &a.contains {
         let ok = match &all {
@@ -295,30 +372,59 @@ fn assertion(a: &Assertion, json: &Value, schemas: &SchemaSet) -> Option<Finding
             Value::String(s) => c.as_str().is_some_and(|c| s.contains(c)),
             _ => false,
         };
-        return if ok { None } else { fail(format!("expected {} to contain {}", show(&all), show(c))) };
+        return if ok {
+            None
+        } else {
+            fail(format!("expected {} to contain {}", show(&all), show(c)))
+        };
     }
     if let Some(c) = &a.not_contains {
         let bad = matches!(&all, Value::Array(items) if items.iter().any(|i| json_eq(i, c)));
-        return if bad { fail(format!("expected {} not to contain {}", show(&all), show(c))) } else { None };
+        return if bad {
+            fail(format!(
+                "expected {} not to contain {}",
+                show(&all),
+                show(c)
+            ))
+        } else {
+            None
+        };
     }
     if let Some(other) = &a.disjoint {
         let other: Vec<Value> = match other {
             Value::Array(o) => o.clone(),
             v => vec![v.clone()],
         };
-        let shared: Vec<&Value> = values.iter().filter(|v| other.iter().any(|o| json_eq(o, v))).collect();
+        let shared: Vec<&Value> = values
+            .iter()
+            .filter(|v| other.iter().any(|o| json_eq(o, v)))
+            .collect();
         return if shared.is_empty() {
             None
         } else {
-            fail(format!("expected no overlap with the earlier values, but {} appear(s) in both", shared.iter().map(|v| show(v)).collect::<Vec<_>>().join(", ")))
+            fail(format!(
+                "expected no overlap with the earlier values, but {} appear(s) in both",
+                shared
+                    .iter()
+                    .map(|v| show(v))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
         };
     }
     if let Some(one_of) = &a.one_of {
-        let bad: Vec<&Value> = values.iter().filter(|v| !one_of.iter().any(|o| json_eq(o, v))).collect();
+        let bad: Vec<&Value> = values
+            .iter()
+            .filter(|v| !one_of.iter().any(|o| json_eq(o, v)))
+            .collect();
         return if bad.is_empty() && !values.is_empty() {
             None
         } else {
-            fail(format!("expected one of {}, got {}", show(&Value::Array(one_of.clone())), show(&all)))
+            fail(format!(
+                "expected one of {}, got {}",
+                show(&Value::Array(one_of.clone())),
+                show(&all)
+            ))
         };
     }
     if let Some(f) = &a.all_match {
@@ -330,12 +436,20 @@ fn assertion(a: &Assertion, json: &Value, schemas: &SchemaSet) -> Option<Finding
             Some(Value::Array(items)) if !a.pointer.contains('*') => items.iter().collect(),
             _ => found.clone(),
         };
-        let cx = MatchContext { schemas, core_urn: urn::USER, force_case_exact: false };
+        let cx = MatchContext {
+            schemas,
+            core_urn: urn::USER,
+            force_case_exact: false,
+        };
         let misses = items.iter().filter(|i| !matches(&filter, i, &cx)).count();
         return if misses == 0 {
             None
         } else {
-            fail(format!("{misses} of {} item(s) do not match `{}`", items.len(), f.value))
+            fail(format!(
+                "{misses} of {} item(s) do not match `{}`",
+                items.len(),
+                f.value
+            ))
         };
     }
     None
@@ -363,7 +477,11 @@ mod tests {
     #[test]
     fn a_matching_response_has_no_findings() {
         let e = expect("status: 200\nbody: { active: false, emails: [{ type: work }] }");
-        let r = received(200, "application/scim+json; charset=utf-8", json!({"active": false, "id": "1", "emails": [{"type": "work", "value": "a@x"}]}));
+        let r = received(
+            200,
+            "application/scim+json; charset=utf-8",
+            json!({"active": false, "id": "1", "emails": [{"type": "work", "value": "a@x"}]}),
+        );
         assert_eq!(check(&e, &r, &SchemaSet::default(), false), vec![]);
     }
 
@@ -372,14 +490,21 @@ mod tests {
         let e = expect("status: 201");
         let r = received(200, "application/json", json!({"detail": "ok"}));
         let f = check(&e, &r, &SchemaSet::default(), false);
-        assert_eq!(f.iter().map(|f| f.kind).collect::<Vec<_>>(), vec!["status", "content-type"]);
+        assert_eq!(
+            f.iter().map(|f| f.kind).collect::<Vec<_>>(),
+            vec!["status", "content-type"]
+        );
         assert!(f[0].message.contains("expected status 201, got 200"));
     }
 
     #[test]
     fn body_mismatch_names_the_path_and_diffs_only_the_expected_shape() {
         let e = expect("body: { active: false, name: { familyName: Jensen } }");
-        let r = received(200, "application/scim+json", json!({"active": true, "name": {"familyName": "Jensen", "givenName": "B"}, "id": "1"}));
+        let r = received(
+            200,
+            "application/scim+json",
+            json!({"active": true, "name": {"familyName": "Jensen", "givenName": "B"}, "id": "1"}),
+        );
         let f = check(&e, &r, &SchemaSet::default(), false);
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].path.as_deref(), Some("$.active"));
@@ -392,15 +517,31 @@ mod tests {
     #[test]
     fn arrays_match_in_any_order_with_equal_length() {
         let mut d = Vec::new();
-        subset("$", &json!([{"value": "b"}, {"value": "a"}]), &json!([{"value": "a"}, {"value": "b"}]), &mut d);
+        subset(
+            "$",
+            &json!([{"value": "b"}, {"value": "a"}]),
+            &json!([{"value": "a"}, {"value": "b"}]),
+            &mut d,
+        );
         assert!(d.is_empty());
-        subset("$", &json!([{"value": "b"}]), &json!([{"value": "a"}, {"value": "b"}]), &mut d);
+        subset(
+            "$",
+            &json!([{"value": "b"}]),
+            &json!([{"value": "a"}, {"value": "b"}]),
+            &mut d,
+        );
         assert_eq!(d[0].1, "expected 1 item(s), got 2");
     }
 
     #[test]
     fn non_json_bodies_are_diagnosed() {
-        let r = Received { status: 200, headers: vec![("content-type".into(), "text/html".into())], body: "<html><form>Sign in</form></html>".into(), truncated: false, retries: vec![] };
+        let r = Received {
+            status: 200,
+            headers: vec![("content-type".into(), "text/html".into())],
+            body: "<html><form>Sign in</form></html>".into(),
+            truncated: false,
+            retries: vec![],
+        };
         let f = check(&expect("body: {}"), &r, &SchemaSet::default(), false);
         assert!(f.iter().any(|f| f.message.contains("login page")));
     }
@@ -409,9 +550,13 @@ mod tests {
     fn assertions_cover_absence_length_overlap_and_filters() {
         let body = json!({"Resources": [{"id": "a", "active": true}, {"id": "b", "active": true}]});
         let r = received(200, "application/scim+json", body);
-        let ok = expect("assert:\n  - { pointer: /Resources, length: 2 }\n  - { pointer: /Resources/0/members, absent: true }\n  - { pointer: /Resources/*/id, disjoint: [c, d] }\n  - { pointer: /Resources, all_match: 'active eq true' }");
+        let ok = expect(
+            "assert:\n  - { pointer: /Resources, length: 2 }\n  - { pointer: /Resources/0/members, absent: true }\n  - { pointer: /Resources/*/id, disjoint: [c, d] }\n  - { pointer: /Resources, all_match: 'active eq true' }",
+        );
         assert_eq!(check(&ok, &r, &SchemaSet::default(), false), vec![]);
-        let bad = expect("assert:\n  - { pointer: /Resources/*/id, disjoint: [b] }\n  - { pointer: /Resources, all_match: 'active eq false' }");
+        let bad = expect(
+            "assert:\n  - { pointer: /Resources/*/id, disjoint: [b] }\n  - { pointer: /Resources, all_match: 'active eq false' }",
+        );
         let f = check(&bad, &r, &SchemaSet::default(), false);
         assert_eq!(f.len(), 2);
         assert!(f[0].message.contains("\"b\" appear(s) in both"));

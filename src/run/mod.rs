@@ -20,7 +20,9 @@ use crate::scim::dialect::{NeutralPatch, render};
 use crate::scim::schema::SchemaSet;
 use crate::scim::validate::Level;
 
-pub use event::{CheckResult, CleanupOutcome, Event, Finding, Outcome, Recorded, ScenarioInfo, Summary};
+pub use event::{
+    CheckResult, CleanupOutcome, Event, Finding, Outcome, Recorded, ScenarioInfo, Summary,
+};
 
 /// One scenario to run in one dialect.
 #[derive(Debug, Clone)]
@@ -33,7 +35,12 @@ pub struct PlanItem {
 pub fn plan(scenarios: &[Arc<Loaded>], dialects: &[Dialect]) -> Vec<PlanItem> {
     scenarios
         .iter()
-        .flat_map(|s| dialects.iter().map(|d| PlanItem { scenario: s.clone(), dialect: *d }))
+        .flat_map(|s| {
+            dialects.iter().map(|d| PlanItem {
+                scenario: s.clone(),
+                dialect: *d,
+            })
+        })
         .collect()
 }
 
@@ -136,11 +143,17 @@ impl Runner {
             }
         }
         summary.elapsed_ms = event::ms(started.elapsed());
-        summary.leftovers = if self.config.keep { vec![] } else { self.client.ledger.remaining(None) };
+        summary.leftovers = if self.config.keep {
+            vec![]
+        } else {
+            self.client.ledger.remaining(None)
+        };
         summary.unreachable =
             self.unreachable.load(Ordering::SeqCst) && self.responses.load(Ordering::SeqCst) == 0;
         summary.interrupted = self.config.stop.load(Ordering::SeqCst);
-        sink(&Event::RunFinished { summary: summary.clone() });
+        sink(&Event::RunFinished {
+            summary: summary.clone(),
+        });
         summary
     }
 
@@ -153,7 +166,11 @@ impl Runner {
             Err(e) if e.is_unreachable() => self.unreachable.store(true, Ordering::SeqCst),
             Err(_) => {}
         }
-        run.events.push(Event::RequestSent { scenario: run.index, check: check.to_string(), request: ex.request.clone() });
+        run.events.push(Event::RequestSent {
+            scenario: run.index,
+            check: check.to_string(),
+            request: ex.request.clone(),
+        });
         run.events.push(Event::ResponseReceived {
             scenario: run.index,
             check: check.to_string(),
@@ -166,7 +183,9 @@ impl Runner {
     fn give_up(&self) -> Option<String> {
         if self.config.stop.load(Ordering::SeqCst) {
             Some("the run was interrupted".into())
-        } else if self.unreachable.load(Ordering::SeqCst) && self.responses.load(Ordering::SeqCst) == 0 {
+        } else if self.unreachable.load(Ordering::SeqCst)
+            && self.responses.load(Ordering::SeqCst) == 0
+        {
             Some("the target could not be reached".into())
         } else {
             None
@@ -176,7 +195,15 @@ impl Runner {
     async fn run_scenario(&self, index: usize, item: &PlanItem, total: usize) -> Vec<Event> {
         let started = Instant::now();
         let s = &item.scenario;
-        let mut run = StepRun { index, item, vars: Map::new(), events: Vec::new(), cleanups: Vec::new(), missing: Vec::new(), aborted: self.give_up() };
+        let mut run = StepRun {
+            index,
+            item,
+            vars: Map::new(),
+            events: Vec::new(),
+            cleanups: Vec::new(),
+            missing: Vec::new(),
+            aborted: self.give_up(),
+        };
         run.events.push(Event::ScenarioStarted(ScenarioInfo {
             index,
             id: s.id.clone(),
@@ -207,10 +234,16 @@ impl Runner {
                 run.aborted = self.give_up();
             }
             let result = self.run_step(&mut run, step).await;
-            run.events.push(Event::CheckFinished { scenario: index, result });
+            run.events.push(Event::CheckFinished {
+                scenario: index,
+                result,
+            });
         }
         self.cleanup(&mut run).await;
-        run.events.push(Event::ScenarioFinished { scenario: index, elapsed_ms: event::ms(started.elapsed()) });
+        run.events.push(Event::ScenarioFinished {
+            scenario: index,
+            elapsed_ms: event::ms(started.elapsed()),
+        });
         let done = self.done.fetch_add(1, Ordering::SeqCst) + 1;
         if let Some(p) = &self.config.on_progress {
             p(done, total);
@@ -219,16 +252,33 @@ impl Runner {
     }
 
     fn context<'a>(&'a self, vars: &'a Map<String, Value>, dialect: Dialect) -> Context<'a> {
-        Context { vars, generators: &self.generators, dialect, base_url: &self.client.target().base }
+        Context {
+            vars,
+            generators: &self.generators,
+            dialect,
+            base_url: &self.client.target().base,
+        }
     }
 
-    fn build_request(&self, run: &StepRun<'_>, req: &RequestSpec) -> Result<OutRequest, TemplateError> {
+    fn build_request(
+        &self,
+        run: &StepRun<'_>,
+        req: &RequestSpec,
+    ) -> Result<OutRequest, TemplateError> {
         let cx = self.context(&run.vars, run.item.dialect);
         Ok(OutRequest {
             method: req.method.to_ascii_uppercase(),
             path: cx.render_text(&req.path)?,
-            query: req.query.iter().map(|(k, v)| Ok((k.clone(), text(&cx.render_value(v)?)))).collect::<Result<_, TemplateError>>()?,
-            headers: req.headers.iter().map(|(k, v)| Ok((k.clone(), text(&cx.render_value(v)?)))).collect::<Result<_, TemplateError>>()?,
+            query: req
+                .query
+                .iter()
+                .map(|(k, v)| Ok((k.clone(), text(&cx.render_value(v)?))))
+                .collect::<Result<_, TemplateError>>()?,
+            headers: req
+                .headers
+                .iter()
+                .map(|(k, v)| Ok((k.clone(), text(&cx.render_value(v)?))))
+                .collect::<Result<_, TemplateError>>()?,
             body: req.body.as_ref().map(|b| cx.render_value(b)).transpose()?,
             auth: req.auth,
         })
@@ -247,7 +297,11 @@ impl Runner {
         let neutral = NeutralPatch {
             set: map(&p.set)?,
             add: map(&p.add)?,
-            remove: p.remove.iter().map(|r| cx.render_text(r)).collect::<Result<_, _>>()?,
+            remove: p
+                .remove
+                .iter()
+                .map(|r| cx.render_text(r))
+                .collect::<Result<_, _>>()?,
             add_members: list(&p.add_members)?,
             remove_members: list(&p.remove_members)?,
             ops: list(&p.ops)?,
@@ -309,13 +363,17 @@ impl Runner {
                     vec![expect::transport_finding(e)]
                 }
                 Ok(r) => {
-                    let mut f = expect::check(&expect, r, &self.config.schemas, !step.capture.is_empty());
+                    let mut f =
+                        expect::check(&expect, r, &self.config.schemas, !step.capture.is_empty());
                     let json = r.json().unwrap_or(Value::Null);
                     for (name, spec) in &step.capture {
                         let spec = CaptureSpec::from_value(spec).expect("lint checked captures");
                         match capture(&json, &spec.pointer) {
                             Some(v) if step.repeat.is_some() => {
-                                if let Value::Array(a) = captured_lists.entry(name.clone()).or_insert(Value::Array(vec![])) {
+                                if let Value::Array(a) = captured_lists
+                                    .entry(name.clone())
+                                    .or_insert(Value::Array(vec![]))
+                                {
                                     a.push(v);
                                 }
                             }
@@ -323,19 +381,29 @@ impl Runner {
                                 run.vars.insert(name.clone(), v);
                             }
                             None if spec.optional => {}
-                            None => f.push(Finding::fail("capture", format!("could not capture `{name}`: nothing at `{}` in the response", spec.pointer))),
+                            None => f.push(Finding::fail(
+                                "capture",
+                                format!(
+                                    "could not capture `{name}`: nothing at `{}` in the response",
+                                    spec.pointer
+                                ),
+                            )),
                         }
                     }
                     f
                 }
             };
-            if let Some(c) = &step.cleanup {
-                if let Ok(req) = self.build_request(run, &c.value) {
-                    run.cleanups.push((req, step.name.clone()));
-                }
+            if let Some(c) = &step.cleanup
+                && let Ok(req) = self.build_request(run, &c.value)
+            {
+                run.cleanups.push((req, step.name.clone()));
             }
             result.findings.extend(findings);
-            result.exchange = Some(Recorded { request: ex.request, response: ex.response, elapsed_ms: event::ms(ex.elapsed) });
+            result.exchange = Some(Recorded {
+                request: ex.request,
+                response: ex.response,
+                elapsed_ms: event::ms(ex.elapsed),
+            });
         }
         for (k, v) in captured_lists {
             run.vars.insert(k, v);
@@ -360,10 +428,10 @@ impl Runner {
     }
 
     fn explain_skip(&self, run: &StepRun<'_>, e: &TemplateError) -> String {
-        if let TemplateError::Undefined { name } = e {
-            if let Some((_, step)) = run.missing.iter().find(|(n, _)| n == name) {
-                return format!("skipped: needs `{name}`, which step \"{step}\" did not capture");
-            }
+        if let TemplateError::Undefined { name } = e
+            && let Some((_, step)) = run.missing.iter().find(|(n, _)| n == name)
+        {
+            return format!("skipped: needs `{name}`, which step \"{step}\" did not capture");
         }
         format!("skipped: {e}")
     }
@@ -377,7 +445,15 @@ impl Runner {
         }
         for a in &mut out.assert {
             let a = &mut a.value;
-            for v in [&mut a.equals, &mut a.contains, &mut a.not_contains, &mut a.disjoint].into_iter().flatten() {
+            for v in [
+                &mut a.equals,
+                &mut a.contains,
+                &mut a.not_contains,
+                &mut a.disjoint,
+            ]
+            .into_iter()
+            .flatten()
+            {
                 *v = cx.render_value(v)?;
             }
             if let Some(f) = &mut a.all_match {
@@ -390,7 +466,13 @@ impl Runner {
     async fn cleanup(&self, run: &mut StepRun<'_>) {
         if self.config.keep {
             for c in self.client.ledger.remaining(Some(run.index)) {
-                run.events.push(Event::Cleanup { scenario: run.index, method: "DELETE".into(), path: c.path, label: c.label, outcome: CleanupOutcome::Kept });
+                run.events.push(Event::Cleanup {
+                    scenario: run.index,
+                    method: "DELETE".into(),
+                    path: c.path,
+                    label: c.label,
+                    outcome: CleanupOutcome::Kept,
+                });
             }
             return;
         }
@@ -399,7 +481,8 @@ impl Runner {
             self.clean_one(run, req, label).await;
         }
         for c in self.client.ledger.remaining(Some(run.index)) {
-            self.clean_one(run, OutRequest::new("DELETE", c.path.clone()), c.label).await;
+            self.clean_one(run, OutRequest::new("DELETE", c.path.clone()), c.label)
+                .await;
         }
     }
 
@@ -416,14 +499,25 @@ impl Runner {
                 _ => CleanupOutcome::Deleted,
             },
         };
-        run.events.push(Event::Cleanup { scenario: run.index, method: req.method.clone(), path: req.path.clone(), label, outcome });
+        run.events.push(Event::Cleanup {
+            scenario: run.index,
+            method: req.method.clone(),
+            path: req.path.clone(),
+            label,
+            outcome,
+        });
     }
 
     async fn verify_gone(&self, run: &mut StepRun<'_>, path: &str) -> CleanupOutcome {
-        let ex = self.send(run, "cleanup", &OutRequest::new("GET", path)).await;
+        let ex = self
+            .send(run, "cleanup", &OutRequest::new("GET", path))
+            .await;
         match &ex.response {
             Ok(r) if r.status == 404 => CleanupOutcome::Deleted,
-            Ok(r) => CleanupOutcome::Failed(format!("DELETE succeeded but GET {path} still answers {}", r.status)),
+            Ok(r) => CleanupOutcome::Failed(format!(
+                "DELETE succeeded but GET {path} still answers {}",
+                r.status
+            )),
             Err(e) => CleanupOutcome::Failed(format!("could not verify the delete: {e}")),
         }
     }

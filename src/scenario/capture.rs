@@ -16,11 +16,16 @@ impl CaptureSpec {
     /// `"/id"` or `{ pointer: "/id", optional: true }`.
     pub fn from_value(v: &Value) -> Result<CaptureSpec, String> {
         match v {
-            Value::String(p) => Ok(CaptureSpec { pointer: p.clone(), optional: false }),
+            Value::String(p) => Ok(CaptureSpec {
+                pointer: p.clone(),
+                optional: false,
+            }),
             Value::Object(m) => {
                 for k in m.keys() {
                     if k != "pointer" && k != "optional" {
-                        return Err(format!("unknown key `{k}` (expected `pointer` and `optional`)"));
+                        return Err(format!(
+                            "unknown key `{k}` (expected `pointer` and `optional`)"
+                        ));
                     }
                 }
                 let pointer = m
@@ -35,7 +40,10 @@ impl CaptureSpec {
                 };
                 Ok(CaptureSpec { pointer, optional })
             }
-            _ => Err("expected a JSON pointer such as `/id`, or `{ pointer: /id, optional: true }`".into()),
+            _ => Err(
+                "expected a JSON pointer such as `/id`, or `{ pointer: /id, optional: true }`"
+                    .into(),
+            ),
         }
     }
 }
@@ -43,12 +51,16 @@ impl CaptureSpec {
 /// Checks RFC 6901 syntax (plus `*`): empty or starting with `/`, `~` only as `~0` / `~1`.
 pub fn validate_pointer(p: &str) -> Result<(), String> {
     if !p.is_empty() && !p.starts_with('/') {
-        return Err(format!("invalid JSON pointer `{p}`: it must start with `/` (e.g. `/id`, `/Resources/0/id`)"));
+        return Err(format!(
+            "invalid JSON pointer `{p}`: it must start with `/` (e.g. `/id`, `/Resources/0/id`)"
+        ));
     }
     let mut chars = p.chars();
     while let Some(c) = chars.next() {
         if c == '~' && !matches!(chars.next(), Some('0' | '1')) {
-            return Err(format!("invalid JSON pointer `{p}`: `~` must be followed by 0 or 1"));
+            return Err(format!(
+                "invalid JSON pointer `{p}`: `~` must be followed by 0 or 1"
+            ));
         }
     }
     Ok(())
@@ -67,7 +79,9 @@ pub fn select<'a>(root: &'a Value, pointer: &str) -> Vec<&'a Value> {
             match (v, token.as_str()) {
                 (Value::Array(items), "*") => next.extend(items.iter()),
                 (Value::Object(m), "*") => next.extend(m.values()),
-                (Value::Array(items), t) => next.extend(t.parse::<usize>().ok().and_then(|i| items.get(i))),
+                (Value::Array(items), t) => {
+                    next.extend(t.parse::<usize>().ok().and_then(|i| items.get(i)))
+                }
                 (Value::Object(m), t) => next.extend(m.get(t)),
                 _ => {}
             }
@@ -109,8 +123,12 @@ mod tests {
 
     #[test]
     fn capture_specs_take_two_forms() {
-        assert_eq!(CaptureSpec::from_value(&json!("/id")).unwrap().optional, false);
-        assert!(CaptureSpec::from_value(&json!({"pointer": "/id", "optional": true})).unwrap().optional);
+        assert!(!CaptureSpec::from_value(&json!("/id")).unwrap().optional);
+        assert!(
+            CaptureSpec::from_value(&json!({"pointer": "/id", "optional": true}))
+                .unwrap()
+                .optional
+        );
         assert!(CaptureSpec::from_value(&json!({"pointr": "/id"})).is_err());
     }
 }

@@ -27,16 +27,29 @@ fn offset_of<T>(s: &Spanned<T>) -> usize {
 
 impl Linter<'_> {
     fn at(&mut self, offset: usize, message: String) -> &mut Diagnostic {
-        self.problems.push(Diagnostic::at_offset(self.file, self.source, offset, message));
+        self.problems.push(Diagnostic::at_offset(
+            self.file,
+            self.source,
+            offset,
+            message,
+        ));
         self.problems.last_mut().expect("just pushed")
     }
 
     /// Checks every template reference in `value` against `defined`; `from` is where to start
     /// looking for the reference's text in the source.
-    fn templates(&mut self, value: &Value, defined: &[String], later: &[(String, String)], from: usize) {
+    fn templates(
+        &mut self,
+        value: &Value,
+        defined: &[String],
+        later: &[(String, String)],
+        from: usize,
+    ) {
         match value {
             Value::String(s) => self.template_str(s, defined, later, from),
-            Value::Array(items) => items.iter().for_each(|i| self.templates(i, defined, later, from)),
+            Value::Array(items) => items
+                .iter()
+                .for_each(|i| self.templates(i, defined, later, from)),
             Value::Object(m) => {
                 for (k, v) in m {
                     self.template_str(k, defined, later, from);
@@ -47,7 +60,13 @@ impl Linter<'_> {
         }
     }
 
-    fn template_str(&mut self, s: &str, defined: &[String], later: &[(String, String)], from: usize) {
+    fn template_str(
+        &mut self,
+        s: &str,
+        defined: &[String],
+        later: &[(String, String)],
+        from: usize,
+    ) {
         let refs = match references(s) {
             Ok(r) => r,
             Err(e) => {
@@ -57,16 +76,23 @@ impl Linter<'_> {
             }
         };
         for r in refs {
-            if BUILTIN_ROOTS.contains(&r.root.as_str()) || defined.iter().any(|d| *d == r.root) {
+            if BUILTIN_ROOTS.contains(&r.root.as_str()) || defined.contains(&r.root) {
                 continue;
             }
-            let end = s[r.offset..].find("}}").map_or(s.len(), |e| r.offset + e + 2);
+            let end = s[r.offset..]
+                .find("}}")
+                .map_or(s.len(), |e| r.offset + e + 2);
             let at = self.find(&s[r.offset..end], from);
             let name = r.root.clone();
-            let candidates: Vec<&str> =
-                defined.iter().map(String::as_str).chain(BUILTIN_ROOTS.iter().copied()).collect();
+            let candidates: Vec<&str> = defined
+                .iter()
+                .map(String::as_str)
+                .chain(BUILTIN_ROOTS.iter().copied())
+                .collect();
             let help = if let Some((_, step)) = later.iter().find(|(n, _)| *n == name) {
-                Some(format!("`{name}` is captured by the later step \"{step}\"; a value can only be used after the step that captures it"))
+                Some(format!(
+                    "`{name}` is captured by the later step \"{step}\"; a value can only be used after the step that captures it"
+                ))
             } else {
                 did_you_mean(&name, candidates).map(|c| format!("did you mean `{c}`?"))
             };
@@ -87,7 +113,9 @@ impl Linter<'_> {
 
 /// The check id of a step: its explicit `id`, else `<scenario-id>.<slug of the step name>`.
 pub fn check_id(scenario_id: &str, step: &Step) -> String {
-    step.id.clone().unwrap_or_else(|| format!("{scenario_id}.{}", slug(&step.name)))
+    step.id
+        .clone()
+        .unwrap_or_else(|| format!("{scenario_id}.{}", slug(&step.name)))
 }
 
 /// `Match before create` -> `match-before-create`.
@@ -105,13 +133,22 @@ pub fn slug(s: &str) -> String {
 
 /// Lints a parsed scenario; an empty result means it may run.
 pub fn lint(file: &str, source: &str, scenario_id: &str, scenario: &Scenario) -> Vec<Diagnostic> {
-    let mut l = Linter { file, source, problems: Vec::new() };
+    let mut l = Linter {
+        file,
+        source,
+        problems: Vec::new(),
+    };
     let mut defined: Vec<String> = Vec::new();
     // Captures of every step, to explain "used before captured".
     let all_captures: Vec<(String, String)> = scenario
         .steps
         .iter()
-        .flat_map(|s| s.value.capture.keys().map(|k| (k.clone(), s.value.name.clone())))
+        .flat_map(|s| {
+            s.value
+                .capture
+                .keys()
+                .map(|k| (k.clone(), s.value.name.clone()))
+        })
         .collect();
 
     if let Some(vars) = &scenario.vars {
@@ -127,12 +164,21 @@ pub fn lint(file: &str, source: &str, scenario_id: &str, scenario: &Scenario) ->
         let step = &spanned.value;
         let at = offset_of(spanned);
         let id = check_id(scenario_id, step);
-        if !id.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_')) {
-            l.at(at, format!("check id `{id}` may only contain letters, digits, `.`, `-` and `_`"));
+        if !id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
+        {
+            l.at(
+                at,
+                format!("check id `{id}` may only contain letters, digits, `.`, `-` and `_`"),
+            );
         }
         if !ids.insert(id.clone()) {
-            l.at(at, format!("check id `{id}` is used by two steps of this scenario"))
-                .help = Some("give one of them an explicit `id:`".into());
+            l.at(
+                at,
+                format!("check id `{id}` is used by two steps of this scenario"),
+            )
+            .help = Some("give one of them an explicit `id:`".into());
         }
         let mut step_defined = defined.clone();
         match step.repeat {
@@ -142,15 +188,27 @@ pub fn lint(file: &str, source: &str, scenario_id: &str, scenario: &Scenario) ->
             Some(_) => step_defined.push("i".into()),
             None => {}
         }
-        let later: Vec<(String, String)> =
-            all_captures.iter().filter(|(n, _)| !defined.contains(n)).cloned().collect();
+        let later: Vec<(String, String)> = all_captures
+            .iter()
+            .filter(|(n, _)| !defined.contains(n))
+            .cloned()
+            .collect();
 
         match (&step.request, &step.patch) {
             (Some(_), Some(_)) => {
-                l.at(at, format!("step \"{}\" has both `request` and `patch`; give exactly one", step.name));
+                l.at(
+                    at,
+                    format!(
+                        "step \"{}\" has both `request` and `patch`; give exactly one",
+                        step.name
+                    ),
+                );
             }
             (None, None) => {
-                l.at(at, format!("step \"{}\" has neither `request` nor `patch`", step.name));
+                l.at(
+                    at,
+                    format!("step \"{}\" has neither `request` nor `patch`", step.name),
+                );
             }
             _ => {}
         }
@@ -160,7 +218,8 @@ pub fn lint(file: &str, source: &str, scenario_id: &str, scenario: &Scenario) ->
             if !METHODS.contains(&method.as_str()) {
                 let at = l.find(&req.value.method, from);
                 let d = l.at(at, format!("unknown HTTP method `{}`", req.value.method));
-                d.help = did_you_mean(&method, METHODS.iter().copied()).map(|m| format!("did you mean `{m}`?"));
+                d.help = did_you_mean(&method, METHODS.iter().copied())
+                    .map(|m| format!("did you mean `{m}`?"));
             }
         }
         if let Some(req) = &step.request {
@@ -168,7 +227,12 @@ pub fn lint(file: &str, source: &str, scenario_id: &str, scenario: &Scenario) ->
             let r = &req.value;
             l.template_str(&r.path, &step_defined, &later, from);
             l.templates(&Value::Object(r.query.clone()), &step_defined, &later, from);
-            l.templates(&Value::Object(r.headers.clone()), &step_defined, &later, from);
+            l.templates(
+                &Value::Object(r.headers.clone()),
+                &step_defined,
+                &later,
+                from,
+            );
             if let Some(b) = &r.body {
                 l.templates(b, &step_defined, &later, from);
             }
@@ -179,8 +243,18 @@ pub fn lint(file: &str, source: &str, scenario_id: &str, scenario: &Scenario) ->
             l.template_str(&p.resource, &step_defined, &later, from);
             l.templates(&Value::Object(p.set.clone()), &step_defined, &later, from);
             l.templates(&Value::Object(p.add.clone()), &step_defined, &later, from);
-            l.templates(&Value::Array(p.add_members.clone()), &step_defined, &later, from);
-            l.templates(&Value::Array(p.remove_members.clone()), &step_defined, &later, from);
+            l.templates(
+                &Value::Array(p.add_members.clone()),
+                &step_defined,
+                &later,
+                from,
+            );
+            l.templates(
+                &Value::Array(p.remove_members.clone()),
+                &step_defined,
+                &later,
+                from,
+            );
             l.templates(&Value::Array(p.ops.clone()), &step_defined, &later, from);
             for path in p.set.keys().chain(p.add.keys()).chain(p.remove.iter()) {
                 if let Err(e) = crate::scim::validate_patch_path(path) {
@@ -192,21 +266,30 @@ pub fn lint(file: &str, source: &str, scenario_id: &str, scenario: &Scenario) ->
         if let Some(expect) = &step.expect {
             let from = offset_of(expect);
             let e = &expect.value;
-            if let Some(schema) = &e.schema {
-                if let Err(msg) = crate::scim::check_kind_name(&schema.value) {
-                    let at = offset_of(schema);
-                    l.at(at, msg);
-                }
+            if let Some(schema) = &e.schema
+                && let Err(msg) = crate::scim::check_kind_name(&schema.value)
+            {
+                let at = offset_of(schema);
+                l.at(at, msg);
             }
             if let Some(b) = &e.body {
                 l.templates(b, &step_defined, &later, from);
             }
-            l.templates(&Value::Object(e.headers.clone()), &step_defined, &later, from);
-            if let Some(ct) = &e.content_type {
-                if ct != "scim" && ct != "any" {
-                    let at = l.find(ct, from);
-                    l.at(at, format!("`content_type` must be `scim` or `any`, not `{ct}`"));
-                }
+            l.templates(
+                &Value::Object(e.headers.clone()),
+                &step_defined,
+                &later,
+                from,
+            );
+            if let Some(ct) = &e.content_type
+                && ct != "scim"
+                && ct != "any"
+            {
+                let at = l.find(ct, from);
+                l.at(
+                    at,
+                    format!("`content_type` must be `scim` or `any`, not `{ct}`"),
+                );
             }
             for a in &e.assert {
                 let aat = offset_of(a);
@@ -232,16 +315,19 @@ pub fn lint(file: &str, source: &str, scenario_id: &str, scenario: &Scenario) ->
                 if n != 1 {
                     l.at(aat, format!("an assertion needs exactly one predicate (equals, absent, length, min, contains, not_contains, disjoint, all_match, one_of); this one has {n}"));
                 }
-                for v in [&av.equals, &av.contains, &av.not_contains, &av.disjoint].into_iter().flatten() {
+                for v in [&av.equals, &av.contains, &av.not_contains, &av.disjoint]
+                    .into_iter()
+                    .flatten()
+                {
                     l.templates(v, &step_defined, &later, aat);
                 }
                 if let Some(f) = &av.all_match {
                     l.template_str(&f.value, &step_defined, &later, aat);
-                    if references(&f.value).map(|r| r.is_empty()).unwrap_or(false) {
-                        if let Err(e) = crate::scim::validate_filter(&f.value) {
-                            let at = offset_of(f);
-                            l.at(at, format!("invalid SCIM filter: {e}"));
-                        }
+                    if references(&f.value).map(|r| r.is_empty()).unwrap_or(false)
+                        && let Err(e) = crate::scim::validate_filter(&f.value)
+                    {
+                        let at = offset_of(f);
+                        l.at(at, format!("invalid SCIM filter: {e}"));
                     }
                 }
             }

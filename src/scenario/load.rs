@@ -36,12 +36,12 @@ pub fn yaml_diagnostic(file: &str, source: &str, err: &serde_saphyr::Error) -> D
         .map(|l| (l.line() as usize, l.column() as usize))
         .unwrap_or((1, 1));
     let mut d = Diagnostic::at(file, source, line, column, message.clone());
-    if let Some(rest) = message.strip_prefix("unknown field `") {
-        if let Some((field, expected)) = rest.split_once("`, expected one of ") {
-            let candidates = expected.split(", ").map(|c| c.trim_matches('`'));
-            if let Some(best) = did_you_mean(field, candidates) {
-                d = d.with_help(format!("did you mean `{best}`?"));
-            }
+    if let Some(rest) = message.strip_prefix("unknown field `")
+        && let Some((field, expected)) = rest.split_once("`, expected one of ")
+    {
+        let candidates = expected.split(", ").map(|c| c.trim_matches('`'));
+        if let Some(best) = did_you_mean(field, candidates) {
+            d = d.with_help(format!("did you mean `{best}`?"));
         }
     }
     d
@@ -52,13 +52,23 @@ pub fn load_str(file: &str, source: &str, builtin: bool) -> Result<Loaded, Vec<D
     let scenario: Scenario =
         serde_saphyr::from_str(source).map_err(|e| vec![yaml_diagnostic(file, source, &e)])?;
     let id = scenario.id.clone().unwrap_or_else(|| {
-        Path::new(file).file_stem().and_then(|s| s.to_str()).unwrap_or("scenario").to_string()
+        Path::new(file)
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or("scenario")
+            .to_string()
     });
     let problems = lint(file, source, &id, &scenario);
     if !problems.is_empty() {
         return Err(problems);
     }
-    Ok(Loaded { file: file.to_string(), source: source.into(), id, scenario, builtin })
+    Ok(Loaded {
+        file: file.to_string(),
+        source: source.into(),
+        id,
+        scenario,
+        builtin,
+    })
 }
 
 /// Every `.yaml`/`.yml` file named, directories searched recursively, in a stable order.
@@ -73,7 +83,13 @@ pub fn expand_paths(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Diagnostic> {
         } else if p.exists() {
             out.push(p.clone());
         } else {
-            return Err(Diagnostic::at(&p.display().to_string(), "", 1, 1, "no such file or directory"));
+            return Err(Diagnostic::at(
+                &p.display().to_string(),
+                "",
+                1,
+                1,
+                "no such file or directory",
+            ));
         }
     }
     Ok(out)
@@ -84,7 +100,10 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
         let path = entry?.path();
         if path.is_dir() {
             walk(&path, out)?;
-        } else if matches!(path.extension().and_then(|e| e.to_str()), Some("yaml" | "yml")) {
+        } else if matches!(
+            path.extension().and_then(|e| e.to_str()),
+            Some("yaml" | "yml")
+        ) {
             out.push(path);
         }
     }
@@ -92,7 +111,13 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
 }
 
 fn io_diag(path: &Path, e: &std::io::Error) -> Diagnostic {
-    Diagnostic::at(&path.display().to_string(), "", 1, 1, format!("cannot read: {e}"))
+    Diagnostic::at(
+        &path.display().to_string(),
+        "",
+        1,
+        1,
+        format!("cannot read: {e}"),
+    )
 }
 
 /// Loads every file (directories recursively). Returns all diagnostics of all files if any
@@ -112,7 +137,11 @@ pub fn load_paths(paths: &[PathBuf]) -> Result<Vec<Loaded>, Vec<Diagnostic>> {
         }
     }
     check_unique_ids(&loaded, &mut problems);
-    if problems.is_empty() { Ok(loaded) } else { Err(problems) }
+    if problems.is_empty() {
+        Ok(loaded)
+    } else {
+        Err(problems)
+    }
 }
 
 fn check_unique_ids(loaded: &[Loaded], problems: &mut Vec<Diagnostic>) {

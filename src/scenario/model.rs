@@ -43,7 +43,9 @@ pub enum Severity {
 }
 
 /// Which Entra PATCH dialect a run (or a step) uses.
-#[derive(Debug, Clone, Copy, Deserialize, serde::Serialize, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, Copy, Deserialize, serde::Serialize, PartialEq, Eq, Hash, PartialOrd, Ord,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Dialect {
     /// Entra's default dialect: capitalised ops, string booleans, value-array member removal.
@@ -186,9 +188,11 @@ impl StatusSpec {
     pub fn describe(&self) -> String {
         match self {
             StatusSpec::One(c) => c.to_string(),
-            StatusSpec::Any(cs) => {
-                cs.iter().map(u16::to_string).collect::<Vec<_>>().join(" or ")
-            }
+            StatusSpec::Any(cs) => cs
+                .iter()
+                .map(u16::to_string)
+                .collect::<Vec<_>>()
+                .join(" or "),
         }
     }
 }

@@ -63,7 +63,11 @@ pub fn references(s: &str) -> Result<Vec<Reference>, TemplateError> {
         if root.is_empty() {
             return Err(TemplateError::Empty { offset: start });
         }
-        out.push(Reference { offset: start, expr, root });
+        out.push(Reference {
+            offset: start,
+            expr,
+            root,
+        });
         rest = end + 2;
     }
     Ok(out)
@@ -81,7 +85,11 @@ pub struct Generators {
 impl Generators {
     /// Generators for a run with this id (8 lowercase hex characters is a good id).
     pub fn new(run_id: impl Into<String>) -> Self {
-        Generators { run_id: run_id.into(), counter: AtomicU64::new(0), minted_ids: Mutex::default() }
+        Generators {
+            run_id: run_id.into(),
+            counter: AtomicU64::new(0),
+            minted_ids: Mutex::default(),
+        }
     }
 
     /// A fresh random run id.
@@ -106,13 +114,19 @@ impl Generators {
     /// A new random UUID, remembered as minted by this run (it names nothing that exists).
     pub fn uuid(&self) -> String {
         let id = uuid::Uuid::new_v4().to_string();
-        self.minted_ids.lock().expect("minted ids lock").insert(id.clone());
+        self.minted_ids
+            .lock()
+            .expect("minted ids lock")
+            .insert(id.clone());
         id
     }
 
     /// Whether `id` was produced by [`Generators::uuid`] in this run.
     pub fn minted(&self, id: &str) -> bool {
-        self.minted_ids.lock().expect("minted ids lock").contains(id)
+        self.minted_ids
+            .lock()
+            .expect("minted ids lock")
+            .contains(id)
     }
 
     fn unique(&self, field: &str) -> Option<String> {
@@ -152,7 +166,11 @@ impl Context<'_> {
             ("dialect", None) => Value::String(self.dialect.as_str().to_string()),
             ("run", Some("id")) => Value::String(self.generators.run_id().to_string()),
             ("run", Some("prefix")) => Value::String(self.generators.prefix()),
-            ("unique", Some(f)) => Value::String(self.generators.unique(f).ok_or_else(|| no_field("unique"))?),
+            ("unique", Some(f)) => Value::String(
+                self.generators
+                    .unique(f)
+                    .ok_or_else(|| no_field("unique"))?,
+            ),
             ("op", Some(op @ ("add" | "replace" | "remove"))) => {
                 let mut s = op.to_string();
                 if !compliant {
@@ -162,7 +180,11 @@ impl Context<'_> {
             }
             ("bool", Some(b @ ("true" | "false"))) => {
                 let b = b == "true";
-                if compliant { Value::Bool(b) } else { Value::String(if b { "True" } else { "False" }.into()) }
+                if compliant {
+                    Value::Bool(b)
+                } else {
+                    Value::String(if b { "True" } else { "False" }.into())
+                }
             }
             ("unique" | "run" | "op" | "bool", _) => return Err(no_field(root)),
             _ => return Ok(None),
@@ -185,7 +207,11 @@ impl Context<'_> {
                     segments.next();
                     v
                 }
-                None => return Err(TemplateError::Undefined { name: root.to_string() }),
+                None => {
+                    return Err(TemplateError::Undefined {
+                        name: root.to_string(),
+                    });
+                }
             },
         };
         for field in segments {
@@ -194,7 +220,10 @@ impl Context<'_> {
                 Value::Array(a) => field.parse::<usize>().ok().and_then(|i| a.get(i).cloned()),
                 _ => None,
             }
-            .ok_or_else(|| TemplateError::NoField { expr: path.to_string(), field: field.to_string() })?;
+            .ok_or_else(|| TemplateError::NoField {
+                expr: path.to_string(),
+                field: field.to_string(),
+            })?;
         }
         for filter in parts {
             let name = filter.trim();
@@ -205,7 +234,11 @@ impl Context<'_> {
             value = match name {
                 "upper" => Value::String(text().to_uppercase()),
                 "lower" => Value::String(text().to_lowercase()),
-                _ => return Err(TemplateError::UnknownFilter { name: name.to_string() }),
+                _ => {
+                    return Err(TemplateError::UnknownFilter {
+                        name: name.to_string(),
+                    });
+                }
             };
         }
         Ok(value)
@@ -247,9 +280,12 @@ impl Context<'_> {
     pub fn render_value(&self, v: &Value) -> Result<Value, TemplateError> {
         Ok(match v {
             Value::String(s) => self.render_str(s)?,
-            Value::Array(items) => {
-                Value::Array(items.iter().map(|i| self.render_value(i)).collect::<Result<_, _>>()?)
-            }
+            Value::Array(items) => Value::Array(
+                items
+                    .iter()
+                    .map(|i| self.render_value(i))
+                    .collect::<Result<_, _>>()?,
+            ),
             Value::Object(m) => {
                 let mut out = Map::with_capacity(m.len());
                 for (k, v) in m {
@@ -270,29 +306,52 @@ mod tests {
     fn with<R>(vars: Value, dialect: Dialect, f: impl FnOnce(&Context) -> R) -> R {
         let vars = vars.as_object().cloned().unwrap_or_default();
         let generators = Generators::new("abcd1234");
-        f(&Context { vars: &vars, generators: &generators, dialect, base_url: "https://h/scim/v2" })
+        f(&Context {
+            vars: &vars,
+            generators: &generators,
+            dialect,
+            base_url: "https://h/scim/v2",
+        })
     }
 
     #[test]
     fn a_lone_reference_keeps_the_json_type() {
         with(json!({"n": 3, "s": "x"}), Dialect::Default, |cx| {
             assert_eq!(cx.render_str("{{ n }}").unwrap(), json!(3));
-            assert_eq!(cx.render_str("n={{n}} s={{ s }}").unwrap(), json!("n=3 s=x"));
+            assert_eq!(
+                cx.render_str("n={{n}} s={{ s }}").unwrap(),
+                json!("n=3 s=x")
+            );
         });
     }
 
     #[test]
     fn filters_fields_and_undefined_names() {
-        with(json!({"u": {"id": "42"}, "upn": "Alice@x"}), Dialect::Default, |cx| {
-            assert_eq!(cx.render_str("{{ u.id }}").unwrap(), json!("42"));
-            assert_eq!(cx.render_str("{{ upn | upper }}").unwrap(), json!("ALICE@X"));
-            assert_eq!(
-                cx.render_str("{{ nope }}").unwrap_err(),
-                TemplateError::Undefined { name: "nope".into() }
-            );
-            assert!(matches!(cx.render_str("{{ upn | shout }}"), Err(TemplateError::UnknownFilter { .. })));
-            assert!(matches!(cx.render_str("a {{ b"), Err(TemplateError::Unclosed { offset: 2 })));
-        });
+        with(
+            json!({"u": {"id": "42"}, "upn": "Alice@x"}),
+            Dialect::Default,
+            |cx| {
+                assert_eq!(cx.render_str("{{ u.id }}").unwrap(), json!("42"));
+                assert_eq!(
+                    cx.render_str("{{ upn | upper }}").unwrap(),
+                    json!("ALICE@X")
+                );
+                assert_eq!(
+                    cx.render_str("{{ nope }}").unwrap_err(),
+                    TemplateError::Undefined {
+                        name: "nope".into()
+                    }
+                );
+                assert!(matches!(
+                    cx.render_str("{{ upn | shout }}"),
+                    Err(TemplateError::UnknownFilter { .. })
+                ));
+                assert!(matches!(
+                    cx.render_str("a {{ b"),
+                    Err(TemplateError::Unclosed { offset: 2 })
+                ));
+            },
+        );
     }
 
     #[test]

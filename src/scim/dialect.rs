@@ -45,7 +45,11 @@ fn stringify_booleans(v: &Value) -> Value {
     match v {
         Value::Bool(b) => Value::String(if *b { "True" } else { "False" }.into()),
         Value::Array(a) => Value::Array(a.iter().map(stringify_booleans).collect()),
-        Value::Object(m) => Value::Object(m.iter().map(|(k, v)| (k.clone(), stringify_booleans(v))).collect()),
+        Value::Object(m) => Value::Object(
+            m.iter()
+                .map(|(k, v)| (k.clone(), stringify_booleans(v)))
+                .collect(),
+        ),
         other => other.clone(),
     }
 }
@@ -109,8 +113,11 @@ pub fn render(patch: &NeutralPatch, dialect: Dialect) -> Value {
     if !patch.remove_members.is_empty() {
         match dialect {
             Dialect::Default => {
-                let members: Vec<Value> =
-                    patch.remove_members.iter().map(|m| json!({"value": member_id(m)})).collect();
+                let members: Vec<Value> = patch
+                    .remove_members
+                    .iter()
+                    .map(|m| json!({"value": member_id(m)}))
+                    .collect();
                 ops.push(json!({"op": "Remove", "path": "members", "value": members}));
             }
             Dialect::Compliant => {
@@ -138,28 +145,50 @@ mod tests {
     }
 
     fn set(pairs: Value) -> NeutralPatch {
-        NeutralPatch { set: pairs.as_object().cloned().unwrap_or_default(), ..Default::default() }
+        NeutralPatch {
+            set: pairs.as_object().cloned().unwrap_or_default(),
+            ..Default::default()
+        }
     }
 
     #[test]
     fn disable_user_in_each_dialect() {
         let p = set(json!({"active": false}));
-        assert_eq!(ops(render(&p, Dialect::Default)), json!([{"op": "Replace", "path": "active", "value": "False"}]));
-        assert_eq!(ops(render(&p, Dialect::Compliant)), json!([{"op": "replace", "path": "active", "value": false}]));
-        assert_eq!(render(&p, Dialect::Default)["schemas"], json!([urn::PATCH_OP]));
+        assert_eq!(
+            ops(render(&p, Dialect::Default)),
+            json!([{"op": "Replace", "path": "active", "value": "False"}])
+        );
+        assert_eq!(
+            ops(render(&p, Dialect::Compliant)),
+            json!([{"op": "replace", "path": "active", "value": false}])
+        );
+        assert_eq!(
+            render(&p, Dialect::Default)["schemas"],
+            json!([urn::PATCH_OP])
+        );
     }
 
     #[test]
     fn add_one_attribute_in_each_dialect() {
-        let p = NeutralPatch { add: json!({"nickName": "Babs"}).as_object().cloned().unwrap(), ..Default::default() };
-        assert_eq!(ops(render(&p, Dialect::Default)), json!([{"op": "Add", "path": "nickName", "value": "Babs"}]));
-        assert_eq!(ops(render(&p, Dialect::Compliant)), json!([{"op": "add", "path": "nickName", "value": "Babs"}]));
+        let p = NeutralPatch {
+            add: json!({"nickName": "Babs"}).as_object().cloned().unwrap(),
+            ..Default::default()
+        };
+        assert_eq!(
+            ops(render(&p, Dialect::Default)),
+            json!([{"op": "Add", "path": "nickName", "value": "Babs"}])
+        );
+        assert_eq!(
+            ops(render(&p, Dialect::Compliant)),
+            json!([{"op": "add", "path": "nickName", "value": "Babs"}])
+        );
     }
 
     #[test]
     fn replace_several_attributes_one_op_each_or_pathless() {
         let emp = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber";
-        let p = set(json!({"emails[type eq \"work\"].value": "a@x", "name.givenName": "A", emp: "7"}));
+        let p =
+            set(json!({"emails[type eq \"work\"].value": "a@x", "name.givenName": "A", emp: "7"}));
         assert_eq!(
             ops(render(&p, Dialect::Default)),
             json!([
@@ -179,30 +208,48 @@ mod tests {
 
     #[test]
     fn member_changes_in_each_dialect() {
-        let p = NeutralPatch { add_members: vec![json!("u1"), json!("u2")], ..Default::default() };
+        let p = NeutralPatch {
+            add_members: vec![json!("u1"), json!("u2")],
+            ..Default::default()
+        };
         assert_eq!(
             ops(render(&p, Dialect::Default)),
             json!([{"op": "Add", "path": "members", "value": [{"$ref": null, "value": "u1"}, {"$ref": null, "value": "u2"}]}])
         );
-        let p = NeutralPatch { remove_members: vec![json!("u1")], ..Default::default() };
+        let p = NeutralPatch {
+            remove_members: vec![json!("u1")],
+            ..Default::default()
+        };
         assert_eq!(
             ops(render(&p, Dialect::Default)),
             json!([{"op": "Remove", "path": "members", "value": [{"value": "u1"}]}])
         );
-        assert_eq!(ops(render(&p, Dialect::Compliant)), json!([{"op": "remove", "path": "members[value eq \"u1\"]"}]));
+        assert_eq!(
+            ops(render(&p, Dialect::Compliant)),
+            json!([{"op": "remove", "path": "members[value eq \"u1\"]"}])
+        );
     }
 
     #[test]
     fn booleans_inside_values_become_strings_in_the_default_dialect() {
         let p = NeutralPatch {
-            add: json!({"roles": [{"primary": true, "value": "r"}]}).as_object().cloned().unwrap(),
+            add: json!({"roles": [{"primary": true, "value": "r"}]})
+                .as_object()
+                .cloned()
+                .unwrap(),
             ..Default::default()
         };
-        assert_eq!(ops(render(&p, Dialect::Default))[0]["value"], json!([{"primary": "True", "value": "r"}]));
+        assert_eq!(
+            ops(render(&p, Dialect::Default))[0]["value"],
+            json!([{"primary": "True", "value": "r"}])
+        );
     }
 
     #[test]
     fn an_empty_patch_has_an_empty_operations_array() {
-        assert_eq!(ops(render(&NeutralPatch::default(), Dialect::Compliant)), json!([]));
+        assert_eq!(
+            ops(render(&NeutralPatch::default(), Dialect::Compliant)),
+            json!([])
+        );
     }
 }

@@ -1,11 +1,11 @@
 //! SCIM knowledge as data and pure functions: RFC 7643 schemas, resource validation, the filter
 //! and PATCH path grammar, PATCH application, and Entra's two PATCH dialects.
 
-pub mod path;
 pub mod dialect;
-pub mod schema;
 pub mod filter;
 pub mod patch;
+pub mod path;
+pub mod schema;
 pub mod validate;
 
 /// Schema URNs used throughout (RFC 7643 / RFC 7644, plus Entra's non-standard group URI).
@@ -32,7 +32,9 @@ pub fn check_kind_name(name: &str) -> Result<(), String> {
 
 /// Checks the syntax of a SCIM filter used in a scenario.
 pub fn validate_filter(f: &str) -> Result<(), String> {
-    filter::parse_filter(f).map(|_| ()).map_err(|e| e.to_string())
+    filter::parse_filter(f)
+        .map(|_| ())
+        .map_err(|e| e.to_string())
 }
 
 /// Checks the syntax of a PATCH attribute path used in a scenario (templates are allowed).
@@ -40,5 +42,7 @@ pub fn validate_patch_path(path: &str) -> Result<(), String> {
     if path.contains("{{") {
         return Ok(());
     }
-    filter::parse_patch_path(path).map(|_| ()).map_err(|e| e.to_string())
+    filter::parse_patch_path(path)
+        .map(|_| ())
+        .map_err(|e| e.to_string())
 }

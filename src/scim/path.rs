@@ -18,7 +18,11 @@ pub struct AttrPath {
 impl AttrPath {
     /// A path with no URN and no sub-attribute.
     pub fn simple(name: &str) -> Self {
-        AttrPath { urn: None, name: name.to_string(), sub: None }
+        AttrPath {
+            urn: None,
+            name: name.to_string(),
+            sub: None,
+        }
     }
 
     /// Parses `[urn:...:]name[.sub]`. The URN is everything up to the last `:` when the path starts
@@ -28,14 +32,19 @@ impl AttrPath {
         if s.is_empty() {
             return Err("empty attribute path".into());
         }
-        let (urn, rest) = if s.len() > 4 && s[..4].eq_ignore_ascii_case("urn:") {
-            match s.rfind(':') {
-                Some(i) if i + 1 < s.len() => (Some(s[..i].to_string()), &s[i + 1..]),
-                _ => return Err(format!("attribute path `{s}` has a schema URN but no attribute")),
-            }
-        } else {
-            (None, s)
-        };
+        let (urn, rest) =
+            if s.len() > 4 && s.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("urn:")) {
+                match s.rfind(':') {
+                    Some(i) if i + 1 < s.len() => (Some(s[..i].to_string()), &s[i + 1..]),
+                    _ => {
+                        return Err(format!(
+                            "attribute path `{s}` has a schema URN but no attribute"
+                        ));
+                    }
+                }
+            } else {
+                (None, s)
+            };
         let mut parts = rest.splitn(2, '.');
         let name = parts.next().unwrap_or_default();
         let sub = parts.next();
@@ -47,12 +56,16 @@ impl AttrPath {
         if !valid(name) {
             return Err(format!("`{name}` is not a valid attribute name"));
         }
-        if let Some(sub) = sub {
-            if !valid(sub) {
-                return Err(format!("`{sub}` is not a valid sub-attribute name"));
-            }
+        if let Some(sub) = sub
+            && !valid(sub)
+        {
+            return Err(format!("`{sub}` is not a valid sub-attribute name"));
         }
-        Ok(AttrPath { urn, name: name.to_string(), sub: sub.map(str::to_string) })
+        Ok(AttrPath {
+            urn,
+            name: name.to_string(),
+            sub: sub.map(str::to_string),
+        })
     }
 }
 
@@ -75,14 +88,31 @@ mod tests {
 
     #[test]
     fn parses_plain_dotted_and_urn_paths() {
-        assert_eq!(AttrPath::parse("userName").unwrap(), AttrPath::simple("userName"));
+        assert_eq!(
+            AttrPath::parse("userName").unwrap(),
+            AttrPath::simple("userName")
+        );
         let p = AttrPath::parse("name.givenName").unwrap();
-        assert_eq!((p.name.as_str(), p.sub.as_deref()), ("name", Some("givenName")));
-        let p = AttrPath::parse("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value")
-            .unwrap();
-        assert_eq!(p.urn.as_deref(), Some("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"));
-        assert_eq!((p.name.as_str(), p.sub.as_deref()), ("manager", Some("value")));
-        assert_eq!(p.to_string(), "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value");
+        assert_eq!(
+            (p.name.as_str(), p.sub.as_deref()),
+            ("name", Some("givenName"))
+        );
+        let p = AttrPath::parse(
+            "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value",
+        )
+        .unwrap();
+        assert_eq!(
+            p.urn.as_deref(),
+            Some("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User")
+        );
+        assert_eq!(
+            (p.name.as_str(), p.sub.as_deref()),
+            ("manager", Some("value"))
+        );
+        assert_eq!(
+            p.to_string(),
+            "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value"
+        );
     }
 
     #[test]
@@ -91,5 +121,7 @@ mod tests {
         assert!(AttrPath::parse("1abc").is_err());
         assert!(AttrPath::parse("urn:foo:").is_err());
         assert!(AttrPath::parse("name.").is_err());
+        assert!(AttrPath::parse("abcé").is_err());
+        assert!(AttrPath::parse("éééé:x").is_err());
     }
 }

@@ -93,7 +93,8 @@ impl Server {
     pub async fn start(opts: ServerOptions) -> std::io::Result<Server> {
         let mut required = Vec::new();
         for name in &opts.required_attributes {
-            let path = AttrPath::parse(name).map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
+            let path = AttrPath::parse(name)
+                .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
             required.push((name.clone(), path));
         }
         let quirks = QuirkSet::new(&opts.quirks);
@@ -102,7 +103,11 @@ impl Server {
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", opts.port)).await?;
         let addr = listener.local_addr()?;
         let shared = Arc::new(Shared {
-            cfg: Config { quirks, schemas, required },
+            cfg: Config {
+                quirks,
+                schemas,
+                required,
+            },
             store: RwLock::new(Store::default()),
             requests: AtomicU64::new(0),
             token: opts.token,
@@ -110,7 +115,9 @@ impl Server {
             addr,
             discovery,
         });
-        let app = Router::new().fallback(routes::handle).with_state(shared.clone());
+        let app = Router::new()
+            .fallback(routes::handle)
+            .with_state(shared.clone());
         let (tx, rx) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             axum::serve(listener, app)
@@ -119,7 +126,11 @@ impl Server {
                 })
                 .await
         });
-        Ok(Server { shared, shutdown: Some(tx), task })
+        Ok(Server {
+            shared,
+            shutdown: Some(tx),
+            task,
+        })
     }
 
     /// The bound address.
@@ -134,7 +145,11 @@ impl Server {
 
     /// `{"users":[...],"groups":[...]}` exactly as stored, sorted by id.
     pub fn dump(&self) -> Value {
-        self.shared.store.read().unwrap_or_else(|e| e.into_inner()).dump()
+        self.shared
+            .store
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .dump()
     }
 
     /// Stores a user as if POSTed and returns its id. Panics when the body would be rejected.
@@ -157,7 +172,9 @@ impl Server {
 
     /// The number of HTTP requests served so far.
     pub fn request_count(&self) -> u64 {
-        self.shared.requests.load(std::sync::atomic::Ordering::Relaxed)
+        self.shared
+            .requests
+            .load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Stops accepting requests and waits (at most a second) for open ones to finish.
@@ -166,7 +183,10 @@ impl Server {
             let _ = tx.send(());
         }
         let abort = self.task.abort_handle();
-        if tokio::time::timeout(Duration::from_secs(1), &mut self.task).await.is_err() {
+        if tokio::time::timeout(Duration::from_secs(1), &mut self.task)
+            .await
+            .is_err()
+        {
             abort.abort();
         }
     }
@@ -182,22 +202,43 @@ impl Server {
 /// `/scim/v2/` -> `/scim/v2`, `scim` -> `/scim`, `/` -> ``.
 fn normalise_base_path(path: &str) -> String {
     let trimmed = path.trim().trim_matches('/');
-    if trimmed.is_empty() { String::new() } else { format!("/{trimmed}") }
+    if trimmed.is_empty() {
+        String::new()
+    } else {
+        format!("/{trimmed}")
+    }
 }
 
 /// The built-in schemas with the extra required attributes marked `required: true`.
 fn published_schemas(required: &[(String, AttrPath)]) -> SchemaSet {
     let mut set = SchemaSet::builtin().clone();
     for (_, path) in required {
-        let urn = path.urn.clone().unwrap_or_else(|| crate::scim::urn::USER.to_string());
-        let Some(schema) = set.schemas.iter_mut().find(|s| s.id.eq_ignore_ascii_case(&urn)) else { continue };
-        let Some(attr) = schema.attributes.iter_mut().find(|a| a.name.eq_ignore_ascii_case(&path.name)) else {
+        let urn = path
+            .urn
+            .clone()
+            .unwrap_or_else(|| crate::scim::urn::USER.to_string());
+        let Some(schema) = set
+            .schemas
+            .iter_mut()
+            .find(|s| s.id.eq_ignore_ascii_case(&urn))
+        else {
+            continue;
+        };
+        let Some(attr) = schema
+            .attributes
+            .iter_mut()
+            .find(|a| a.name.eq_ignore_ascii_case(&path.name))
+        else {
             continue;
         };
         match &path.sub {
             None => attr.required = true,
             Some(sub) => {
-                if let Some(s) = attr.sub_attributes.iter_mut().find(|a| a.name.eq_ignore_ascii_case(sub)) {
+                if let Some(s) = attr
+                    .sub_attributes
+                    .iter_mut()
+                    .find(|a| a.name.eq_ignore_ascii_case(sub))
+                {
                     s.required = true;
                 }
             }
@@ -221,14 +262,23 @@ impl Discovery {
                 doc
             })
             .collect();
-        let resource_types = schema::resource_types().as_array().cloned().unwrap_or_default();
-        Discovery { schemas, resource_types, service_provider_config: schema::service_provider_config().clone() }
+        let resource_types = schema::resource_types()
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        Discovery {
+            schemas,
+            resource_types,
+            service_provider_config: schema::service_provider_config().clone(),
+        }
     }
 }
 
 /// The `/Schemas` quirks: `null` members and PascalCase characteristic values.
 fn distort_attribute(attr: &mut Value, quirks: &QuirkSet) {
-    let Some(obj) = attr.as_object_mut() else { return };
+    let Some(obj) = attr.as_object_mut() else {
+        return;
+    };
     if quirks.has(Quirk::DiscoveryNulls) {
         for key in ["canonicalValues", "referenceTypes", "subAttributes"] {
             obj.entry(key).or_insert(Value::Null);

@@ -12,7 +12,11 @@ enum Target {
     /// A whole extension object, named by its schema URN.
     Schema(String),
     /// An attribute: `urn` is `None` for the resource's core schema.
-    Attr { urn: Option<String>, name: String, sub: Option<String> },
+    Attr {
+        urn: Option<String>,
+        name: String,
+        sub: Option<String>,
+    },
 }
 
 /// A parsed `attributes` (include) or `excludedAttributes` (exclude) list.
@@ -37,20 +41,29 @@ impl Projection {
         };
         let mut targets = Vec::new();
         for item in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-            if let Some(schema) = schemas.get(item).filter(|s| !s.id.eq_ignore_ascii_case(core_urn)) {
+            if let Some(schema) = schemas
+                .get(item)
+                .filter(|s| !s.id.eq_ignore_ascii_case(core_urn))
+            {
                 targets.push(Target::Schema(schema.id.clone()));
                 continue;
             }
             let path = AttrPath::parse(item)?;
             let urn = path.urn.filter(|u| !u.eq_ignore_ascii_case(core_urn));
-            targets.push(Target::Attr { urn, name: path.name, sub: path.sub });
+            targets.push(Target::Attr {
+                urn,
+                name: path.name,
+                sub: path.sub,
+            });
         }
         Ok(Some(Projection { include, targets }))
     }
 
     /// The projected copy of a resource.
     pub(crate) fn apply(&self, resource: &Value, schemas: &SchemaSet, core_urn: &str) -> Value {
-        let Value::Object(obj) = resource else { return resource.clone() };
+        let Value::Object(obj) = resource else {
+            return resource.clone();
+        };
         let mut out = Map::new();
         for (key, value) in obj {
             let kept = if key == "schemas" || key == "id" {
@@ -79,24 +92,31 @@ impl Projection {
         let mut kept = selected.unwrap_or_else(|| Value::Object(Map::new()));
         if let (Some(kept), Some((k, v))) = (
             kept.as_object_mut(),
-            meta.as_object().and_then(|m| m.iter().find(|(k, _)| k.eq_ignore_ascii_case("resourceType"))),
-        ) {
-            if !kept.contains_key(k) {
-                kept.insert(k.clone(), v.clone());
-            }
+            meta.as_object().and_then(|m| {
+                m.iter()
+                    .find(|(k, _)| k.eq_ignore_ascii_case("resourceType"))
+            }),
+        ) && !kept.contains_key(k)
+        {
+            kept.insert(k.clone(), v.clone());
         }
         Some(kept)
     }
 
     /// An extension object (`urn:...:enterprise:2.0:User`): whole, or attribute by attribute.
     fn extension(&self, urn: &str, value: &Value) -> Option<Value> {
-        let whole = self.targets.iter().any(|t| matches!(t, Target::Schema(s) if s.eq_ignore_ascii_case(urn)));
+        let whole = self
+            .targets
+            .iter()
+            .any(|t| matches!(t, Target::Schema(s) if s.eq_ignore_ascii_case(urn)));
         match (whole, self.include) {
             (true, true) => return Some(value.clone()),
             (true, false) => return None,
             _ => {}
         }
-        let Value::Object(inner) = value else { return (!self.include).then(|| value.clone()) };
+        let Value::Object(inner) = value else {
+            return (!self.include).then(|| value.clone());
+        };
         let out: Map<String, Value> = inner
             .iter()
             .filter_map(|(k, v)| Some((k.clone(), self.select(Some(urn), k, v, false)?)))
@@ -109,7 +129,14 @@ impl Projection {
         let mut whole = false;
         let mut subs: Vec<&str> = Vec::new();
         for t in &self.targets {
-            let Target::Attr { urn: turn, name: tname, sub } = t else { continue };
+            let Target::Attr {
+                urn: turn,
+                name: tname,
+                sub,
+            } = t
+            else {
+                continue;
+            };
             let same_schema = match (urn, turn) {
                 (None, None) => true,
                 (Some(a), Some(b)) => a.eq_ignore_ascii_case(b),
@@ -145,7 +172,10 @@ impl Projection {
 fn filter_subs(value: &Value, keep: impl Fn(&str) -> bool + Copy) -> Value {
     match value {
         Value::Object(obj) => Value::Object(
-            obj.iter().filter(|(k, _)| keep(k)).map(|(k, v)| (k.clone(), v.clone())).collect(),
+            obj.iter()
+                .filter(|(k, _)| keep(k))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
         ),
         Value::Array(items) => Value::Array(items.iter().map(|v| filter_subs(v, keep)).collect()),
         other => other.clone(),
@@ -175,14 +205,19 @@ mod tests {
 
     fn project(attrs: Option<&str>, excluded: Option<&str>) -> Value {
         let s = SchemaSet::builtin();
-        let p = Projection::parse(attrs, excluded, s, urn::USER).unwrap().unwrap();
+        let p = Projection::parse(attrs, excluded, s, urn::USER)
+            .unwrap()
+            .unwrap();
         p.apply(&user(), s, urn::USER)
     }
 
     #[test]
     fn attributes_keeps_only_named_parts_plus_id_schemas_and_resource_type() {
         let ent = format!("{}:employeeNumber", urn::ENTERPRISE_USER);
-        let got = project(Some(&format!("userName,name.givenName,emails.value,{ent}")), None);
+        let got = project(
+            Some(&format!("userName,name.givenName,emails.value,{ent}")),
+            None,
+        );
         assert_eq!(
             got,
             json!({
@@ -196,7 +231,10 @@ mod tests {
 
     #[test]
     fn excluded_attributes_removes_named_parts_but_never_id_or_resource_type() {
-        let got = project(None, Some(&format!("id,meta,name.familyName,{}", urn::ENTERPRISE_USER)));
+        let got = project(
+            None,
+            Some(&format!("id,meta,name.familyName,{}", urn::ENTERPRISE_USER)),
+        );
         assert_eq!(
             got,
             json!({

@@ -105,15 +105,18 @@ impl FromStr for Quirk {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let s = s.trim();
         if let Some(path) = s.strip_prefix("drops-attribute=") {
-            AttrPath::parse(path)
-                .map_err(|e| QuirkParseError(format!("drops-attribute: {e}")))?;
+            AttrPath::parse(path).map_err(|e| QuirkParseError(format!("drops-attribute: {e}")))?;
             return Ok(Quirk::DropsAttribute(path.trim().to_string()));
         }
         if s == "drops-attribute" {
-            return Err(QuirkParseError("drops-attribute needs a path: drops-attribute=PATH".into()));
+            return Err(QuirkParseError(
+                "drops-attribute needs a path: drops-attribute=PATH".into(),
+            ));
         }
         Quirk::from_name(s).ok_or_else(|| {
-            QuirkParseError(format!("unknown quirk `{s}` (see `scimcheck serve --help`)"))
+            QuirkParseError(format!(
+                "unknown quirk `{s}` (see `scimcheck serve --help`)"
+            ))
         })
     }
 }
@@ -196,7 +199,9 @@ pub(crate) fn filter_tokens(filter: &str) -> Vec<(String, bool)> {
 
 /// Whether a filter joins comparisons with `and` (outside string literals).
 pub(crate) fn filter_uses_and(filter: &str) -> bool {
-    filter_tokens(filter).iter().any(|(t, quoted)| !quoted && t.eq_ignore_ascii_case("and"))
+    filter_tokens(filter)
+        .iter()
+        .any(|(t, quoted)| !quoted && t.eq_ignore_ascii_case("and"))
 }
 
 /// Whether some comparison in the filter has a value that is not a double-quoted string.
@@ -207,7 +212,9 @@ pub(crate) fn filter_has_unquoted_value(filter: &str) -> bool {
         let (op, op_quoted) = &w[0];
         let (_, value_quoted) = &w[1];
         !op_quoted && !value_quoted && OPS.iter().any(|o| op.eq_ignore_ascii_case(o))
-    }) || tokens.last().is_some_and(|(t, q)| !q && OPS.iter().any(|o| t.eq_ignore_ascii_case(o)))
+    }) || tokens
+        .last()
+        .is_some_and(|(t, q)| !q && OPS.iter().any(|o| t.eq_ignore_ascii_case(o)))
 }
 
 #[cfg(test)]
@@ -229,9 +236,10 @@ mod tests {
         assert!("no-such-quirk".parse::<Quirk>().is_err());
         assert!("drops-attribute".parse::<Quirk>().is_err());
         assert!("drops-attribute=1bad".parse::<Quirk>().is_err());
-        let q: Quirk = "drops-attribute=urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:costCenter"
-            .parse()
-            .unwrap();
+        let q: Quirk =
+            "drops-attribute=urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:costCenter"
+                .parse()
+                .unwrap();
         assert!(matches!(q, Quirk::DropsAttribute(p) if p.ends_with(":costCenter")));
     }
 
@@ -250,6 +258,8 @@ mod tests {
         assert!(filter_has_unquoted_value("externalId eq jyoung"));
         assert!(filter_has_unquoted_value("active eq true"));
         assert!(!filter_has_unquoted_value(r#"userName eq "eq x""#));
-        assert!(!filter_has_unquoted_value(r#"emails[type eq "work"].value eq "a@b""#));
+        assert!(!filter_has_unquoted_value(
+            r#"emails[type eq "work"].value eq "a@b""#
+        ));
     }
 }

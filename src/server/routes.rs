@@ -1,8 +1,8 @@
 //! HTTP: one handler that authenticates, dispatches on method and path under the base path, and
 //! renders every reply (content type, SCIM Error bodies) in one place.
 
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use axum::body::{Body, Bytes};
 use axum::extract::{Query, Request, State};
@@ -25,7 +25,12 @@ const MAX_BODY: usize = 4 << 20;
 /// A handler's answer before rendering.
 pub(crate) enum Reply {
     /// A JSON body with optional `Location` and `ETag` headers.
-    Json { status: StatusCode, body: Value, location: Option<String>, etag: Option<String> },
+    Json {
+        status: StatusCode,
+        body: Value,
+        location: Option<String>,
+        etag: Option<String>,
+    },
     /// No body (204).
     Empty(StatusCode),
     /// A SCIM Error.
@@ -39,7 +44,12 @@ impl From<ScimError> for Reply {
 }
 
 fn ok(body: Value) -> Reply {
-    Reply::Json { status: StatusCode::OK, body, location: None, etag: None }
+    Reply::Json {
+        status: StatusCode::OK,
+        body,
+        location: None,
+        etag: None,
+    }
 }
 
 /// The single axum handler.
@@ -61,11 +71,24 @@ async fn dispatch(sh: &Shared, req: Request) -> Reply {
     let segments: Vec<&str> = rest.split('/').filter(|s| !s.is_empty()).collect();
     let params: Vec<(String, String)> = match Query::try_from_uri(&parts.uri) {
         Ok(Query(p)) => p,
-        Err(e) => return ScimError::typed(400, "invalidValue", format!("bad query string: {e}")).into(),
+        Err(e) => {
+            return ScimError::typed(400, "invalidValue", format!("bad query string: {e}")).into();
+        }
     };
-    let host = parts.headers.get(header::HOST).and_then(|h| h.to_str().ok());
-    let base_url = format!("http://{}{}", host.map_or_else(|| sh.addr.to_string(), str::to_string), sh.base_path);
-    let req = Ctx { sh, params: &params, base_url: &base_url };
+    let host = parts
+        .headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok());
+    let base_url = format!(
+        "http://{}{}",
+        host.map_or_else(|| sh.addr.to_string(), str::to_string),
+        sh.base_path
+    );
+    let req = Ctx {
+        sh,
+        params: &params,
+        base_url: &base_url,
+    };
     let method = parts.method.clone();
     let body = if matches!(method, Method::POST | Method::PUT | Method::PATCH) {
         match read_json(&parts.headers, body).await {
@@ -83,7 +106,10 @@ async fn dispatch(sh: &Shared, req: Request) -> Reply {
     if kind == Some(Kind::Group) && q.has(Quirk::GroupsNotFound) {
         return ScimError::plain(404, "not found").into();
     }
-    let discovery = matches!(segments.first().copied(), Some("Schemas" | "ResourceTypes" | "ServiceProviderConfig"));
+    let discovery = matches!(
+        segments.first().copied(),
+        Some("Schemas" | "ResourceTypes" | "ServiceProviderConfig")
+    );
     if discovery && q.has(Quirk::DiscoveryNotFound) {
         return ScimError::plain(404, "not found").into();
     }
@@ -100,9 +126,14 @@ async fn dispatch(sh: &Shared, req: Request) -> Reply {
         (None, ["ResourceTypes"], Method::GET, _) => req.resource_types(None),
         (None, ["ResourceTypes", id], Method::GET, _) => req.resource_types(Some(id)),
         (None, ["ServiceProviderConfig"], Method::GET, _) => req.service_provider_config(),
-        (None, ["Schemas" | "ResourceTypes"] | ["Schemas" | "ResourceTypes", _] | ["ServiceProviderConfig"], m, _) => {
-            method_not_allowed(&m)
-        }
+        (
+            None,
+            ["Schemas" | "ResourceTypes"]
+            | ["Schemas" | "ResourceTypes", _]
+            | ["ServiceProviderConfig"],
+            m,
+            _,
+        ) => method_not_allowed(&m),
         _ => ScimError::plain(404, format!("no such endpoint {}", parts.uri.path())).into(),
     }
 }
@@ -113,7 +144,12 @@ fn method_not_allowed(m: &Method) -> Reply {
 
 /// `Authorization: Bearer <token>`, scheme case-insensitive, token exact.
 fn authorized(headers: &HeaderMap, token: &str) -> bool {
-    let Some(value) = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) else { return false };
+    let Some(value) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
     let mut parts = value.trim().splitn(2, ' ');
     let scheme = parts.next().unwrap_or_default();
     let given = parts.next().unwrap_or_default().trim();
@@ -129,15 +165,36 @@ fn strip_base<'a>(path: &'a str, base: &str) -> Option<&'a str> {
 /// Reads a JSON body sent as `application/scim+json` or `application/json` (or without type).
 async fn read_json(headers: &HeaderMap, body: Body) -> Result<Value, ScimError> {
     if let Some(ct) = headers.get(header::CONTENT_TYPE) {
-        let media = ct.to_str().unwrap_or_default().split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+        let media = ct
+            .to_str()
+            .unwrap_or_default()
+            .split(';')
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_ascii_lowercase();
         if media != "application/scim+json" && media != "application/json" {
-            return Err(ScimError::typed(415, "invalidSyntax", format!("unsupported Content-Type `{media}`")));
+            return Err(ScimError::typed(
+                415,
+                "invalidSyntax",
+                format!("unsupported Content-Type `{media}`"),
+            ));
         }
     }
-    let bytes: Bytes = axum::body::to_bytes(body, MAX_BODY)
-        .await
-        .map_err(|e| ScimError::typed(400, "invalidSyntax", format!("could not read the body: {e}")))?;
-    serde_json::from_slice(&bytes).map_err(|e| ScimError::typed(400, "invalidSyntax", format!("the body is not valid JSON: {e}")))
+    let bytes: Bytes = axum::body::to_bytes(body, MAX_BODY).await.map_err(|e| {
+        ScimError::typed(
+            400,
+            "invalidSyntax",
+            format!("could not read the body: {e}"),
+        )
+    })?;
+    serde_json::from_slice(&bytes).map_err(|e| {
+        ScimError::typed(
+            400,
+            "invalidSyntax",
+            format!("the body is not valid JSON: {e}"),
+        )
+    })
 }
 
 /// One request's context.
@@ -154,7 +211,10 @@ impl Ctx<'_> {
 
     /// A query parameter by case-insensitive name.
     fn param(&self, name: &str) -> Option<&str> {
-        self.params.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.params
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
 
     fn number_param(&self, name: &str) -> Result<Option<i64>, ScimError> {
@@ -162,15 +222,22 @@ impl Ctx<'_> {
             .filter(|v| !v.trim().is_empty())
             .map(|v| v.trim().parse::<i64>())
             .transpose()
-            .map_err(|_| ScimError::typed(400, "invalidValue", format!("`{name}` must be an integer")))
+            .map_err(|_| {
+                ScimError::typed(400, "invalidValue", format!("`{name}` must be an integer"))
+            })
     }
 
     fn projection(&self, kind: Kind) -> Result<Option<Projection>, ScimError> {
         if self.quirks().has(Quirk::IgnoresExcludedAttributes) {
             return Ok(None);
         }
-        Projection::parse(self.param("attributes"), self.param("excludedAttributes"), &self.sh.cfg.schemas, kind.core_urn())
-            .map_err(|e| ScimError::typed(400, "invalidValue", e))
+        Projection::parse(
+            self.param("attributes"),
+            self.param("excludedAttributes"),
+            &self.sh.cfg.schemas,
+            kind.core_urn(),
+        )
+        .map_err(|e| ScimError::typed(400, "invalidValue", e))
     }
 
     /// A stored resource as answered: no password, `members: []`, projection, `meta` quirk.
@@ -181,7 +248,10 @@ impl Ctx<'_> {
             if !q.has(Quirk::ReturnsPassword) {
                 obj.retain(|k, _| !k.eq_ignore_ascii_case("password"));
             }
-            if kind == Kind::Group && !q.has(Quirk::OmitsEmptyMembers) && get_ci(obj, "members").is_none() {
+            if kind == Kind::Group
+                && !q.has(Quirk::OmitsEmptyMembers)
+                && get_ci(obj, "members").is_none()
+            {
                 let meta = obj.remove("meta");
                 obj.insert("members".into(), json!([]));
                 obj.extend(meta.map(|m| ("meta".to_string(), m)));
@@ -190,21 +260,40 @@ impl Ctx<'_> {
         if let Some(p) = projection {
             out = p.apply(&out, &self.sh.cfg.schemas, kind.core_urn());
         }
-        if q.has(Quirk::MissingMeta) {
-            if let Some(obj) = out.as_object_mut() {
-                obj.remove("meta");
-            }
+        if q.has(Quirk::MissingMeta)
+            && let Some(obj) = out.as_object_mut()
+        {
+            obj.remove("meta");
         }
         out
     }
 
-    fn resource_reply(&self, kind: Kind, status: StatusCode, stored: &Value, projection: Option<&Projection>) -> Reply {
+    fn resource_reply(
+        &self,
+        kind: Kind,
+        status: StatusCode,
+        stored: &Value,
+        projection: Option<&Projection>,
+    ) -> Reply {
         let meta = stored.get("meta");
-        let etag = meta.and_then(|m| m.get("version")).and_then(Value::as_str).map(str::to_string);
-        let location = (status == StatusCode::CREATED || status == StatusCode::OK && self.quirks().has(Quirk::CreateReturns200))
-            .then(|| meta.and_then(|m| m.get("location")).and_then(Value::as_str).map(str::to_string))
-            .flatten();
-        Reply::Json { status, body: self.present(kind, stored, projection), location, etag }
+        let etag = meta
+            .and_then(|m| m.get("version"))
+            .and_then(Value::as_str)
+            .map(str::to_string);
+        let location = (status == StatusCode::CREATED
+            || status == StatusCode::OK && self.quirks().has(Quirk::CreateReturns200))
+        .then(|| {
+            meta.and_then(|m| m.get("location"))
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        })
+        .flatten();
+        Reply::Json {
+            status,
+            body: self.present(kind, stored, projection),
+            location,
+            etag,
+        }
     }
 
     fn list(&self, kind: Kind) -> Reply {
@@ -227,11 +316,20 @@ impl Ctx<'_> {
             Some(f) if q.has(Quirk::UnquotedFilterRejected) && filter_has_unquoted_value(f) => {
                 return Err(invalid("filter values must be quoted strings".into()));
             }
-            Some(f) => Some(parse_filter(f).map_err(|e| invalid(format!("{} (at offset {})", e.message, e.offset)))?),
+            Some(f) => Some(
+                parse_filter(f)
+                    .map_err(|e| invalid(format!("{} (at offset {})", e.message, e.offset)))?,
+            ),
         };
         let start = self.number_param("startIndex")?.unwrap_or(1).max(1) as usize;
-        let count = self.number_param("count")?.map_or(MAX_RESULTS, |c| c.clamp(0, MAX_RESULTS as i64) as usize);
-        let (start, count) = if q.has(Quirk::IgnoresPagination) { (1, usize::MAX) } else { (start, count) };
+        let count = self
+            .number_param("count")?
+            .map_or(MAX_RESULTS, |c| c.clamp(0, MAX_RESULTS as i64) as usize);
+        let (start, count) = if q.has(Quirk::IgnoresPagination) {
+            (1, usize::MAX)
+        } else {
+            (start, count)
+        };
         let cfg = &self.sh.cfg;
         let ctx = MatchContext {
             schemas: &cfg.schemas,
@@ -252,7 +350,11 @@ impl Ctx<'_> {
             .take(count)
             .map(|r| self.present(kind, r, projection.as_ref()))
             .collect();
-        let total = if q.has(Quirk::WrongTotalResults) { page.len() } else { matched.len() };
+        let total = if q.has(Quirk::WrongTotalResults) {
+            page.len()
+        } else {
+            matched.len()
+        };
         Ok(ok(list_response(total, start, page)))
     }
 
@@ -261,8 +363,17 @@ impl Ctx<'_> {
             Ok(p) => p,
             Err(e) => return e.into(),
         };
-        let created = self.sh.store.write().unwrap_or_else(|e| e.into_inner()).create(&self.sh.cfg, kind, body, self.base_url);
-        let status = if self.quirks().has(Quirk::CreateReturns200) { StatusCode::OK } else { StatusCode::CREATED };
+        let created = self
+            .sh
+            .store
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .create(&self.sh.cfg, kind, body, self.base_url);
+        let status = if self.quirks().has(Quirk::CreateReturns200) {
+            StatusCode::OK
+        } else {
+            StatusCode::CREATED
+        };
         match created {
             Ok(resource) => self.resource_reply(kind, status, &resource, projection.as_ref()),
             Err(e) => e.into(),
@@ -287,7 +398,12 @@ impl Ctx<'_> {
             Ok(p) => p,
             Err(e) => return e.into(),
         };
-        let replaced = self.sh.store.write().unwrap_or_else(|e| e.into_inner()).replace(&self.sh.cfg, kind, id, body);
+        let replaced = self
+            .sh
+            .store
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .replace(&self.sh.cfg, kind, id, body);
         match replaced {
             Ok(r) => self.resource_reply(kind, StatusCode::OK, &r, projection.as_ref()),
             Err(e) => e.into(),
@@ -299,9 +415,16 @@ impl Ctx<'_> {
             Ok(p) => p,
             Err(e) => return e.into(),
         };
-        let patched = self.sh.store.write().unwrap_or_else(|e| e.into_inner()).patch(&self.sh.cfg, kind, id, body);
+        let patched = self
+            .sh
+            .store
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .patch(&self.sh.cfg, kind, id, body);
         match (patched, kind) {
-            (Ok(p), Kind::User) => self.resource_reply(kind, StatusCode::OK, &p.resource, projection.as_ref()),
+            (Ok(p), Kind::User) => {
+                self.resource_reply(kind, StatusCode::OK, &p.resource, projection.as_ref())
+            }
             (Ok(_), Kind::Group) => Reply::Empty(StatusCode::NO_CONTENT),
             (Err(e), _) => e.into(),
         }
@@ -309,7 +432,12 @@ impl Ctx<'_> {
 
     fn delete(&self, kind: Kind, id: &str) -> Reply {
         let q = self.quirks();
-        let deleted = self.sh.store.write().unwrap_or_else(|e| e.into_inner()).delete(kind, id);
+        let deleted = self
+            .sh
+            .store
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .delete(kind, id);
         match deleted {
             true if q.has(Quirk::DeleteReturns200) => ok(json!({})),
             true => Reply::Empty(StatusCode::NO_CONTENT),
@@ -324,7 +452,10 @@ impl Ctx<'_> {
         if let Some(obj) = doc.as_object_mut() {
             let meta = obj.entry("meta").or_insert_with(|| json!({}));
             if let Some(meta) = meta.as_object_mut() {
-                meta.insert("location".into(), Value::String(format!("{}/{path}", self.base_url)));
+                meta.insert(
+                    "location".into(),
+                    Value::String(format!("{}/{path}", self.base_url)),
+                );
             }
         }
         doc
@@ -332,9 +463,17 @@ impl Ctx<'_> {
 
     fn schemas(&self, id: Option<&str>) -> Reply {
         let docs = &self.sh.discovery.schemas;
-        let located = |d: &Value| self.located(d, &format!("Schemas/{}", d["id"].as_str().unwrap_or_default()));
+        let located = |d: &Value| {
+            self.located(
+                d,
+                &format!("Schemas/{}", d["id"].as_str().unwrap_or_default()),
+            )
+        };
         match id {
-            Some(id) => match docs.iter().find(|d| d["id"].as_str().is_some_and(|s| s.eq_ignore_ascii_case(id))) {
+            Some(id) => match docs
+                .iter()
+                .find(|d| d["id"].as_str().is_some_and(|s| s.eq_ignore_ascii_case(id)))
+            {
                 Some(d) => ok(located(d)),
                 None => ScimError::plain(404, format!("schema {id} not found")).into(),
             },
@@ -351,9 +490,17 @@ impl Ctx<'_> {
 
     fn resource_types(&self, id: Option<&str>) -> Reply {
         let docs = &self.sh.discovery.resource_types;
-        let located = |d: &Value| self.located(d, &format!("ResourceTypes/{}", d["id"].as_str().unwrap_or_default()));
+        let located = |d: &Value| {
+            self.located(
+                d,
+                &format!("ResourceTypes/{}", d["id"].as_str().unwrap_or_default()),
+            )
+        };
         match id {
-            Some(id) => match docs.iter().find(|d| d["id"].as_str().is_some_and(|s| s.eq_ignore_ascii_case(id))) {
+            Some(id) => match docs
+                .iter()
+                .find(|d| d["id"].as_str().is_some_and(|s| s.eq_ignore_ascii_case(id)))
+            {
                 Some(d) => ok(located(d)),
                 None => ScimError::plain(404, format!("resource type {id} not found")).into(),
             },
@@ -365,7 +512,10 @@ impl Ctx<'_> {
     }
 
     fn service_provider_config(&self) -> Reply {
-        ok(self.located(&self.sh.discovery.service_provider_config, "ServiceProviderConfig"))
+        ok(self.located(
+            &self.sh.discovery.service_provider_config,
+            "ServiceProviderConfig",
+        ))
     }
 }
 
@@ -382,17 +532,27 @@ fn list_response(total: usize, start: usize, resources: Vec<Value>) -> Value {
 
 /// Renders a reply: content type, quirks on bodies, SCIM Error (or HTML error page) bodies.
 pub(crate) fn render(reply: Reply, q: &QuirkSet) -> Response {
-    let content_type = if q.has(Quirk::JsonContentType) { "application/json" } else { "application/scim+json" };
+    let content_type = if q.has(Quirk::JsonContentType) {
+        "application/json"
+    } else {
+        "application/scim+json"
+    };
     let json_response = |status: StatusCode, mut body: Value| {
         if q.has(Quirk::MissingSchemas) {
             strip_schemas(&mut body);
         }
         let mut resp = (status, body.to_string()).into_response();
-        resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+        resp.headers_mut()
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
         resp
     };
     match reply {
-        Reply::Json { status, body, location, etag } => {
+        Reply::Json {
+            status,
+            body,
+            location,
+            etag,
+        } => {
             let mut resp = json_response(status, body);
             let headers = resp.headers_mut();
             for (name, value) in [(header::LOCATION, location), (header::ETAG, etag)] {
@@ -404,14 +564,26 @@ pub(crate) fn render(reply: Reply, q: &QuirkSet) -> Response {
         }
         Reply::Empty(status) => status.into_response(),
         Reply::Error(e) => {
-            let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            let status =
+                StatusCode::from_u16(e.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
             let mut resp = if q.has(Quirk::NonScimErrors) {
-                let page = format!("<html><body><h1>Error {}</h1><p>{}</p></body></html>", e.status, html_escape(&e.detail));
+                let page = format!(
+                    "<html><body><h1>Error {}</h1><p>{}</p></body></html>",
+                    e.status,
+                    html_escape(&e.detail)
+                );
                 let mut resp = (status, page).into_response();
-                resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+                resp.headers_mut().insert(
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("text/html; charset=utf-8"),
+                );
                 resp
             } else {
-                let status_value = if q.has(Quirk::ErrorStatusNumber) { json!(e.status) } else { json!(e.status.to_string()) };
+                let status_value = if q.has(Quirk::ErrorStatusNumber) {
+                    json!(e.status)
+                } else {
+                    json!(e.status.to_string())
+                };
                 let mut body = Map::new();
                 body.insert("schemas".into(), json!([urn::ERROR]));
                 body.insert("status".into(), status_value);
@@ -422,7 +594,8 @@ pub(crate) fn render(reply: Reply, q: &QuirkSet) -> Response {
                 json_response(status, Value::Object(body))
             };
             if e.status == 401 {
-                resp.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+                resp.headers_mut()
+                    .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
             }
             resp
         }
@@ -444,7 +617,9 @@ fn strip_schemas(body: &mut Value) {
 }
 
 fn html_escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 /// The id a stored resource answers with, as a string (for `seed_*`).

@@ -23,12 +23,20 @@ pub(crate) struct ScimError {
 impl ScimError {
     /// An error with a `scimType`.
     pub(crate) fn typed(status: u16, scim_type: &'static str, detail: impl Into<String>) -> Self {
-        ScimError { status, scim_type: Some(scim_type), detail: detail.into() }
+        ScimError {
+            status,
+            scim_type: Some(scim_type),
+            detail: detail.into(),
+        }
     }
 
     /// An error without a `scimType` (401, 404, ...).
     pub(crate) fn plain(status: u16, detail: impl Into<String>) -> Self {
-        ScimError { status, scim_type: None, detail: detail.into() }
+        ScimError {
+            status,
+            scim_type: None,
+            detail: detail.into(),
+        }
     }
 
     /// 404 for an unknown resource id.
@@ -124,7 +132,9 @@ impl Collection {
 
     /// Whether a resource other than `except` already has this unique name.
     fn taken(&self, name: &str, except: Option<&str>) -> bool {
-        self.names.get(name).is_some_and(|ids| ids.iter().any(|i| Some(i.as_str()) != except))
+        self.names
+            .get(name)
+            .is_some_and(|ids| ids.iter().any(|i| Some(i.as_str()) != except))
     }
 }
 
@@ -167,7 +177,9 @@ impl Store {
     /// All resources of a type, in creation order.
     pub(crate) fn iter(&self, kind: Kind) -> impl Iterator<Item = &Value> {
         let col = self.col(kind);
-        col.order.values().filter_map(|id| col.items.get(id).map(|(_, v)| v))
+        col.order
+            .values()
+            .filter_map(|id| col.items.get(id).map(|(_, v)| v))
     }
 
     /// The ids of the resources whose unique name (userName/displayName) is `name`,
@@ -186,7 +198,8 @@ impl Store {
     /// `{"users":[...],"groups":[...]}` exactly as stored, each sorted by id.
     pub(crate) fn dump(&self) -> Value {
         let sorted = |col: &Collection| {
-            let mut items: Vec<(&String, &Value)> = col.items.iter().map(|(k, (_, v))| (k, v)).collect();
+            let mut items: Vec<(&String, &Value)> =
+                col.items.iter().map(|(k, (_, v))| (k, v)).collect();
             items.sort_by(|a, b| a.0.cmp(b.0));
             Value::Array(items.into_iter().map(|(_, v)| v.clone()).collect())
         };
@@ -194,21 +207,32 @@ impl Store {
     }
 
     /// POST: validates, assigns `id` and `meta`, stores. `base_url` ends with the base path.
-    pub(crate) fn create(&mut self, cfg: &Config, kind: Kind, body: Value, base_url: &str) -> Result<Value, ScimError> {
+    pub(crate) fn create(
+        &mut self,
+        cfg: &Config,
+        kind: Kind,
+        body: Value,
+        base_url: &str,
+    ) -> Result<Value, ScimError> {
         let mut obj = prepare(cfg, kind, body)?;
         if kind == Kind::Group
             && cfg.quirks.has(Quirk::RejectsEntraGroupSchema)
             && schemas_of(&obj).any(|s| s.eq_ignore_ascii_case(urn::ENTRA_GROUP))
         {
-            return Err(ScimError::typed(400, "invalidValue", format!("unsupported schema {}", urn::ENTRA_GROUP)));
+            return Err(ScimError::typed(
+                400,
+                "invalidValue",
+                format!("unsupported schema {}", urn::ENTRA_GROUP),
+            ));
         }
         self.finish(cfg, kind, &mut obj, None)?;
         check_required(cfg, kind, &obj)?;
         let name = unique_key(&Value::Object(obj.clone()), kind.unique_attr());
-        if let Some(name) = &name {
-            if !cfg.quirks.has(Quirk::NoDuplicateCheck) && self.col(kind).taken(name, None) {
-                return Err(duplicate(kind, name));
-            }
+        if let Some(name) = &name
+            && !cfg.quirks.has(Quirk::NoDuplicateCheck)
+            && self.col(kind).taken(name, None)
+        {
+            return Err(duplicate(kind, name));
         }
         let (id, id_value) = if cfg.quirks.has(Quirk::NumericId) {
             self.numeric_ids += 1;
@@ -233,8 +257,17 @@ impl Store {
     }
 
     /// PUT: replaces everything but `id` and `meta.created`/`location`; bumps the version.
-    pub(crate) fn replace(&mut self, cfg: &Config, kind: Kind, id: &str, body: Value) -> Result<Value, ScimError> {
-        let old = self.get(kind, id).ok_or_else(|| ScimError::not_found(kind, id))?.clone();
+    pub(crate) fn replace(
+        &mut self,
+        cfg: &Config,
+        kind: Kind,
+        id: &str,
+        body: Value,
+    ) -> Result<Value, ScimError> {
+        let old = self
+            .get(kind, id)
+            .ok_or_else(|| ScimError::not_found(kind, id))?
+            .clone();
         let mut obj = prepare(cfg, kind, body)?;
         self.finish(cfg, kind, &mut obj, Some(&old))?;
         check_required(cfg, kind, &obj)?;
@@ -242,9 +275,18 @@ impl Store {
     }
 
     /// PATCH (RFC 7644 section 3.5.2): all operations or none.
-    pub(crate) fn patch(&mut self, cfg: &Config, kind: Kind, id: &str, body: Value) -> Result<Patched, ScimError> {
+    pub(crate) fn patch(
+        &mut self,
+        cfg: &Config,
+        kind: Kind,
+        id: &str,
+        body: Value,
+    ) -> Result<Patched, ScimError> {
         let ops = parse_patch(cfg, kind, body)?;
-        let old = self.get(kind, id).ok_or_else(|| ScimError::not_found(kind, id))?.clone();
+        let old = self
+            .get(kind, id)
+            .ok_or_else(|| ScimError::not_found(kind, id))?
+            .clone();
         let mut new = old.clone();
         apply_patch(&mut new, &ops, &cfg.schemas, kind.core_urn()).map_err(|e| ScimError {
             status: e.status,
@@ -252,18 +294,28 @@ impl Store {
             detail: e.detail,
         })?;
         let Value::Object(mut obj) = new else {
-            return Err(ScimError::typed(400, "invalidValue", "the patched resource is not an object"));
+            return Err(ScimError::typed(
+                400,
+                "invalidValue",
+                "the patched resource is not an object",
+            ));
         };
         obj.retain(|k, _| !k.eq_ignore_ascii_case("id") && !k.eq_ignore_ascii_case("meta"));
         let mut obj = normalise(cfg, kind, obj)?;
         if !obj.get("schemas").is_some_and(Value::is_array) {
-            return Err(ScimError::typed(400, "mutability", "`schemas` cannot be removed"));
+            return Err(ScimError::typed(
+                400,
+                "mutability",
+                "`schemas` cannot be removed",
+            ));
         }
         self.finish(cfg, kind, &mut obj, Some(&old))?;
         if cfg.quirks.has(Quirk::DropsPatchChanges) {
             let meta = old.get("meta").cloned().unwrap_or(Value::Null);
             let id_value = old.get("id").cloned().unwrap_or(Value::Null);
-            return Ok(Patched { resource: assemble(obj, id_value, meta) });
+            return Ok(Patched {
+                resource: assemble(obj, id_value, meta),
+            });
         }
         let disabled = kind == Kind::User
             && obj.get("active") == Some(&Value::Bool(false))
@@ -283,16 +335,18 @@ impl Store {
         }
         let now = now();
         for (_, group) in self.groups.items.values_mut() {
-            let Some(Value::Array(members)) = group.get_mut("members") else { continue };
+            let Some(Value::Array(members)) = group.get_mut("members") else {
+                continue;
+            };
             let before = members.len();
             members.retain(|m| m.get("value").map(id_string).as_deref() != Some(id));
             if members.len() == before {
                 continue;
             }
-            if members.is_empty() {
-                if let Some(obj) = group.as_object_mut() {
-                    obj.remove("members");
-                }
+            if members.is_empty()
+                && let Some(obj) = group.as_object_mut()
+            {
+                obj.remove("members");
             }
             touch(group, &now);
         }
@@ -341,20 +395,34 @@ impl Store {
     }
 
     /// The checks and quirks shared by create, PUT and PATCH, on the client-controlled part.
-    fn finish(&self, cfg: &Config, kind: Kind, obj: &mut Map<String, Value>, old: Option<&Value>) -> Result<(), ScimError> {
+    fn finish(
+        &self,
+        cfg: &Config,
+        kind: Kind,
+        obj: &mut Map<String, Value>,
+        old: Option<&Value>,
+    ) -> Result<(), ScimError> {
         for path in &cfg.quirks.dropped {
             drop_attribute(obj, path, kind.core_urn());
         }
-        if kind == Kind::User && cfg.quirks.has(Quirk::IgnoresUsernameChange) {
-            if let Some(old_name) = old.and_then(|o| o.get("userName")) {
-                obj.retain(|k, _| !k.eq_ignore_ascii_case("userName"));
-                obj.insert("userName".into(), old_name.clone());
-            }
+        if kind == Kind::User
+            && cfg.quirks.has(Quirk::IgnoresUsernameChange)
+            && let Some(old_name) = old.and_then(|o| o.get("userName"))
+        {
+            obj.retain(|k, _| !k.eq_ignore_ascii_case("userName"));
+            obj.insert("userName".into(), old_name.clone());
         }
         fix_extension_schemas(cfg, kind, obj);
         let attr = kind.unique_attr();
-        if !get_ci(obj, attr).and_then(Value::as_str).is_some_and(|s| !s.trim().is_empty()) {
-            return Err(ScimError::typed(400, "invalidValue", format!("`{attr}` is required and must be a non-empty string")));
+        if get_ci(obj, attr)
+            .and_then(Value::as_str)
+            .is_none_or(|s| s.trim().is_empty())
+        {
+            return Err(ScimError::typed(
+                400,
+                "invalidValue",
+                format!("`{attr}` is required and must be a non-empty string"),
+            ));
         }
         if kind == Kind::Group {
             self.check_members(obj)?;
@@ -364,16 +432,34 @@ impl Store {
 
     /// Every member must be an existing user or group.
     fn check_members(&self, obj: &Map<String, Value>) -> Result<(), ScimError> {
-        let Some(members) = get_ci(obj, "members") else { return Ok(()) };
+        let Some(members) = get_ci(obj, "members") else {
+            return Ok(());
+        };
         let Value::Array(members) = members else {
-            return Err(ScimError::typed(400, "invalidValue", "`members` must be an array"));
+            return Err(ScimError::typed(
+                400,
+                "invalidValue",
+                "`members` must be an array",
+            ));
         };
         for m in members {
-            let Some(id) = m.get("value").filter(|v| v.is_string() || v.is_number()).map(id_string) else {
-                return Err(ScimError::typed(400, "invalidValue", format!("group member {m} has no `value`")));
+            let Some(id) = m
+                .get("value")
+                .filter(|v| v.is_string() || v.is_number())
+                .map(id_string)
+            else {
+                return Err(ScimError::typed(
+                    400,
+                    "invalidValue",
+                    format!("group member {m} has no `value`"),
+                ));
             };
             if self.get(Kind::User, &id).is_none() && self.get(Kind::Group, &id).is_none() {
-                return Err(ScimError::typed(400, "invalidValue", format!("group member {id} does not exist")));
+                return Err(ScimError::typed(
+                    400,
+                    "invalidValue",
+                    format!("group member {id} does not exist"),
+                ));
             }
         }
         Ok(())
@@ -383,10 +469,18 @@ impl Store {
 /// Body checks for create and PUT: a JSON object listing the core schema; then [`normalise`].
 fn prepare(cfg: &Config, kind: Kind, body: Value) -> Result<Map<String, Value>, ScimError> {
     let Value::Object(mut obj) = body else {
-        return Err(ScimError::typed(400, "invalidSyntax", "the request body must be a JSON object"));
+        return Err(ScimError::typed(
+            400,
+            "invalidSyntax",
+            "the request body must be a JSON object",
+        ));
     };
     if !schemas_of(&obj).any(|s| s.eq_ignore_ascii_case(kind.core_urn())) {
-        return Err(ScimError::typed(400, "invalidSyntax", format!("`schemas` must list {}", kind.core_urn())));
+        return Err(ScimError::typed(
+            400,
+            "invalidSyntax",
+            format!("`schemas` must list {}", kind.core_urn()),
+        ));
     }
     obj.retain(|k, _| !k.eq_ignore_ascii_case("id") && !k.eq_ignore_ascii_case("meta"));
     normalise(cfg, kind, obj)
@@ -394,10 +488,16 @@ fn prepare(cfg: &Config, kind: Kind, body: Value) -> Result<Map<String, Value>, 
 
 /// Drops `null`s and empty arrays or objects (unassigned), and turns string booleans into
 /// booleans for boolean attributes (400 under `rejects-string-booleans`).
-fn normalise(cfg: &Config, kind: Kind, obj: Map<String, Value>) -> Result<Map<String, Value>, ScimError> {
+fn normalise(
+    cfg: &Config,
+    kind: Kind,
+    obj: Map<String, Value>,
+) -> Result<Map<String, Value>, ScimError> {
     let mut value = Value::Object(obj);
     clean(&mut value);
-    let Value::Object(mut obj) = value else { unreachable!("clean keeps an object an object") };
+    let Value::Object(mut obj) = value else {
+        unreachable!("clean keeps an object an object")
+    };
     let mut found = false;
     for (key, v) in obj.iter_mut() {
         fix_key_booleans(&cfg.schemas, kind.core_urn(), key, v, &mut found);
@@ -409,12 +509,20 @@ fn normalise(cfg: &Config, kind: Kind, obj: Map<String, Value>) -> Result<Map<St
 }
 
 fn string_boolean_error() -> ScimError {
-    ScimError::typed(400, "invalidValue", "boolean attributes must be JSON booleans, not strings")
+    ScimError::typed(
+        400,
+        "invalidValue",
+        "boolean attributes must be JSON booleans, not strings",
+    )
 }
 
 /// The strings listed in `schemas`.
 fn schemas_of(obj: &Map<String, Value>) -> impl Iterator<Item = &str> {
-    obj.get("schemas").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str)
+    obj.get("schemas")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
 }
 
 /// Removes nulls, empty arrays and empty objects, recursively.
@@ -441,7 +549,10 @@ fn clean(v: &mut Value) {
 /// Converts string booleans under one top-level or path-less-PATCH key (plain, dotted, or
 /// URN-qualified, or an extension URN holding an object), recording whether any was found.
 fn fix_key_booleans(schemas: &SchemaSet, core: &str, key: &str, v: &mut Value, found: &mut bool) {
-    if let Some(ext) = schemas.get(key).filter(|s| !s.id.eq_ignore_ascii_case(core)) {
+    if let Some(ext) = schemas
+        .get(key)
+        .filter(|s| !s.id.eq_ignore_ascii_case(core))
+    {
         if let Value::Object(inner) = v {
             for (k, v) in inner.iter_mut() {
                 if let Some(attr) = ext.attribute(k) {
@@ -449,7 +560,10 @@ fn fix_key_booleans(schemas: &SchemaSet, core: &str, key: &str, v: &mut Value, f
                 }
             }
         }
-    } else if let Some(attr) = AttrPath::parse(key).ok().and_then(|p| schemas.lookup(core, &p)) {
+    } else if let Some(attr) = AttrPath::parse(key)
+        .ok()
+        .and_then(|p| schemas.lookup(core, &p))
+    {
         fix_booleans(attr, v, found);
     }
 }
@@ -482,16 +596,26 @@ fn fix_booleans(attr: &Attribute, v: &mut Value, found: &mut bool) {
 
 /// `schemas` lists each known extension iff its object is present.
 fn fix_extension_schemas(cfg: &Config, kind: Kind, obj: &mut Map<String, Value>) {
-    let present: Vec<String> = obj.iter().filter(|(k, v)| is_extension_key(k, v)).map(|(k, _)| k.clone()).collect();
+    let present: Vec<String> = obj
+        .iter()
+        .filter(|(k, v)| is_extension_key(k, v))
+        .map(|(k, _)| k.clone())
+        .collect();
     let core = kind.core_urn();
-    let Some(Value::Array(list)) = obj.get_mut("schemas") else { return };
+    let Some(Value::Array(list)) = obj.get_mut("schemas") else {
+        return;
+    };
     list.retain(|s| {
         let Some(s) = s.as_str() else { return true };
         let known_extension = !s.eq_ignore_ascii_case(core) && cfg.schemas.get(s).is_some();
         !known_extension || present.iter().any(|p| p.eq_ignore_ascii_case(s))
     });
     for p in present {
-        if cfg.schemas.get(&p).is_some() && !list.iter().any(|s| s.as_str().is_some_and(|s| s.eq_ignore_ascii_case(&p))) {
+        if cfg.schemas.get(&p).is_some()
+            && !list
+                .iter()
+                .any(|s| s.as_str().is_some_and(|s| s.eq_ignore_ascii_case(&p)))
+        {
             list.push(Value::String(p));
         }
     }
@@ -511,7 +635,11 @@ fn check_required(cfg: &Config, kind: Kind, obj: &Map<String, Value>) -> Result<
     if missing.is_empty() {
         Ok(())
     } else {
-        Err(ScimError::typed(400, "invalidValue", format!("required attribute(s) missing: {}", missing.join(", "))))
+        Err(ScimError::typed(
+            400,
+            "invalidValue",
+            format!("required attribute(s) missing: {}", missing.join(", ")),
+        ))
     }
 }
 
@@ -535,7 +663,10 @@ fn locate<'a>(obj: &'a Map<String, Value>, path: &AttrPath, core: &str) -> Optio
         None => Some(v),
         Some(sub) => match v {
             Value::Object(o) => get_ci(o, sub),
-            Value::Array(items) => items.iter().filter_map(|i| i.as_object().and_then(|o| get_ci(o, sub))).next(),
+            Value::Array(items) => items
+                .iter()
+                .filter_map(|i| i.as_object().and_then(|o| get_ci(o, sub)))
+                .next(),
             _ => None,
         },
     }
@@ -571,20 +702,38 @@ fn drop_attribute(obj: &mut Map<String, Value>, path: &AttrPath, core: &str) {
 
 /// A member of an object, by case-insensitive name.
 pub(crate) fn get_ci<'a>(obj: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
-    obj.get(key).or_else(|| obj.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)).map(|(_, v)| v))
+    obj.get(key).or_else(|| {
+        obj.iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(key))
+            .map(|(_, v)| v)
+    })
 }
 
 fn get_ci_mut<'a>(obj: &'a mut Map<String, Value>, key: &str) -> Option<&'a mut Value> {
-    obj.iter_mut().find(|(k, _)| k.eq_ignore_ascii_case(key)).map(|(_, v)| v)
+    obj.iter_mut()
+        .find(|(k, _)| k.eq_ignore_ascii_case(key))
+        .map(|(_, v)| v)
 }
 
 /// The lower-cased unique name of a stored resource.
 fn unique_key(resource: &Value, attr: &str) -> Option<String> {
-    resource.as_object().and_then(|o| get_ci(o, attr)).and_then(Value::as_str).map(str::to_lowercase)
+    resource
+        .as_object()
+        .and_then(|o| get_ci(o, attr))
+        .and_then(Value::as_str)
+        .map(str::to_lowercase)
 }
 
 fn duplicate(kind: Kind, name: &str) -> ScimError {
-    ScimError::typed(409, "uniqueness", format!("a {} with {} `{name}` already exists", kind.resource_type(), kind.unique_attr()))
+    ScimError::typed(
+        409,
+        "uniqueness",
+        format!(
+            "a {} with {} `{name}` already exists",
+            kind.resource_type(),
+            kind.unique_attr()
+        ),
+    )
 }
 
 /// An id as a string, whether stored as a string or (under `numeric-id`) a number.
@@ -609,7 +758,9 @@ fn assemble(mut obj: Map<String, Value>, id: Value, meta: Value) -> Value {
 
 /// Sets `meta.lastModified` and bumps `meta.version` (`W/"n"`).
 fn touch(resource: &mut Value, now: &str) {
-    let Some(meta) = resource.get_mut("meta").and_then(Value::as_object_mut) else { return };
+    let Some(meta) = resource.get_mut("meta").and_then(Value::as_object_mut) else {
+        return;
+    };
     let n: u64 = meta
         .get("version")
         .and_then(Value::as_str)
@@ -627,7 +778,9 @@ fn now() -> String {
 /// Checks a PATCH body (PatchOp URN, `Operations` array) and applies the PATCH quirks.
 fn parse_patch(cfg: &Config, kind: Kind, body: Value) -> Result<Vec<PatchOperation>, ScimError> {
     let bad = |detail: &str| ScimError::typed(400, "invalidSyntax", detail);
-    let Value::Object(obj) = body else { return Err(bad("the PATCH body must be a JSON object")) };
+    let Value::Object(obj) = body else {
+        return Err(bad("the PATCH body must be a JSON object"));
+    };
     if !schemas_of(&obj).any(|s| s.eq_ignore_ascii_case(urn::PATCH_OP)) {
         return Err(bad(&format!("`schemas` must list {}", urn::PATCH_OP)));
     }
@@ -641,10 +794,16 @@ fn parse_patch(cfg: &Config, kind: Kind, body: Value) -> Result<Vec<PatchOperati
         for op in ops.iter_mut() {
             let on_members = op.path.as_deref().is_some_and(|p| {
                 let p = p.trim();
-                p.len() >= 7 && p[..7].eq_ignore_ascii_case("members") && matches!(p[7..].chars().next(), None | Some('[' | '.'))
+                p.len() >= 7
+                    && p[..7].eq_ignore_ascii_case("members")
+                    && matches!(p[7..].chars().next(), None | Some('[' | '.'))
             });
             if op.op.eq_ignore_ascii_case("remove") && on_members {
-                *op = PatchOperation { op: "remove".into(), path: Some("members".into()), value: None };
+                *op = PatchOperation {
+                    op: "remove".into(),
+                    path: Some("members".into()),
+                    value: None,
+                };
             }
         }
     }
@@ -655,43 +814,72 @@ fn parse_patch(cfg: &Config, kind: Kind, body: Value) -> Result<Vec<PatchOperati
 fn screen_patch(cfg: &Config, kind: Kind, ops: &[PatchOperation]) -> Result<(), ScimError> {
     let q = &cfg.quirks;
     if ops.is_empty() && q.has(Quirk::EmptyOperationsRejected) {
-        return Err(ScimError::typed(400, "invalidValue", "`Operations` must not be empty"));
+        return Err(ScimError::typed(
+            400,
+            "invalidValue",
+            "`Operations` must not be empty",
+        ));
     }
     for op in ops {
         if q.has(Quirk::RejectsCapitalisedOps) && op.op != op.op.to_lowercase() {
-            return Err(ScimError::typed(400, "invalidSyntax", format!("unknown PATCH op `{}`", op.op)));
+            return Err(ScimError::typed(
+                400,
+                "invalidSyntax",
+                format!("unknown PATCH op `{}`", op.op),
+            ));
         }
-        if q.has(Quirk::FilteredPathRejected) && op.path.as_deref().is_some_and(|p| p.contains('[')) {
-            return Err(ScimError::typed(400, "invalidPath", "value filters in PATCH paths are not supported"));
+        if q.has(Quirk::FilteredPathRejected) && op.path.as_deref().is_some_and(|p| p.contains('['))
+        {
+            return Err(ScimError::typed(
+                400,
+                "invalidPath",
+                "value filters in PATCH paths are not supported",
+            ));
         }
         let pathless_set = op.path.is_none() && !op.op.eq_ignore_ascii_case("remove");
-        if q.has(Quirk::DottedKeysRejected) && pathless_set {
-            if let Some(Value::Object(value)) = &op.value {
-                let dotted = value.keys().any(|k| {
-                    cfg.schemas.get(k).is_none()
-                        && AttrPath::parse(k).is_ok_and(|p| p.urn.is_some() || p.sub.is_some())
-                });
-                if dotted {
-                    return Err(ScimError::typed(400, "invalidValue", "attribute names in a PATCH value must be plain"));
-                }
+        if q.has(Quirk::DottedKeysRejected)
+            && pathless_set
+            && let Some(Value::Object(value)) = &op.value
+        {
+            let dotted = value.keys().any(|k| {
+                cfg.schemas.get(k).is_none()
+                    && AttrPath::parse(k).is_ok_and(|p| p.urn.is_some() || p.sub.is_some())
+            });
+            if dotted {
+                return Err(ScimError::typed(
+                    400,
+                    "invalidValue",
+                    "attribute names in a PATCH value must be plain",
+                ));
             }
         }
         let targets = op_targets(cfg, op);
         for (path, value) in &targets {
             let is_manager = path.name.eq_ignore_ascii_case("manager") && path.sub.is_none();
             if is_manager && value.is_string() && q.has(Quirk::ManagerStringRejected) {
-                return Err(ScimError::typed(400, "invalidValue", "manager must be an object with a `value`"));
+                return Err(ScimError::typed(
+                    400,
+                    "invalidValue",
+                    "manager must be an object with a `value`",
+                ));
             }
-            if is_manager && (value.is_object() || value.is_array()) && q.has(Quirk::ManagerObjectRejected) {
-                return Err(ScimError::typed(400, "invalidValue", "manager must be a string id"));
+            if is_manager
+                && (value.is_object() || value.is_array())
+                && q.has(Quirk::ManagerObjectRejected)
+            {
+                return Err(ScimError::typed(
+                    400,
+                    "invalidValue",
+                    "manager must be a string id",
+                ));
             }
-            if q.has(Quirk::RejectsStringBooleans) {
-                if let Some(attr) = cfg.schemas.lookup(kind.core_urn(), path) {
-                    let mut found = false;
-                    fix_booleans(attr, &mut (*value).clone(), &mut found);
-                    if found {
-                        return Err(string_boolean_error());
-                    }
+            if q.has(Quirk::RejectsStringBooleans)
+                && let Some(attr) = cfg.schemas.lookup(kind.core_urn(), path)
+            {
+                let mut found = false;
+                fix_booleans(attr, &mut (*value).clone(), &mut found);
+                if found {
+                    return Err(string_boolean_error());
                 }
             }
         }
@@ -702,15 +890,23 @@ fn screen_patch(cfg: &Config, kind: Kind, ops: &[PatchOperation]) -> Result<(), 
 /// The (attribute path, value) pairs a PATCH operation sets: its path without value filter, or
 /// each key of a path-less value (extension objects opened).
 fn op_targets<'a>(cfg: &Config, op: &'a PatchOperation) -> Vec<(AttrPath, &'a Value)> {
-    let Some(value) = &op.value else { return Vec::new() };
+    let Some(value) = &op.value else {
+        return Vec::new();
+    };
     if let Some(path) = &op.path {
         let plain = match (path.find('['), path.rfind(']')) {
-            (Some(open), Some(close)) if close > open => format!("{}{}", &path[..open], &path[close + 1..]),
+            (Some(open), Some(close)) if close > open => {
+                format!("{}{}", &path[..open], &path[close + 1..])
+            }
             _ => path.clone(),
         };
-        return AttrPath::parse(&plain).map(|p| vec![(p, value)]).unwrap_or_default();
+        return AttrPath::parse(&plain)
+            .map(|p| vec![(p, value)])
+            .unwrap_or_default();
     }
-    let Value::Object(obj) = value else { return Vec::new() };
+    let Value::Object(obj) = value else {
+        return Vec::new();
+    };
     let mut out = Vec::new();
     for (k, v) in obj {
         if cfg.schemas.get(k).is_some() {

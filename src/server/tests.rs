@@ -10,16 +10,29 @@ use crate::scim::urn;
 const TOKEN: &str = "t0ken";
 
 async fn start_with(opts: ServerOptions) -> (Server, Api) {
-    let server = Server::start(ServerOptions { token: TOKEN.into(), ..opts }).await.unwrap();
+    let server = Server::start(ServerOptions {
+        token: TOKEN.into(),
+        ..opts
+    })
+    .await
+    .unwrap();
     // reqwest is built without a default TLS provider; plain http still needs one installed.
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let api = Api { base: server.base_url(), token: TOKEN.into(), http: reqwest::Client::new() };
+    let api = Api {
+        base: server.base_url(),
+        token: TOKEN.into(),
+        http: reqwest::Client::new(),
+    };
     (server, api)
 }
 
 async fn start(quirks: &[&str]) -> (Server, Api) {
     let quirks = quirks.iter().map(|q| q.parse().unwrap()).collect();
-    start_with(ServerOptions { quirks, ..Default::default() }).await
+    start_with(ServerOptions {
+        quirks,
+        ..Default::default()
+    })
+    .await
 }
 
 /// A minimal SCIM client for the tests.
@@ -41,12 +54,21 @@ struct Resp {
 
 impl Api {
     async fn send(&self, method: Method, path: &str, body: Option<Value>) -> Resp {
-        let mut req = self.http.request(method, format!("{}{path}", self.base)).bearer_auth(&self.token);
+        let mut req = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(&self.token);
         if let Some(body) = body {
-            req = req.header("Content-Type", "application/scim+json").body(body.to_string());
+            req = req
+                .header("Content-Type", "application/scim+json")
+                .body(body.to_string());
         }
         let resp = req.send().await.unwrap();
-        let header = |name: &str| resp.headers().get(name).map(|v| v.to_str().unwrap().to_string());
+        let header = |name: &str| {
+            resp.headers()
+                .get(name)
+                .map(|v| v.to_str().unwrap().to_string())
+        };
         let content_type = header("content-type").unwrap_or_default();
         let location = header("location");
         let status = resp.status().as_u16();
@@ -56,7 +78,12 @@ impl Api {
         } else {
             serde_json::from_str(&text).unwrap_or(Value::String(text))
         };
-        Resp { status, content_type, location, body }
+        Resp {
+            status,
+            content_type,
+            location,
+            body,
+        }
     }
 
     async fn get(&self, path: &str) -> Resp {
@@ -68,7 +95,12 @@ impl Api {
     }
 
     async fn patch(&self, path: &str, ops: Value) -> Resp {
-        self.send(Method::PATCH, path, Some(json!({ "schemas": [urn::PATCH_OP], "Operations": ops }))).await
+        self.send(
+            Method::PATCH,
+            path,
+            Some(json!({ "schemas": [urn::PATCH_OP], "Operations": ops })),
+        )
+        .await
     }
 
     async fn delete(&self, path: &str) -> Resp {
@@ -90,7 +122,10 @@ fn user(name: &str) -> Value {
 }
 
 fn group(name: &str, members: &[&str]) -> Value {
-    let members: Vec<Value> = members.iter().map(|m| json!({"$ref": null, "value": m})).collect();
+    let members: Vec<Value> = members
+        .iter()
+        .map(|m| json!({"$ref": null, "value": m}))
+        .collect();
     json!({
         "schemas": [urn::GROUP, urn::ENTRA_GROUP],
         "externalId": format!("ext-{name}"),
@@ -103,7 +138,11 @@ fn group(name: &str, members: &[&str]) -> Value {
 fn member_ids(group: &Value) -> Vec<String> {
     let mut ids: Vec<String> = group["members"]
         .as_array()
-        .map(|m| m.iter().map(|m| m["value"].as_str().unwrap().to_string()).collect())
+        .map(|m| {
+            m.iter()
+                .map(|m| m["value"].as_str().unwrap().to_string())
+                .collect()
+        })
         .unwrap_or_default();
     ids.sort();
     ids
@@ -120,9 +159,17 @@ fn assert_scim_error(resp: &Resp, status: u16) {
 #[tokio::test]
 async fn requests_without_the_right_bearer_token_get_401_scim_errors() {
     let (server, api) = start(&[]).await;
-    let wrong = Api { token: "other".into(), ..api };
+    let wrong = Api {
+        token: "other".into(),
+        ..api
+    };
     assert_scim_error(&wrong.get("/Users").await, 401);
-    let none = wrong.http.get(format!("{}/Users", wrong.base)).send().await.unwrap();
+    let none = wrong
+        .http
+        .get(format!("{}/Users", wrong.base))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(none.status().as_u16(), 401);
     assert_eq!(none.headers()["content-type"], "application/scim+json");
     assert_eq!(server.request_count(), 2);
@@ -145,8 +192,13 @@ async fn create_user_answers_201_with_id_meta_location_and_no_password() {
     assert_ne!(id, "client-chosen");
     assert_eq!(uuid::Uuid::parse_str(id).unwrap().get_version_num(), 4);
     assert_eq!(r["userName"], "alice@example.com");
-    assert_eq!(r["emails"], json!([{"primary": true, "type": "work", "value": "alice@example.com"}]));
-    assert!(r.get("password").is_none() && r.get("roles").is_none() && r.get("department").is_none());
+    assert_eq!(
+        r["emails"],
+        json!([{"primary": true, "type": "work", "value": "alice@example.com"}])
+    );
+    assert!(
+        r.get("password").is_none() && r.get("roles").is_none() && r.get("department").is_none()
+    );
     let location = format!("{}/Users/{id}", server.base_url());
     assert_eq!(created.location.as_deref(), Some(location.as_str()));
     assert_eq!(r["meta"]["location"], location);
@@ -177,26 +229,49 @@ async fn create_stores_values_as_sent_converting_only_string_booleans() {
     assert_eq!(r[urn::ENTERPRISE_USER], json!({"employeeNumber": "007"}));
     assert_eq!(r["schemas"], json!([urn::USER, urn::ENTERPRISE_USER]));
     let plain = api.post("/Users", user("carol@example.com")).await.body;
-    assert_eq!(plain["schemas"], json!([urn::USER]), "no extension object, no extension URN");
+    assert_eq!(
+        plain["schemas"],
+        json!([urn::USER]),
+        "no extension object, no extension URN"
+    );
     server.shutdown().await;
 }
 
 #[tokio::test]
 async fn create_rejects_bad_bodies_and_duplicates() {
-    let (server, api) = start_with(ServerOptions { required_attributes: vec!["title".into()], ..Default::default() }).await;
+    let (server, api) = start_with(ServerOptions {
+        required_attributes: vec!["title".into()],
+        ..Default::default()
+    })
+    .await;
     let mut ok_body = user("dave@example.com");
     ok_body["title"] = json!("Boss");
     assert_eq!(api.post("/Users", ok_body.clone()).await.status, 201);
-    let dup = api.post("/Users", json!({"schemas": [urn::USER], "userName": "DAVE@example.com", "title": "x"})).await;
+    let dup = api
+        .post(
+            "/Users",
+            json!({"schemas": [urn::USER], "userName": "DAVE@example.com", "title": "x"}),
+        )
+        .await;
     assert_scim_error(&dup, 409);
     assert_eq!(dup.body["scimType"], "uniqueness");
-    let no_schema = api.post("/Users", json!({"userName": "x", "title": "x"})).await;
+    let no_schema = api
+        .post("/Users", json!({"userName": "x", "title": "x"}))
+        .await;
     assert_scim_error(&no_schema, 400);
     assert_eq!(no_schema.body["scimType"], "invalidSyntax");
-    let no_name = api.post("/Users", json!({"schemas": [urn::USER], "title": "x"})).await;
-    assert_eq!((no_name.status, no_name.body["scimType"].as_str()), (400, Some("invalidValue")));
+    let no_name = api
+        .post("/Users", json!({"schemas": [urn::USER], "title": "x"}))
+        .await;
+    assert_eq!(
+        (no_name.status, no_name.body["scimType"].as_str()),
+        (400, Some("invalidValue"))
+    );
     let no_title = api.post("/Users", user("erin@example.com")).await;
-    assert_eq!((no_title.status, no_title.body["scimType"].as_str()), (400, Some("invalidValue")));
+    assert_eq!(
+        (no_title.status, no_title.body["scimType"].as_str()),
+        (400, Some("invalidValue"))
+    );
     assert!(no_title.body["detail"].as_str().unwrap().contains("title"));
     let not_json = api.send(Method::POST, "/Users", None).await;
     assert_scim_error(&not_json, 400);
@@ -210,7 +285,10 @@ async fn unknown_ids_and_paths_answer_404_scim_errors() {
     assert_scim_error(&api.get("/Users/nope").await, 404);
     assert_scim_error(&api.get("/Groups/nope").await, 404);
     assert_scim_error(&api.get("/Nothing").await, 404);
-    assert_scim_error(&api.send(Method::PUT, "/Users/nope", Some(user("x"))).await, 404);
+    assert_scim_error(
+        &api.send(Method::PUT, "/Users/nope", Some(user("x"))).await,
+        404,
+    );
     assert_scim_error(&api.patch("/Users/nope", json!([])).await, 404);
     assert_scim_error(&api.delete("/Users/nope").await, 404);
     server.shutdown().await;
@@ -221,14 +299,30 @@ async fn filter_eq_on_username_is_case_insensitive_and_misses_give_empty_list_re
     let (server, api) = start(&[]).await;
     server.seed_user(user("alice@example.com"));
     let id = server.seed_user(user("bob@example.com"));
-    let hit = api.get("/Users?filter=userName%20eq%20%22ALICE%40EXAMPLE.COM%22").await;
+    let hit = api
+        .get("/Users?filter=userName%20eq%20%22ALICE%40EXAMPLE.COM%22")
+        .await;
     assert_eq!(hit.status, 200);
     assert_eq!(hit.body["schemas"], json!([urn::LIST_RESPONSE]));
-    assert_eq!((hit.body["totalResults"].as_u64(), hit.body["itemsPerPage"].as_u64()), (Some(1), Some(1)));
+    assert_eq!(
+        (
+            hit.body["totalResults"].as_u64(),
+            hit.body["itemsPerPage"].as_u64()
+        ),
+        (Some(1), Some(1))
+    );
     assert_eq!(hit.body["Resources"][0]["userName"], "alice@example.com");
-    let by_id = api.get(&format!("/Users?filter=id eq \"{id}\"&attributes=id")).await.body;
-    assert_eq!(by_id["Resources"], json!([{"schemas": [urn::USER], "id": id, "meta": {"resourceType": "User"}}]));
-    let miss = api.get("/Users?filter=userName eq \"9b1deb4d-3b7d-4bad-9bdd-2b0d7b3dcb6d\"").await;
+    let by_id = api
+        .get(&format!("/Users?filter=id eq \"{id}\"&attributes=id"))
+        .await
+        .body;
+    assert_eq!(
+        by_id["Resources"],
+        json!([{"schemas": [urn::USER], "id": id, "meta": {"resourceType": "User"}}])
+    );
+    let miss = api
+        .get("/Users?filter=userName eq \"9b1deb4d-3b7d-4bad-9bdd-2b0d7b3dcb6d\"")
+        .await;
     assert_eq!(
         miss.body,
         json!({"schemas": [urn::LIST_RESPONSE], "totalResults": 0, "Resources": [], "startIndex": 1, "itemsPerPage": 0})
@@ -246,16 +340,36 @@ async fn pagination_uses_one_based_start_index_and_count() {
         server.seed_user(user(&format!("u{i}@x")));
     }
     let names = |r: &Resp| -> Vec<String> {
-        r.body["Resources"].as_array().unwrap().iter().map(|u| u["userName"].as_str().unwrap().to_string()).collect()
+        r.body["Resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|u| u["userName"].as_str().unwrap().to_string())
+            .collect()
     };
     let page = api.get("/Users?startIndex=2&count=2").await;
     assert_eq!(names(&page), ["u1@x", "u2@x"]);
-    assert_eq!((page.body["totalResults"].as_u64(), page.body["startIndex"].as_u64()), (Some(5), Some(2)));
+    assert_eq!(
+        (
+            page.body["totalResults"].as_u64(),
+            page.body["startIndex"].as_u64()
+        ),
+        (Some(5), Some(2))
+    );
     assert_eq!(page.body["itemsPerPage"], 2);
     let zero = api.get("/Users?count=0").await.body;
-    assert_eq!((zero["totalResults"].as_u64(), zero["Resources"].as_array().unwrap().len()), (Some(5), 0));
+    assert_eq!(
+        (
+            zero["totalResults"].as_u64(),
+            zero["Resources"].as_array().unwrap().len()
+        ),
+        (Some(5), 0)
+    );
     let low = api.get("/Users?startIndex=-3&count=1").await;
-    assert_eq!((names(&low), low.body["startIndex"].as_u64()), (vec!["u0@x".to_string()], Some(1)));
+    assert_eq!(
+        (names(&low), low.body["startIndex"].as_u64()),
+        (vec!["u0@x".to_string()], Some(1))
+    );
     let past = api.get("/Users?startIndex=9").await.body;
     assert_eq!(past["Resources"], json!([]));
     assert_eq!(names(&api.get("/Users").await).len(), 5);
@@ -269,20 +383,38 @@ async fn groups_are_created_with_empty_members_and_members_can_be_excluded() {
     let created = api.post("/Groups", group("Sales", &[])).await;
     assert_eq!(created.status, 201);
     assert_eq!(created.body["members"], json!([]));
-    assert_eq!(created.body["schemas"], json!([urn::GROUP, urn::ENTRA_GROUP]));
+    assert_eq!(
+        created.body["schemas"],
+        json!([urn::GROUP, urn::ENTRA_GROUP])
+    );
     let u = server.seed_user(user("alice@x"));
     let g = server.seed_group(group("Eng", &[&u]));
     let full = api.get(&format!("/Groups/{g}")).await.body;
-    assert_eq!(full["members"], json!([{"value": u}]), "`$ref: null` is dropped");
-    let lean = api.get(&format!("/Groups/{g}?excludedAttributes=members")).await.body;
+    assert_eq!(
+        full["members"],
+        json!([{"value": u}]),
+        "`$ref: null` is dropped"
+    );
+    let lean = api
+        .get(&format!("/Groups/{g}?excludedAttributes=members"))
+        .await
+        .body;
     assert!(lean.get("members").is_none() && lean["displayName"] == "Eng");
-    let listed = api.get("/Groups?excludedAttributes=members&filter=displayName%20eq%20%22eng%22").await.body;
+    let listed = api
+        .get("/Groups?excludedAttributes=members&filter=displayName%20eq%20%22eng%22")
+        .await
+        .body;
     assert_eq!(listed["totalResults"], 1);
     assert!(listed["Resources"][0].get("members").is_none());
     let dup = api.post("/Groups", group("SALES", &[])).await;
     assert_eq!(dup.status, 409);
-    let ghost = api.post("/Groups", group("Ghosts", &["no-such-user"])).await;
-    assert_eq!((ghost.status, ghost.body["scimType"].as_str()), (400, Some("invalidValue")));
+    let ghost = api
+        .post("/Groups", group("Ghosts", &["no-such-user"]))
+        .await;
+    assert_eq!(
+        (ghost.status, ghost.body["scimType"].as_str()),
+        (400, Some("invalidValue"))
+    );
     server.shutdown().await;
 }
 
@@ -306,13 +438,30 @@ async fn patch_user_in_the_default_entra_dialect_is_applied() {
     assert_eq!(patched.body, got);
     assert_eq!(got["displayName"], "Alice A");
     assert_eq!(got["emails"][0]["value"], "alice@new.example.com");
-    assert_eq!((got["name"]["givenName"].as_str(), got["name"]["familyName"].as_str()), (Some("Alicia"), Some("Smith")));
+    assert_eq!(
+        (
+            got["name"]["givenName"].as_str(),
+            got["name"]["familyName"].as_str()
+        ),
+        (Some("Alicia"), Some("Smith"))
+    );
     assert_eq!(got["externalId"], "ext-2");
     assert_eq!(got[urn::ENTERPRISE_USER]["employeeNumber"], "42");
-    assert!(got["schemas"].as_array().unwrap().contains(&json!(urn::ENTERPRISE_USER)));
-    assert_eq!((got["nickName"].as_str(), got["active"].as_bool()), (Some("Babs"), Some(false)));
+    assert!(
+        got["schemas"]
+            .as_array()
+            .unwrap()
+            .contains(&json!(urn::ENTERPRISE_USER))
+    );
+    assert_eq!(
+        (got["nickName"].as_str(), got["active"].as_bool()),
+        (Some("Babs"), Some(false))
+    );
     assert_eq!(got["meta"]["version"], "W/\"2\"");
-    let disabled = api.get("/Users?filter=userName%20eq%20%22alice%40example.com%22").await.body;
+    let disabled = api
+        .get("/Users?filter=userName%20eq%20%22alice%40example.com%22")
+        .await
+        .body;
     assert_eq!(disabled["totalResults"], 1, "disable is not delete");
     server.shutdown().await;
 }
@@ -339,7 +488,10 @@ async fn patch_user_in_the_aad_opt_scim_062020_dialect_is_applied() {
     assert_eq!(got["name"]["familyName"], "Smith");
     assert_eq!(got["displayName"], "Alice A");
     assert_eq!(got[urn::ENTERPRISE_USER]["employeeNumber"], "42");
-    assert_eq!((got["nickName"].as_str(), got["active"].as_bool()), (Some("Babs"), Some(false)));
+    assert_eq!(
+        (got["nickName"].as_str(), got["active"].as_bool()),
+        (Some("Babs"), Some(false))
+    );
     server.shutdown().await;
 }
 
@@ -351,15 +503,44 @@ async fn patch_bodies_are_checked_and_empty_operations_change_nothing() {
     let empty = api.patch(&format!("/Users/{id}"), json!([])).await;
     assert_eq!(empty.status, 200);
     assert_eq!(server.dump(), before, "no change, no version bump");
-    let no_urn = api.send(Method::PATCH, &format!("/Users/{id}"), Some(json!({"Operations": []}))).await;
-    assert_eq!((no_urn.status, no_urn.body["scimType"].as_str()), (400, Some("invalidSyntax")));
-    let no_ops = api.send(Method::PATCH, &format!("/Users/{id}"), Some(json!({"schemas": [urn::PATCH_OP]}))).await;
-    assert_eq!((no_ops.status, no_ops.body["scimType"].as_str()), (400, Some("invalidSyntax")));
+    let no_urn = api
+        .send(
+            Method::PATCH,
+            &format!("/Users/{id}"),
+            Some(json!({"Operations": []})),
+        )
+        .await;
+    assert_eq!(
+        (no_urn.status, no_urn.body["scimType"].as_str()),
+        (400, Some("invalidSyntax"))
+    );
+    let no_ops = api
+        .send(
+            Method::PATCH,
+            &format!("/Users/{id}"),
+            Some(json!({"schemas": [urn::PATCH_OP]})),
+        )
+        .await;
+    assert_eq!(
+        (no_ops.status, no_ops.body["scimType"].as_str()),
+        (400, Some("invalidSyntax"))
+    );
     let other = server.seed_user(user("bob@x"));
-    let clash = api.patch(&format!("/Users/{other}"), json!([{"op": "replace", "path": "userName", "value": "ALICE@x"}])).await;
-    assert_eq!((clash.status, clash.body["scimType"].as_str()), (409, Some("uniqueness")));
+    let clash = api
+        .patch(
+            &format!("/Users/{other}"),
+            json!([{"op": "replace", "path": "userName", "value": "ALICE@x"}]),
+        )
+        .await;
+    assert_eq!(
+        (clash.status, clash.body["scimType"].as_str()),
+        (409, Some("uniqueness"))
+    );
     assert_eq!(server.dump()["users"].as_array().unwrap().len(), 2);
-    assert_eq!(api.get(&format!("/Users/{other}")).await.body["userName"], "bob@x");
+    assert_eq!(
+        api.get(&format!("/Users/{other}")).await.body["userName"],
+        "bob@x"
+    );
     server.shutdown().await;
 }
 
@@ -369,19 +550,44 @@ async fn group_members_are_added_and_removed_in_both_dialects() {
     let [a, b, c] = ["a@x", "b@x", "c@x"].map(|n| server.seed_user(user(n)));
     let g = server.seed_group(group("Eng", &[]));
     let path = format!("/Groups/{g}");
-    let add = api.patch(&path, json!([{"op": "Add", "path": "members", "value": [
-        {"$ref": null, "value": a}, {"$ref": null, "value": b}, {"$ref": null, "value": c}]}])).await;
+    let add = api
+        .patch(
+            &path,
+            json!([{"op": "Add", "path": "members", "value": [
+        {"$ref": null, "value": a}, {"$ref": null, "value": b}, {"$ref": null, "value": c}]}]),
+        )
+        .await;
     assert_eq!((add.status, &add.body), (204, &Value::Null));
     assert_eq!(member_ids(&api.get(&path).await.body), sorted([&a, &b, &c]));
-    let remove_default = api.patch(&path, json!([{"op": "Remove", "path": "members", "value": [{"value": a}]}])).await;
+    let remove_default = api
+        .patch(
+            &path,
+            json!([{"op": "Remove", "path": "members", "value": [{"value": a}]}]),
+        )
+        .await;
     assert_eq!(remove_default.status, 204);
     assert_eq!(member_ids(&api.get(&path).await.body), sorted([&b, &c]));
-    let remove_rfc = api.patch(&path, json!([{"op": "remove", "path": format!("members[value eq \"{b}\"]")}])).await;
+    let remove_rfc = api
+        .patch(
+            &path,
+            json!([{"op": "remove", "path": format!("members[value eq \"{b}\"]")}]),
+        )
+        .await;
     assert_eq!(remove_rfc.status, 204);
     assert_eq!(member_ids(&api.get(&path).await.body), vec![c.clone()]);
-    let ghost = api.patch(&path, json!([{"op": "Add", "path": "members", "value": [{"value": "ghost"}]}])).await;
+    let ghost = api
+        .patch(
+            &path,
+            json!([{"op": "Add", "path": "members", "value": [{"value": "ghost"}]}]),
+        )
+        .await;
     assert_eq!(ghost.status, 400);
-    let rename = api.patch(&path, json!([{"op": "Replace", "path": "displayName", "value": "Engineering"}])).await;
+    let rename = api
+        .patch(
+            &path,
+            json!([{"op": "Replace", "path": "displayName", "value": "Engineering"}]),
+        )
+        .await;
     assert_eq!(rename.status, 204);
     assert_eq!(api.get(&path).await.body["displayName"], "Engineering");
     server.shutdown().await;
@@ -399,13 +605,25 @@ async fn put_replaces_all_but_id_and_created() {
     let id = server.seed_user(user("alice@x"));
     server.seed_user(user("bob@x"));
     let before = api.get(&format!("/Users/{id}")).await.body;
-    let put = api.send(Method::PUT, &format!("/Users/{id}"), Some(json!({"schemas": [urn::USER], "userName": "alice2@x", "id": "zzz"}))).await;
+    let put = api
+        .send(
+            Method::PUT,
+            &format!("/Users/{id}"),
+            Some(json!({"schemas": [urn::USER], "userName": "alice2@x", "id": "zzz"})),
+        )
+        .await;
     assert_eq!(put.status, 200);
     assert_eq!(put.body["id"], id.as_str());
     assert_eq!(put.body["meta"]["created"], before["meta"]["created"]);
     assert_eq!(put.body["meta"]["version"], "W/\"2\"");
     assert!(put.body.get("emails").is_none() && put.body.get("name").is_none());
-    let clash = api.send(Method::PUT, &format!("/Users/{id}"), Some(json!({"schemas": [urn::USER], "userName": "Bob@x"}))).await;
+    let clash = api
+        .send(
+            Method::PUT,
+            &format!("/Users/{id}"),
+            Some(json!({"schemas": [urn::USER], "userName": "Bob@x"})),
+        )
+        .await;
     assert_eq!(clash.status, 409);
     server.shutdown().await;
 }
@@ -429,30 +647,60 @@ async fn delete_answers_204_then_404_and_removes_users_from_groups() {
 
 #[tokio::test]
 async fn discovery_endpoints_publish_schemas_resource_types_and_config() {
-    let (server, api) = start_with(ServerOptions { required_attributes: vec!["title".into()], ..Default::default() }).await;
+    let (server, api) = start_with(ServerOptions {
+        required_attributes: vec!["title".into()],
+        ..Default::default()
+    })
+    .await;
     let schemas = api.get("/Schemas").await;
-    assert_eq!((schemas.status, schemas.content_type.as_str()), (200, "application/scim+json"));
+    assert_eq!(
+        (schemas.status, schemas.content_type.as_str()),
+        (200, "application/scim+json")
+    );
     assert_eq!(schemas.body["schemas"], json!([urn::LIST_RESPONSE]));
     let resources = schemas.body["Resources"].as_array().unwrap();
-    let ids: Vec<&str> = resources.iter().map(|s| s["id"].as_str().unwrap()).collect();
+    let ids: Vec<&str> = resources
+        .iter()
+        .map(|s| s["id"].as_str().unwrap())
+        .collect();
     assert_eq!(ids, [urn::USER, urn::ENTERPRISE_USER, urn::GROUP]);
     assert_eq!(schemas.body["totalResults"], 3);
     let user_schema = &resources[0];
-    assert_eq!(user_schema["meta"]["location"], format!("{}/Schemas/{}", server.base_url(), urn::USER));
-    let title = user_schema["attributes"].as_array().unwrap().iter().find(|a| a["name"] == "title").unwrap();
+    assert_eq!(
+        user_schema["meta"]["location"],
+        format!("{}/Schemas/{}", server.base_url(), urn::USER)
+    );
+    let title = user_schema["attributes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["name"] == "title")
+        .unwrap();
     assert_eq!(title["required"], true);
     assert!(!schemas.body.to_string().contains("null"));
     let one = api.get(&format!("/Schemas/{}", urn::GROUP)).await;
-    assert_eq!((one.status, one.body["id"].as_str()), (200, Some(urn::GROUP)));
+    assert_eq!(
+        (one.status, one.body["id"].as_str()),
+        (200, Some(urn::GROUP))
+    );
     assert_eq!(api.get("/Schemas/urn:nope").await.status, 404);
     let types = api.get("/ResourceTypes").await.body;
     assert_eq!(types["totalResults"], 2);
-    assert_eq!(types["Resources"][0]["meta"]["location"], format!("{}/ResourceTypes/User", server.base_url()));
-    assert_eq!(api.get("/ResourceTypes/Group").await.body["endpoint"], "/Groups");
+    assert_eq!(
+        types["Resources"][0]["meta"]["location"],
+        format!("{}/ResourceTypes/User", server.base_url())
+    );
+    assert_eq!(
+        api.get("/ResourceTypes/Group").await.body["endpoint"],
+        "/Groups"
+    );
     let spc = api.get("/ServiceProviderConfig").await.body;
     assert_eq!(spc["patch"]["supported"], true);
     assert_eq!(spc["filter"]["maxResults"], routes::MAX_RESULTS);
-    assert_eq!(spc["meta"]["location"], format!("{}/ServiceProviderConfig", server.base_url()));
+    assert_eq!(
+        spc["meta"]["location"],
+        format!("{}/ServiceProviderConfig", server.base_url())
+    );
     server.shutdown().await;
 }
 
@@ -462,7 +710,13 @@ async fn reads_leave_the_store_unchanged() {
     let u = server.seed_user(user("alice@x"));
     server.seed_group(group("Eng", &[&u]));
     let before = server.dump();
-    for path in ["/Users", "/Groups", &format!("/Users/{u}"), "/Users?filter=userName eq \"alice@x\"", "/Schemas"] {
+    for path in [
+        "/Users",
+        "/Groups",
+        &format!("/Users/{u}"),
+        "/Users?filter=userName eq \"alice@x\"",
+        "/Schemas",
+    ] {
         assert_eq!(api.get(path).await.status, 200, "{path}");
     }
     assert_eq!(server.dump(), before);
@@ -472,10 +726,20 @@ async fn reads_leave_the_store_unchanged() {
 
 #[tokio::test]
 async fn base_path_is_configurable_and_normalised() {
-    let (server, api) = start_with(ServerOptions { base_path: "/rest/scim/v2/".into(), ..Default::default() }).await;
+    let (server, api) = start_with(ServerOptions {
+        base_path: "/rest/scim/v2/".into(),
+        ..Default::default()
+    })
+    .await;
     assert!(server.base_url().ends_with("/rest/scim/v2"));
     assert_eq!(api.get("/Users").await.status, 200);
-    let outside = api.http.get(format!("http://{}/Users", server.addr())).bearer_auth(TOKEN).send().await.unwrap();
+    let outside = api
+        .http
+        .get(format!("http://{}/Users", server.addr()))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(outside.status().as_u16(), 404);
     server.shutdown().await;
 }
@@ -483,7 +747,11 @@ async fn base_path_is_configurable_and_normalised() {
 #[tokio::test]
 async fn drops_attribute_quirk_drops_only_that_path_on_create_put_and_patch() {
     let cost = format!("{}:costCenter", urn::ENTERPRISE_USER);
-    let (server, api) = start(&["drops-attribute=phoneNumbers", &format!("drops-attribute={cost}")]).await;
+    let (server, api) = start(&[
+        "drops-attribute=phoneNumbers",
+        &format!("drops-attribute={cost}"),
+    ])
+    .await;
     let mut body = user("alice@x");
     body["phoneNumbers"] = json!([{"type": "work", "value": "1"}]);
     body[urn::ENTERPRISE_USER] = json!({"costCenter": "C1", "department": "D"});
@@ -494,7 +762,13 @@ async fn drops_attribute_quirk_drops_only_that_path_on_create_put_and_patch() {
     let patched = api.patch(&format!("/Users/{id}"), json!([{"op": "Add", "path": cost, "value": "C2"}, {"op": "Add", "path": "title", "value": "T"}])).await;
     assert_eq!(patched.status, 200);
     let got = api.get(&format!("/Users/{id}")).await.body;
-    assert_eq!((got["title"].as_str(), got[urn::ENTERPRISE_USER].get("costCenter")), (Some("T"), None));
+    assert_eq!(
+        (
+            got["title"].as_str(),
+            got[urn::ENTERPRISE_USER].get("costCenter")
+        ),
+        (Some("T"), None)
+    );
     server.shutdown().await;
 }
 
@@ -513,35 +787,65 @@ async fn observe(quirk: &str, server: &Server, api: &Api) -> Value {
             seed();
             api.get("/Users?filter=userName eq \"ALICE@X\"").await.body["totalResults"].clone()
         }
-        "rejects-capitalised-ops" => {
-            status(api.patch(&format!("/Users/{}", seed()), json!([{"op": "Replace", "path": "nickName", "value": "B"}])).await)
-        }
+        "rejects-capitalised-ops" => status(
+            api.patch(
+                &format!("/Users/{}", seed()),
+                json!([{"op": "Replace", "path": "nickName", "value": "B"}]),
+            )
+            .await,
+        ),
         "rejects-string-booleans" => {
             let mut body = user("a@x");
             body["active"] = json!("False");
             let created = api.post("/Users", body).await.status;
             let ops = json!([{"op": "Replace", "path": "active", "value": "False"}]);
-            json!([created, api.patch(&format!("/Users/{}", seed()), ops).await.status])
+            json!([
+                created,
+                api.patch(&format!("/Users/{}", seed()), ops).await.status
+            ])
         }
         "remove-member-wipes-group" => {
             let [a, b] = ["a@x", "b@x"].map(|n| server.seed_user(user(n)));
             let g = server.seed_group(group("G", &[&a, &b]));
-            api.patch(&format!("/Groups/{g}"), json!([{"op": "Remove", "path": "members", "value": [{"value": a}]}])).await;
+            api.patch(
+                &format!("/Groups/{g}"),
+                json!([{"op": "Remove", "path": "members", "value": [{"value": a}]}]),
+            )
+            .await;
             json!(member_ids(&api.get(&format!("/Groups/{g}")).await.body).len())
         }
         "ignores-excluded-attributes" => {
             let g = server.seed_group(group("G", &[&seed()]));
-            json!(api.get(&format!("/Groups/{g}?excludedAttributes=members")).await.body.get("members").is_some())
+            json!(
+                api.get(&format!("/Groups/{g}?excludedAttributes=members"))
+                    .await
+                    .body
+                    .get("members")
+                    .is_some()
+            )
         }
         "empty-filter-returns-404" => status(api.get("/Users?filter=userName eq \"nobody\"").await),
         "drops-patch-changes" => {
             let id = seed();
-            let patched = api.patch(&format!("/Users/{id}"), json!([{"op": "add", "path": "nickName", "value": "B"}])).await;
-            json!([patched.status, patched.body["nickName"], api.get(&format!("/Users/{id}")).await.body["nickName"]])
+            let patched = api
+                .patch(
+                    &format!("/Users/{id}"),
+                    json!([{"op": "add", "path": "nickName", "value": "B"}]),
+                )
+                .await;
+            json!([
+                patched.status,
+                patched.body["nickName"],
+                api.get(&format!("/Users/{id}")).await.body["nickName"]
+            ])
         }
         "disable-deletes-user" => {
             let id = seed();
-            api.patch(&format!("/Users/{id}"), json!([{"op": "Replace", "path": "active", "value": "False"}])).await;
+            api.patch(
+                &format!("/Users/{id}"),
+                json!([{"op": "Replace", "path": "active", "value": "False"}]),
+            )
+            .await;
             status(api.get(&format!("/Users/{id}")).await)
         }
         "non-scim-errors" => {
@@ -549,7 +853,15 @@ async fn observe(quirk: &str, server: &Server, api: &Api) -> Value {
             json!([r.status, r.content_type, r.body.is_string()])
         }
         "groups-not-found" => status(api.get("/Groups").await),
-        "accepts-any-token" => status(Api { token: "wrong".into(), base: api.base.clone(), http: api.http.clone() }.get("/Users").await),
+        "accepts-any-token" => status(
+            Api {
+                token: "wrong".into(),
+                base: api.base.clone(),
+                http: api.http.clone(),
+            }
+            .get("/Users")
+            .await,
+        ),
         "ignores-pagination" => {
             (0..3).for_each(|i| drop(server.seed_user(user(&format!("u{i}@x")))));
             let r = api.get("/Users?startIndex=2&count=1").await.body;
@@ -557,11 +869,27 @@ async fn observe(quirk: &str, server: &Server, api: &Api) -> Value {
         }
         "manager-string-rejected" | "manager-object-rejected" => {
             let boss = server.seed_user(user("boss@x"));
-            let value = if quirk == "manager-string-rejected" { json!(boss) } else { json!([{"value": boss}]) };
-            let path = if quirk == "manager-string-rejected" { format!("{}:manager", urn::ENTERPRISE_USER) } else { "manager".into() };
-            status(api.patch(&format!("/Users/{}", seed()), json!([{"op": "Add", "path": path, "value": value}])).await)
+            let value = if quirk == "manager-string-rejected" {
+                json!(boss)
+            } else {
+                json!([{"value": boss}])
+            };
+            let path = if quirk == "manager-string-rejected" {
+                format!("{}:manager", urn::ENTERPRISE_USER)
+            } else {
+                "manager".into()
+            };
+            status(
+                api.patch(
+                    &format!("/Users/{}", seed()),
+                    json!([{"op": "Add", "path": path, "value": value}]),
+                )
+                .await,
+            )
         }
-        "empty-operations-rejected" => status(api.patch(&format!("/Users/{}", seed()), json!([])).await),
+        "empty-operations-rejected" => {
+            status(api.patch(&format!("/Users/{}", seed()), json!([])).await)
+        }
         "filtered-path-rejected" => {
             let ops = json!([{"op": "Replace", "path": "emails[type eq \"work\"].value", "value": "n@x"}]);
             status(api.patch(&format!("/Users/{}", seed()), ops).await)
@@ -574,19 +902,39 @@ async fn observe(quirk: &str, server: &Server, api: &Api) -> Value {
             let id = seed();
             let one = api.get(&format!("/Users/{id}")).await.body;
             let list = api.get("/Users").await.body;
-            json!([one.get("schemas").is_some(), list.get("schemas").is_some(), list["Resources"][0].get("schemas").is_some()])
+            json!([
+                one.get("schemas").is_some(),
+                list.get("schemas").is_some(),
+                list["Resources"][0].get("schemas").is_some()
+            ])
         }
-        "missing-meta" => json!(api.get(&format!("/Users/{}", seed())).await.body.get("meta").is_some()),
+        "missing-meta" => json!(
+            api.get(&format!("/Users/{}", seed()))
+                .await
+                .body
+                .get("meta")
+                .is_some()
+        ),
         "numeric-id" => json!(api.post("/Users", user("a@x")).await.body["id"].is_number()),
         "returns-password" => {
             let mut body = user("a@x");
             body["password"] = json!("pw");
             let id = api.post("/Users", body).await.body["id"].clone();
-            json!(api.get(&format!("/Users/{}", id_string(&id))).await.body.get("password").is_some())
+            json!(
+                api.get(&format!("/Users/{}", id_string(&id)))
+                    .await
+                    .body
+                    .get("password")
+                    .is_some()
+            )
         }
         "ignores-username-change" => {
             let id = seed();
-            api.patch(&format!("/Users/{id}"), json!([{"op": "Replace", "path": "userName", "value": "new@x"}])).await;
+            api.patch(
+                &format!("/Users/{id}"),
+                json!([{"op": "Replace", "path": "userName", "value": "new@x"}]),
+            )
+            .await;
             api.get(&format!("/Users/{id}")).await.body["userName"].clone()
         }
         "delete-returns-200" => {
@@ -598,10 +946,19 @@ async fn observe(quirk: &str, server: &Server, api: &Api) -> Value {
             (0..3).for_each(|i| drop(server.seed_user(user(&format!("u{i}@x")))));
             api.get("/Users?count=1").await.body["totalResults"].clone()
         }
-        "omits-empty-members" => json!(api.post("/Groups", group("G", &[])).await.body.get("members").is_some()),
+        "omits-empty-members" => json!(
+            api.post("/Groups", group("G", &[]))
+                .await
+                .body
+                .get("members")
+                .is_some()
+        ),
         "rejects-entra-group-schema" => status(api.post("/Groups", group("G", &[])).await),
         "unquoted-filter-rejected" => status(api.get("/Users?filter=active eq true").await),
-        "and-filter-rejected" => status(api.get("/Users?filter=userName eq \"a\" and active eq true").await),
+        "and-filter-rejected" => status(
+            api.get("/Users?filter=userName eq \"a\" and active eq true")
+                .await,
+        ),
         "discovery-not-found" => {
             let mut out = Vec::new();
             for path in ["/Schemas", "/ResourceTypes", "/ServiceProviderConfig"] {
@@ -613,7 +970,11 @@ async fn observe(quirk: &str, server: &Server, api: &Api) -> Value {
         "discovery-pascal-case" => {
             let body = api.get("/Schemas").await.body;
             let user_name = &body["Resources"][0]["attributes"][0];
-            json!([user_name["mutability"], user_name["returned"], user_name["uniqueness"]])
+            json!([
+                user_name["mutability"],
+                user_name["returned"],
+                user_name["uniqueness"]
+            ])
         }
         "schemas-not-list-response" => json!(api.get("/Schemas").await.body.is_array()),
         "unknown-id-returns-200" => {
@@ -633,18 +994,34 @@ async fn observe(quirk: &str, server: &Server, api: &Api) -> Value {
 /// (quirk, what a conformant server shows, what the quirk shows).
 fn expectations() -> Vec<(&'static str, Value, Value)> {
     vec![
-        ("json-content-type", json!("application/scim+json"), json!("application/json")),
+        (
+            "json-content-type",
+            json!("application/scim+json"),
+            json!("application/json"),
+        ),
         ("create-returns-200", json!(201), json!(200)),
         ("no-duplicate-check", json!(409), json!(201)),
         ("case-sensitive-filter", json!(1), json!(0)),
         ("rejects-capitalised-ops", json!(200), json!(400)),
-        ("rejects-string-booleans", json!([201, 200]), json!([400, 400])),
+        (
+            "rejects-string-booleans",
+            json!([201, 200]),
+            json!([400, 400]),
+        ),
         ("remove-member-wipes-group", json!(1), json!(0)),
         ("ignores-excluded-attributes", json!(false), json!(true)),
         ("empty-filter-returns-404", json!(200), json!(404)),
-        ("drops-patch-changes", json!([200, "B", "B"]), json!([200, "B", null])),
+        (
+            "drops-patch-changes",
+            json!([200, "B", "B"]),
+            json!([200, "B", null]),
+        ),
         ("disable-deletes-user", json!(200), json!(404)),
-        ("non-scim-errors", json!([404, "application/scim+json", false]), json!([404, "text/html; charset=utf-8", true])),
+        (
+            "non-scim-errors",
+            json!([404, "application/scim+json", false]),
+            json!([404, "text/html; charset=utf-8", true]),
+        ),
         ("groups-not-found", json!(200), json!(404)),
         ("accepts-any-token", json!(401), json!(200)),
         ("ignores-pagination", json!([1, 2]), json!([3, 1])),
@@ -653,7 +1030,11 @@ fn expectations() -> Vec<(&'static str, Value, Value)> {
         ("empty-operations-rejected", json!(200), json!(400)),
         ("filtered-path-rejected", json!(200), json!(400)),
         ("dotted-keys-rejected", json!(200), json!(400)),
-        ("missing-schemas", json!([true, true, true]), json!([false, false, false])),
+        (
+            "missing-schemas",
+            json!([true, true, true]),
+            json!([false, false, false]),
+        ),
         ("missing-meta", json!(true), json!(false)),
         ("numeric-id", json!(false), json!(true)),
         ("returns-password", json!(false), json!(true)),
@@ -665,11 +1046,23 @@ fn expectations() -> Vec<(&'static str, Value, Value)> {
         ("rejects-entra-group-schema", json!(201), json!(400)),
         ("unquoted-filter-rejected", json!(200), json!(400)),
         ("and-filter-rejected", json!(200), json!(400)),
-        ("discovery-not-found", json!([200, 200, 200]), json!([404, 404, 404])),
+        (
+            "discovery-not-found",
+            json!([200, 200, 200]),
+            json!([404, 404, 404]),
+        ),
         ("discovery-nulls", json!(false), json!(true)),
-        ("discovery-pascal-case", json!(["readWrite", "default", "server"]), json!(["ReadWrite", "Default", "Server"])),
+        (
+            "discovery-pascal-case",
+            json!(["readWrite", "default", "server"]),
+            json!(["ReadWrite", "Default", "Server"]),
+        ),
         ("schemas-not-list-response", json!(false), json!(true)),
-        ("unknown-id-returns-200", json!([404, false]), json!([200, true])),
+        (
+            "unknown-id-returns-200",
+            json!([404, false]),
+            json!([200, true]),
+        ),
         ("error-status-number", json!("404"), json!(404)),
         ("drops-attribute=title", json!("T"), json!(null)),
     ]
@@ -678,22 +1071,32 @@ fn expectations() -> Vec<(&'static str, Value, Value)> {
 #[tokio::test]
 async fn every_quirk_changes_exactly_its_observed_behaviour() {
     let table = expectations();
-    let listed: Vec<String> = QUIRKS.iter().map(|(n, _)| n.replace("=PATH", "=title")).collect();
+    let listed: Vec<String> = QUIRKS
+        .iter()
+        .map(|(n, _)| n.replace("=PATH", "=title"))
+        .collect();
     let tested: Vec<String> = table.iter().map(|(n, _, _)| n.to_string()).collect();
-    assert_eq!(listed, tested, "every quirk in QUIRKS has an expectation, in the same order");
+    assert_eq!(
+        listed, tested,
+        "every quirk in QUIRKS has an expectation, in the same order"
+    );
     let mut failures = Vec::new();
     for (quirk, normal, quirky) in table {
         let (server, api) = start(&[]).await;
         let seen = observe(quirk, &server, &api).await;
         server.shutdown().await;
         if seen != normal {
-            failures.push(format!("{quirk}: conformant server showed {seen}, expected {normal}"));
+            failures.push(format!(
+                "{quirk}: conformant server showed {seen}, expected {normal}"
+            ));
         }
         let (server, api) = start(&[quirk]).await;
         let seen = observe(quirk, &server, &api).await;
         server.shutdown().await;
         if seen != quirky {
-            failures.push(format!("{quirk}: quirky server showed {seen}, expected {quirky}"));
+            failures.push(format!(
+                "{quirk}: quirky server showed {seen}, expected {quirky}"
+            ));
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));

@@ -1,0 +1,141 @@
+//! Shared test harness: run scenarios against the embedded reference server in-process, or run
+//! the `scimcheck` binary.
+
+#![allow(dead_code)]
+
+use std::process::{Command, Output};
+use std::sync::Arc;
+
+use scimcheck::http::{Client, ClientOptions, Secret, TenantUrl};
+use scimcheck::run::{CheckResult, Event, Outcome, RunConfig, Runner, Summary, plan};
+use scimcheck::scenario::template::Generators;
+use scimcheck::scenario::{Dialect, Loaded};
+use scimcheck::server::{Quirk, Server, ServerOptions};
+
+/// The token the test servers expect.
+pub const TOKEN: &str = "test-token-8d1f0c2e9b7a";
+
+/// What a run produced.
+pub struct RunOutput {
+    pub checks: Vec<(Dialect, CheckResult)>,
+    pub events: Vec<Event>,
+    pub summary: Summary,
+}
+
+impl RunOutput {
+    /// Ids of checks with this outcome (deduplicated across dialects, sorted).
+    pub fn ids(&self, outcome: Outcome) -> Vec<String> {
+        let mut ids: Vec<String> = self
+            .checks
+            .iter()
+            .filter(|(_, c)| c.outcome == outcome)
+            .map(|(_, c)| c.id.clone())
+            .collect();
+        ids.sort();
+        ids.dedup();
+        ids
+    }
+
+    /// The first result of check `id`.
+    pub fn check(&self, id: &str) -> &CheckResult {
+        &self
+            .checks
+            .iter()
+            .find(|(_, c)| c.id == id)
+            .unwrap_or_else(|| panic!("no check {id}"))
+            .1
+    }
+}
+
+/// Starts a reference server with these quirks (names as on the command line).
+pub async fn server(quirks: &[&str]) -> Server {
+    let quirks: Vec<Quirk> = quirks
+        .iter()
+        .map(|q| q.parse().expect("known quirk"))
+        .collect();
+    Server::start(ServerOptions {
+        token: TOKEN.into(),
+        quirks,
+        ..ServerOptions::default()
+    })
+    .await
+    .expect("server starts")
+}
+
+/// Runs `scenarios` against `url` in `dialects` and collects everything.
+pub async fn run_against(url: &str, scenarios: Vec<Loaded>, dialects: &[Dialect]) -> RunOutput {
+    let generators = Arc::new(Generators::new(Generators::random_run_id()));
+    let g = generators.clone();
+    let client = Client::new(
+        TenantUrl::parse(url).expect("url"),
+        Secret::new(TOKEN),
+        ClientOptions::default(),
+        Arc::new(move |id: &str| g.minted(id)),
+    )
+    .expect("client");
+    let runner = Runner::new(Arc::new(client), generators, RunConfig::default());
+    let scenarios: Vec<Arc<Loaded>> = scenarios.into_iter().map(Arc::new).collect();
+    let plan = plan(&scenarios, dialects);
+    let mut events = Vec::new();
+    let summary = runner.run(&plan, &mut |e| events.push(e.clone())).await;
+    let mut dialect_of = Vec::new();
+    let mut checks = Vec::new();
+    for e in &events {
+        match e {
+            Event::ScenarioStarted(info) => dialect_of.push((info.index, info.dialect)),
+            Event::CheckFinished { scenario, result } => {
+                let d = dialect_of
+                    .iter()
+                    .find(|(i, _)| i == scenario)
+                    .map(|(_, d)| *d)
+                    .expect("started");
+                checks.push((d, result.clone()));
+            }
+            _ => {}
+        }
+    }
+    RunOutput {
+        checks,
+        events,
+        summary,
+    }
+}
+
+/// The built-in suite against a fresh reference server with `quirks`, in both dialects.
+/// Also asserts the server holds no data afterwards (everything created was cleaned up).
+pub async fn run_suite(quirks: &[&str]) -> RunOutput {
+    let server = server(quirks).await;
+    let out = run_against(
+        &server.base_url(),
+        scimcheck::scenario::builtin(),
+        &[Dialect::Default, Dialect::Compliant],
+    )
+    .await;
+    let left = server.dump();
+    if !quirks.contains(&"disable-deletes-user") {
+        assert_eq!(
+            left["users"].as_array().map(Vec::len),
+            Some(0),
+            "users left behind with quirks {quirks:?}: {left}"
+        );
+        assert_eq!(
+            left["groups"].as_array().map(Vec::len),
+            Some(0),
+            "groups left behind with quirks {quirks:?}: {left}"
+        );
+    }
+    server.shutdown().await;
+    out
+}
+
+/// Runs the `scimcheck` binary with `args` and extra environment variables.
+pub fn scimcheck(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_scimcheck"));
+    cmd.args(args)
+        .env_remove("SCIMCHECK_TOKEN")
+        .env("NO_COLOR", "1");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("run scimcheck")
+}
