@@ -292,9 +292,10 @@ impl<W: Write> Reporter for Terminal<W> {
                 self.dialects = dialects.len();
                 let d: Vec<&str> = dialects.iter().map(|d| d.as_str()).collect();
                 let mut head = format!(
-                    "scimcheck {} · {target} · dialect {} · {scenarios} scenario runs · run {run_id}",
+                    "scimcheck {} · {target} · dialect {} · {scenarios} scenario run{} · run {run_id}",
                     env!("CARGO_PKG_VERSION"),
-                    d.join("+")
+                    d.join("+"),
+                    if *scenarios == 1 { "" } else { "s" }
                 );
                 if let Some(p) = profile {
                     head.push_str(&format!(" · profile {p}"));

@@ -337,10 +337,10 @@ impl Ctx<'_> {
             force_case_exact: q.has(Quirk::CaseSensitiveFilter),
         };
         let store = self.sh.store.read().unwrap_or_else(|e| e.into_inner());
-        let matched: Vec<&Value> = match &filter {
-            None => store.iter(kind).collect(),
-            Some(f) => store.iter(kind).filter(|r| matches(f, r, &ctx)).collect(),
-        };
+        let mut matched = store.candidates(kind, filter.as_ref());
+        if let Some(f) = &filter {
+            matched.retain(|r| matches(f, r, &ctx));
+        }
         if filter.is_some() && matched.is_empty() && q.has(Quirk::EmptyFilterReturns404) {
             return Err(ScimError::plain(404, "no resource matches the filter"));
         }

@@ -7,6 +7,7 @@ use serde_json::{Map, Value, json};
 
 use super::project::is_extension_key;
 use super::quirks::{Quirk, QuirkSet};
+use crate::scim::filter::{CompareOp, Filter};
 use crate::scim::patch::{PatchOperation, apply_patch};
 use crate::scim::path::AttrPath;
 use crate::scim::schema::{AttrType, Attribute, SchemaSet};
@@ -182,17 +183,23 @@ impl Store {
             .filter_map(|id| col.items.get(id).map(|(_, v)| v))
     }
 
-    /// The ids of the resources whose unique name (userName/displayName) is `name`,
-    /// case-insensitively, in creation order: a fast path for `eq` filters.
-    pub(crate) fn by_unique_name(&self, kind: Kind, name: &str) -> Vec<&Value> {
+    /// The resources that may match `filter`, in creation order: all of them, or (when the filter
+    /// requires `id` or the unique name to equal a string) only those found through the indexes.
+    pub(crate) fn candidates(&self, kind: Kind, filter: Option<&Filter>) -> Vec<&Value> {
         let col = self.col(kind);
-        let mut found: Vec<&(u64, Value)> = col
-            .names
-            .get(&name.to_lowercase())
-            .map(|ids| ids.iter().filter_map(|id| col.items.get(id)).collect())
-            .unwrap_or_default();
-        found.sort_by_key(|(seq, _)| *seq);
-        found.into_iter().map(|(_, v)| v).collect()
+        match filter.and_then(|f| index_hint(f, kind)) {
+            Some(Hint::Id(id)) => col.items.get(id).map(|(_, v)| v).into_iter().collect(),
+            Some(Hint::Name(name)) => {
+                let mut found: Vec<&(u64, Value)> = col
+                    .names
+                    .get(&name.to_lowercase())
+                    .map(|ids| ids.iter().filter_map(|id| col.items.get(id)).collect())
+                    .unwrap_or_default();
+                found.sort_by_key(|(seq, _)| *seq);
+                found.into_iter().map(|(_, v)| v).collect()
+            }
+            None => self.iter(kind).collect(),
+        }
     }
 
     /// `{"users":[...],"groups":[...]}` exactly as stored, each sorted by id.
@@ -773,6 +780,38 @@ fn touch(resource: &mut Value, now: &str) {
 /// The current time, RFC 3339 in UTC.
 fn now() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+/// An equality a filter requires, usable to look resources up instead of scanning them all.
+enum Hint<'a> {
+    Id(&'a str),
+    Name(&'a str),
+}
+
+/// `id eq "x"` or `userName eq "x"` (`displayName` for groups), alone or as a term of an `and`.
+fn index_hint(filter: &Filter, kind: Kind) -> Option<Hint<'_>> {
+    match filter {
+        Filter::Compare {
+            path,
+            op: CompareOp::Eq,
+            value: Value::String(s),
+        } if path.sub.is_none()
+            && path
+                .urn
+                .as_deref()
+                .is_none_or(|u| u.eq_ignore_ascii_case(kind.core_urn())) =>
+        {
+            if path.name == "id" {
+                Some(Hint::Id(s))
+            } else if path.name.eq_ignore_ascii_case(kind.unique_attr()) {
+                Some(Hint::Name(s))
+            } else {
+                None
+            }
+        }
+        Filter::And(a, b) => index_hint(a, kind).or_else(|| index_hint(b, kind)),
+        _ => None,
+    }
 }
 
 /// Checks a PATCH body (PatchOp URN, `Operations` array) and applies the PATCH quirks.
