@@ -91,6 +91,10 @@ fn client_options(t: &TargetArgs) -> Result<ClientOptions, String> {
     };
     Ok(ClientOptions {
         timeout: Duration::from_secs(t.timeout.max(1)),
+        connect_timeout: Duration::from_secs(t.connect_timeout.max(1)),
+        max_body: t.max_body_mib.max(1) * 1024 * 1024,
+        max_retries: t.max_retries,
+        max_retry_wait: Duration::from_secs(t.max_retry_wait),
         insecure: t.insecure,
         ca_cert,
         proxy: t.proxy.clone(),
@@ -113,25 +117,34 @@ async fn execute(
             ColorChoice::Always => "always",
             ColorChoice::Never => "never",
         },
-        std::io::stdout().is_terminal(),
+        if terminal_on_stderr(check) {
+            std::io::stderr().is_terminal()
+        } else {
+            std::io::stdout().is_terminal()
+        },
     );
+    let (scenarios, waivers) = match select(scenarios, check) {
+        Ok(x) => x,
+        Err(code) => return code,
+    };
     let generators = Arc::new(Generators::new(Generators::random_run_id()));
     let minted = {
         let g = generators.clone();
         Arc::new(move |id: &str| g.minted(id)) as Arc<dyn Fn(&str) -> bool + Send + Sync>
     };
     let dialects = dialects(check.dialect, target.dialect());
+    let mut options = options;
+    options.read_only = check.read_only;
+    let insecure = options.insecure;
+    let mut scenarios = scenarios;
+    if check.read_only {
+        scenarios.retain(|s| !s.scenario.sends_writes());
+    }
+    redact_panics(secret.clone());
     let client = match Client::new(target, secret.clone(), options, minted) {
-        Ok(c) => Arc::new(c),
+        Ok(c) => Arc::new(c.with_run_prefix(generators.prefix())),
         Err(e) => return bad_input(&e),
     };
-    let config = RunConfig {
-        jobs: check.jobs.max(1),
-        keep: check.keep,
-        ..RunConfig::default()
-    };
-    let stop = config.stop.clone();
-    let runner = Runner::new(client.clone(), generators, config);
     let verbosity = if check.quiet {
         Verbosity::Quiet
     } else if check.verbose > 0 {
@@ -139,11 +152,27 @@ async fn execute(
     } else {
         Verbosity::Normal
     };
-    let mut reporters: Vec<Box<dyn Reporter>> = vec![Box::new(Terminal::new(
-        std::io::stdout(),
-        verbosity,
-        Some(secret.clone()),
-    ))];
+    let (mut reporters, progress) = match reporters(check, verbosity, &secret) {
+        Ok(r) => r,
+        Err(e) => return bad_input(&e),
+    };
+    let config = RunConfig {
+        jobs: check.jobs.max(1),
+        keep: check.keep,
+        insecure,
+        on_progress: progress.hook(),
+        ..RunConfig::default()
+    };
+    let stop = config.stop.clone();
+    if let Some(secs) = check.deadline {
+        let stop = stop.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_secs(secs)).await;
+            stop.store(true, Ordering::SeqCst);
+            eprintln!("{} the --deadline of {secs} s was reached: cleaning up", "!".yellow().bold());
+        });
+    }
+    let runner = Runner::new(client.clone(), generators, config);
 
     // First Ctrl-C / SIGTERM: stop sending new steps, clean up, exit 130. Second: exit at once.
     let ledger = client.ledger.clone();
@@ -166,13 +195,23 @@ async fn execute(
     });
 
     let plan = plan(&scenarios, &dialects);
-    let summary = runner
+    // Waivers are an event transformation between the runner and the reporters.
+    let mut waived = waivers.applier();
+    let mut final_summary = None;
+    let mut summary = runner
         .run(&plan, &mut |e| {
+            let e = waived.apply(e);
+            if let crate::run::Event::RunFinished { summary } = e.as_ref() {
+                final_summary = Some(summary.clone());
+            }
             for r in reporters.iter_mut() {
-                r.on_event(e);
+                r.on_event(&e);
             }
         })
         .await;
+    if let Some(s) = final_summary.take() {
+        summary = s;
+    }
     signals.abort();
     for r in reporters.iter_mut() {
         if let Err(e) = r.finish() {
@@ -180,6 +219,95 @@ async fn execute(
         }
     }
     exit_code(&summary)
+}
+
+/// Whether the terminal output goes to stderr: it does when a `--report` writes to stdout.
+fn terminal_on_stderr(check: &CheckArgs) -> bool {
+    check
+        .reports
+        .iter()
+        .any(|r| r.destination == crate::report::Destination::Stdout)
+}
+
+/// Applies `--only` / `--skip` and loads `--waivers`; on error prints it and returns exit 2.
+fn select(
+    scenarios: Vec<Arc<Loaded>>,
+    check: &CheckArgs,
+) -> Result<(Vec<Arc<Loaded>>, crate::select::Waivers), i32> {
+    let selection = crate::select::Selection::new(&check.only, &check.skip).map_err(|e| bad_input(&e))?;
+    let scenarios = selection.apply(scenarios).map_err(|e| bad_input(&e))?;
+    let waivers = match &check.waivers {
+        Some(path) => crate::select::Waivers::load(path).map_err(|d| {
+            for d in &d {
+                eprintln!("{d}\n");
+            }
+            bad_input(&format!(
+                "{} problem(s) in the waiver file; nothing was sent",
+                d.len()
+            ))
+        })?,
+        None => crate::select::Waivers::default(),
+    };
+    Ok((scenarios, waivers))
+}
+
+/// The reporters of a run: the terminal (stdout, or stderr when a report takes stdout), the
+/// progress bar (stderr, only on a terminal) and one per `--report`, opened now so that an
+/// unwritable path fails before anything is sent.
+fn reporters(
+    check: &CheckArgs,
+    verbosity: Verbosity,
+    secret: &Secret,
+) -> Result<(Vec<Box<dyn Reporter>>, crate::report::progress::Progress), String> {
+    use crate::report::{Destination, FileReporter, progress::Progress};
+    if check
+        .reports
+        .iter()
+        .filter(|r| r.destination == Destination::Stdout)
+        .count()
+        > 1
+    {
+        return Err("only one --report can write to stdout (`-`)".into());
+    }
+    let progress = Progress::stderr_if_terminal();
+    let terminal: Box<dyn Reporter> = if terminal_on_stderr(check) {
+        Box::new(Terminal::new(
+            progress.writer(std::io::stderr()),
+            verbosity,
+            Some(secret.clone()),
+        ))
+    } else {
+        Box::new(Terminal::new(
+            progress.writer(std::io::stdout()),
+            verbosity,
+            Some(secret.clone()),
+        ))
+    };
+    // The bar first: it is cleared at `RunFinished` before the terminal prints the summary.
+    let mut reporters: Vec<Box<dyn Reporter>> = vec![Box::new(progress.clone()), terminal];
+    for spec in &check.reports {
+        reporters.push(Box::new(FileReporter::open(spec, Some(secret.clone()))?));
+    }
+    Ok((reporters, progress))
+}
+
+/// Panic messages go through redaction too: the token never reaches stderr, even in a bug.
+fn redact_panics(secret: Secret) {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let payload = info
+            .payload()
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| info.payload().downcast_ref::<&str>().map(|s| s.to_string()));
+        match payload {
+            Some(msg) => {
+                let at = info.location().map(|l| format!(" at {}:{}", l.file(), l.line())).unwrap_or_default();
+                eprintln!("scimcheck panicked{at}: {}", secret.redact(&msg));
+            }
+            None => default(info),
+        }
+    }));
 }
 
 /// The exit code a run summary maps to.
@@ -340,4 +468,185 @@ pub fn list(_args: ListArgs) -> i32 {
     }
     let _ = Path::new("");
     exit::OK
+}
+
+/// `scimcheck load`.
+pub async fn load(args: crate::cli::LoadArgs) -> i32 {
+    use crate::load::{Bar, LoadConfig, Mode, NoProgress, Progress};
+    let quirks = match parse_quirks(&args.quirks) {
+        Ok(q) => q,
+        Err(e) => return bad_input(&e),
+    };
+    let options = match client_options(&args.target) {
+        Ok(o) => o,
+        Err(e) => return bad_input(&e),
+    };
+    let (server, target, secret) = if args.embedded {
+        let token = format!("load-{}", uuid::Uuid::new_v4().simple());
+        let server = match Server::start(ServerOptions {
+            token: token.clone(),
+            quirks,
+            ..ServerOptions::default()
+        })
+        .await
+        {
+            Ok(s) => s,
+            Err(e) => return bad_input(&format!("cannot start the embedded server: {e}")),
+        };
+        let target = TenantUrl::parse(&server.base_url()).expect("the server's own URL parses");
+        (Some(server), target, Secret::new(token))
+    } else {
+        if args.target.url.trim().is_empty() {
+            return bad_input("give the Tenant URL with --url, or use --embedded");
+        }
+        let target = match TenantUrl::parse(&args.target.url) {
+            Ok(t) => t,
+            Err(e) => return bad_input(&e),
+        };
+        match token(&args.target) {
+            Ok(s) => (None, target, s),
+            Err(e) => return bad_input(&e),
+        }
+    };
+    let dialect = match args.dialect {
+        None => target.dialect(),
+        Some(DialectChoice::Default) => Dialect::Default,
+        Some(DialectChoice::Compliant) => Dialect::Compliant,
+        Some(DialectChoice::Both) => {
+            return bad_input("load runs one dialect: use --dialect default or --dialect compliant");
+        }
+    };
+    redact_panics(secret.clone());
+    let generators = Generators::new(Generators::random_run_id());
+    let client = match Client::new(target, secret, options, Arc::new(|_: &str| false)) {
+        Ok(c) => c.with_run_prefix(generators.prefix()),
+        Err(e) => return bad_input(&e),
+    };
+    set_color("auto", std::io::stdout().is_terminal());
+    let config = LoadConfig {
+        mode: match args.mode {
+            crate::cli::LoadMode::Cycle => Mode::Cycle,
+            crate::cli::LoadMode::Probe => Mode::Probe,
+        },
+        users: args.users,
+        groups: args.groups,
+        members_per_group: args.members,
+        batch: args.batch.max(1),
+        update: args.update,
+        rate: args.rate,
+        concurrency: args.concurrency.max(1),
+        dialect,
+        stop: Arc::default(),
+    };
+
+    // First Ctrl-C / SIGTERM: stop starting new work, clean up. Second: exit at once.
+    let stop = config.stop.clone();
+    let ledger = client.ledger.clone();
+    let signals = tokio::spawn(async move {
+        wait_for_signal().await;
+        stop.store(true, Ordering::SeqCst);
+        eprintln!(
+            "\n{} interrupted: cleaning up (press Ctrl-C again to exit at once)",
+            "!".yellow().bold()
+        );
+        wait_for_signal().await;
+        eprintln!("{} exiting without finishing cleanup; left behind:", "!".red().bold());
+        for c in ledger.remaining(None) {
+            eprintln!("  DELETE {}  ({})", c.path, c.label);
+        }
+        std::process::exit(exit::INTERRUPTED);
+    });
+    let bar = Bar::on_stderr();
+    let progress: &dyn Progress = match &bar {
+        Some(b) => b,
+        None => &NoProgress,
+    };
+    let report = crate::load::run(&client, &generators, &config, progress).await;
+    signals.abort();
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&report).unwrap_or_default()
+        );
+    } else {
+        print!("{}", crate::load::render(&report));
+    }
+    if let Some(s) = server {
+        s.shutdown().await;
+    }
+    report.exit_code()
+}
+
+/// `scimcheck completions SHELL`: the completion script on stdout.
+pub fn completions(args: crate::cli::CompletionsArgs) -> i32 {
+    use clap::CommandFactory;
+    let mut cmd = crate::cli::Cli::command();
+    clap_complete::generate(args.shell, &mut cmd, "scimcheck", &mut std::io::stdout());
+    exit::OK
+}
+
+fn color_name(c: ColorChoice) -> &'static str {
+    match c {
+        ColorChoice::Auto => "auto",
+        ColorChoice::Always => "always",
+        ColorChoice::Never => "never",
+    }
+}
+
+/// `scimcheck connect`: Entra's Test Connection, diagnosed.
+pub async fn connect(args: crate::cli::ConnectArgs) -> i32 {
+    let secret = match token(&args.target) {
+        Ok(s) => s,
+        Err(e) => return bad_input(&e),
+    };
+    let options = match client_options(&args.target) {
+        Ok(o) => o,
+        Err(e) => return bad_input(&e),
+    };
+    set_color(color_name(args.color), std::io::stdout().is_terminal());
+    let opts = crate::connect::ConnectOptions {
+        url: args.target.url.clone(),
+        token: secret.clone(),
+        client: options,
+        slow: Duration::from_millis(args.slow_ms.max(1)),
+    };
+    let report = match crate::connect::diagnose(opts).await {
+        Ok(r) => r,
+        Err(e) => return bad_input(&e),
+    };
+    let text = if args.json {
+        crate::connect::json(&report) + "\n"
+    } else {
+        crate::connect::human(&report)
+    };
+    print!("{}", crate::connect::redact_output(&text, &secret));
+    report.exit_code
+}
+
+/// `scimcheck discover`: the discovery documents, tabulated and checked.
+pub async fn discover(args: crate::cli::DiscoverArgs) -> i32 {
+    let secret = match token(&args.target) {
+        Ok(s) => s,
+        Err(e) => return bad_input(&e),
+    };
+    let target = match TenantUrl::parse(&args.target.url) {
+        Ok(t) => t,
+        Err(e) => return bad_input(&e),
+    };
+    let options = match client_options(&args.target) {
+        Ok(o) => o,
+        Err(e) => return bad_input(&e),
+    };
+    set_color(color_name(args.color), std::io::stdout().is_terminal());
+    let report = match crate::discover::discover(target, secret.clone(), options).await {
+        Ok(r) => r,
+        Err(e) => return bad_input(&e),
+    };
+    let text = if args.json {
+        crate::discover::json(&report) + "\n"
+    } else {
+        crate::discover::human(&report)
+    };
+    print!("{}", crate::connect::redact_output(&text, &secret));
+    report.exit_code
 }

@@ -24,6 +24,15 @@ pub enum Command {
     Lint(LintArgs),
     /// List the built-in scenarios, their tags and what each proves.
     List(ListArgs),
+    /// Simulate an Entra initial cycle (match, create, update; groups and members) at a target
+    /// rate, measure throughput and latency against the gallery's 25 req/s bar, then clean up.
+    Load(LoadArgs),
+    /// Print a shell completion script (e.g. `scimcheck completions bash > ~/.local/share/bash-completion/completions/scimcheck`).
+    Completions(CompletionsArgs),
+    /// Run Entra's Test Connection requests against a Tenant URL and, when they fail, find out why.
+    Connect(ConnectArgs),
+    /// Show what the endpoint's discovery documents say it supports, and what Entra would trip over.
+    Discover(DiscoverArgs),
 }
 
 /// Which Entra PATCH dialect(s) to use.
@@ -66,6 +75,27 @@ pub struct CheckArgs {
     /// Print only the summary.
     #[arg(long, short = 'q')]
     pub quiet: bool,
+    /// Run only the checks that send no writes (Test Connection, discovery, filters on random
+    /// values, auth); anything but GET is refused by the HTTP layer.
+    #[arg(long)]
+    pub read_only: bool,
+    /// Overall deadline in seconds: after it, no new step is sent, cleanup runs, and the run
+    /// ends as interrupted.
+    #[arg(long, value_name = "SECS")]
+    pub deadline: Option<u64>,
+    /// Write a report: json, junit, markdown or har, to a file or `-` (stdout; the terminal
+    /// output then goes to stderr). Repeatable.
+    #[arg(long = "report", value_name = "FORMAT=PATH")]
+    pub reports: Vec<crate::report::ReportSpec>,
+    /// Run only scenarios whose id, a tag or a check id matches (glob; repeatable).
+    #[arg(long, value_name = "TAG_OR_ID")]
+    pub only: Vec<String>,
+    /// Do not run scenarios whose id, a tag or a check id matches (glob; repeatable).
+    #[arg(long, value_name = "TAG_OR_ID")]
+    pub skip: Vec<String>,
+    /// YAML file of accepted failures: `waivers: [{check: ID_OR_GLOB, reason: "..."}]`.
+    #[arg(long, value_name = "FILE")]
+    pub waivers: Option<PathBuf>,
 }
 
 /// Connection options for a real target.
@@ -89,6 +119,18 @@ pub struct TargetArgs {
     /// Per-request timeout in seconds.
     #[arg(long, default_value_t = 30)]
     pub timeout: u64,
+    /// Connect timeout (TCP and TLS) in seconds.
+    #[arg(long, default_value_t = 10)]
+    pub connect_timeout: u64,
+    /// Largest response body read, in MiB; beyond it the check fails and the rest is not read.
+    #[arg(long, default_value_t = 10, value_name = "MIB")]
+    pub max_body_mib: usize,
+    /// How many times a 429 / 503 with Retry-After is waited out and retried.
+    #[arg(long, default_value_t = 3)]
+    pub max_retries: u32,
+    /// The longest Retry-After waited out, in seconds (longer ones are reported, not waited).
+    #[arg(long, default_value_t = 60, value_name = "SECS")]
+    pub max_retry_wait: u64,
     /// Trust this additional root certificate (PEM).
     #[arg(long, value_name = "FILE")]
     pub ca_cert: Option<PathBuf>,
@@ -148,3 +190,90 @@ pub struct LintArgs {
 
 #[derive(Debug, Args)]
 pub struct ListArgs {}
+
+/// What `scimcheck load` sends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LoadMode {
+    /// Entra's initial cycle: users (match, create, optional update), then groups (match,
+    /// create, add members in batches), then cleanup.
+    Cycle,
+    /// One cheap request repeated (a users filter that matches nothing); creates nothing.
+    Probe,
+}
+
+#[derive(Debug, Args)]
+#[command(mut_arg("url", |a| a.required(false).required_unless_present("embedded").default_value("").hide_default_value(true)))]
+pub struct LoadArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// Run against the embedded reference server, started in this process (no --url needed).
+    #[arg(long, conflicts_with = "url")]
+    pub embedded: bool,
+    /// Users to provision (probe mode: requests to send).
+    #[arg(long, short = 'n', default_value_t = 100)]
+    pub users: u64,
+    /// Groups to provision after the users.
+    #[arg(long, default_value_t = 10)]
+    pub groups: u64,
+    /// Members of each group, taken from the users this run created.
+    #[arg(long, default_value_t = 10)]
+    pub members: usize,
+    /// Members added per group PATCH.
+    #[arg(long, default_value_t = 50)]
+    pub batch: usize,
+    /// Also send an update PATCH after each user create.
+    #[arg(long)]
+    pub update: bool,
+    /// Target requests per second, or `max` (as fast as the endpoint answers).
+    #[arg(long, default_value = "25", value_name = "REQ/S|max")]
+    pub rate: crate::load::Rate,
+    /// Requests in flight at most.
+    #[arg(long, short = 'c', default_value_t = 8)]
+    pub concurrency: usize,
+    /// What to send.
+    #[arg(long, value_enum, default_value_t = LoadMode::Cycle)]
+    pub mode: LoadMode,
+    /// PATCH dialect; by default the one the Tenant URL selects.
+    #[arg(long, value_enum)]
+    pub dialect: Option<DialectChoice>,
+    /// Print the report as JSON (for tooling) instead of the human summary.
+    #[arg(long)]
+    pub json: bool,
+    /// With --embedded: make the server misbehave (see `scimcheck serve --quirk list`).
+    #[arg(long = "quirk", value_name = "NAME", requires = "embedded")]
+    pub quirks: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct ConnectArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// Print the verdict and the evidence as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Colour output.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+    /// Responses slower than this many milliseconds are reported (for tests).
+    #[arg(long, default_value_t = 3000, hide = true)]
+    pub slow_ms: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct DiscoverArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// Print what was found as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Colour output.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+}

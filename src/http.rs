@@ -149,6 +149,8 @@ pub struct ClientOptions {
     pub max_retries: u32,
     /// The longest `Retry-After` waited out.
     pub max_retry_wait: Duration,
+    /// Refuse every request that could write (anything but GET and HEAD).
+    pub read_only: bool,
 }
 
 impl Default for ClientOptions {
@@ -163,6 +165,7 @@ impl Default for ClientOptions {
             allow_foreign_writes: false,
             max_retries: 3,
             max_retry_wait: Duration::from_secs(60),
+            read_only: false,
         }
     }
 }
@@ -253,6 +256,8 @@ pub enum TransportError {
         "scimcheck refused to send {method} {path}: that resource was not created by this run (use --allow-foreign-writes to override)"
     )]
     ForeignWrite { method: String, path: String },
+    #[error("scimcheck refused to send {0}: --read-only allows only GET requests")]
+    ReadOnly(String),
     #[error("invalid request: {0}")]
     Invalid(String),
 }
@@ -290,18 +295,53 @@ pub struct Created {
     pub owner: usize,
 }
 
+/// A create whose response never arrived (timeout, dropped connection): the resource may exist,
+/// so it is looked up by its unique name before cleanup.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pending {
+    /// `Users` or `Groups`.
+    pub collection: String,
+    /// The unique attribute sent: `userName`, `displayName` or `externalId`.
+    pub attribute: &'static str,
+    /// Its value (always carries the run prefix).
+    pub value: String,
+    /// Which scenario run sent it.
+    pub owner: usize,
+}
+
 /// Every resource this run created, and which of them are gone.
 #[derive(Debug, Default)]
 pub struct Ledger {
     created: Mutex<Vec<Created>>,
+    /// The paths of `created`, so `owns` and `record` stay O(1) at 100,000 creates (load runs).
+    paths: Mutex<HashSet<String>>,
     deleted: Mutex<HashSet<String>>,
+    pending: Mutex<Vec<Pending>>,
 }
 
 impl Ledger {
+    /// Remembers a create whose outcome is unknown.
+    pub fn record_pending(&self, p: Pending) {
+        self.pending.lock().expect("ledger lock").push(p);
+    }
+
+    /// Takes the unresolved creates of `owner`.
+    pub fn take_pending(&self, owner: usize) -> Vec<Pending> {
+        let mut all = self.pending.lock().expect("ledger lock");
+        let (mine, rest): (Vec<Pending>, Vec<Pending>) = all.drain(..).partition(|p| p.owner == owner);
+        *all = rest;
+        mine
+    }
+
     /// Records a created resource.
     pub fn record(&self, created: Created) {
         let mut all = self.created.lock().expect("ledger lock");
-        if !all.iter().any(|c| c.path == created.path) {
+        if self
+            .paths
+            .lock()
+            .expect("ledger lock")
+            .insert(created.path.clone())
+        {
             all.push(created);
         }
     }
@@ -316,11 +356,7 @@ impl Ledger {
 
     /// Whether this run created the resource at `path`.
     pub fn owns(&self, path: &str) -> bool {
-        self.created
-            .lock()
-            .expect("ledger lock")
-            .iter()
-            .any(|c| c.path == path)
+        self.paths.lock().expect("ledger lock").contains(path)
     }
 
     /// Resources created by `owner` that are not known to be deleted, newest first.
@@ -365,6 +401,7 @@ pub struct Client {
     /// What this run created.
     pub ledger: Arc<Ledger>,
     minted: Arc<dyn Fn(&str) -> bool + Send + Sync>,
+    run_prefix: String,
 }
 
 /// A token that is certainly wrong, for the auth checks.
@@ -407,7 +444,46 @@ impl Client {
             options,
             ledger: Arc::default(),
             minted,
+            run_prefix: "scimcheck-".into(),
         })
+    }
+
+    /// Sets the prefix every name this run creates carries (`scimcheck-<runid>-`); only
+    /// resources with such names are ever adopted for cleanup after a lost create response.
+    pub fn with_run_prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.run_prefix = prefix.into();
+        self
+    }
+
+    /// The client options.
+    pub fn options(&self) -> &ClientOptions {
+        &self.options
+    }
+
+    /// Looks up, by their unique names, the resources whose create response never arrived, and
+    /// records those that exist in the ledger so cleanup removes them.
+    pub async fn adopt_pending(&self, owner: usize) {
+        for p in self.ledger.take_pending(owner) {
+            let filter = format!("{} eq {}", p.attribute, Value::String(p.value.clone()));
+            let mut req = OutRequest::new("GET", format!("/{}", p.collection));
+            req.query.push(("filter".into(), filter));
+            let ex = self.send(&req, owner).await;
+            let Some(body) = ex.response.ok().and_then(|r| r.json()) else {
+                continue;
+            };
+            let resources = body.get("Resources").and_then(Value::as_array).cloned().unwrap_or_default();
+            for r in resources {
+                if r.get(p.attribute).and_then(Value::as_str) != Some(p.value.as_str()) {
+                    continue;
+                }
+                let id = match r.get("id") {
+                    Some(Value::String(s)) => s.clone(),
+                    Some(Value::Number(n)) => n.to_string(),
+                    _ => continue,
+                };
+                self.ledger.record(Created { path: format!("/{}/{id}", p.collection), label: p.value.clone(), owner });
+            }
+        }
     }
 
     /// The Tenant URL.
@@ -463,14 +539,27 @@ impl Client {
         };
         let started = Instant::now();
 
-        if matches!(method.as_str(), "PATCH" | "PUT" | "DELETE")
-            && !self.options.allow_foreign_writes
+        let intents = intents(&method, req);
+        if self.options.read_only
+            && let Some((m, _)) = intents.iter().find(|(m, _)| !matches!(m.as_str(), "GET" | "HEAD"))
         {
-            let owned = resource_path(&req.path).is_some_and(|p| {
-                self.ledger.owns(&p) || resource_of(&p).1.is_some_and(|id| (self.minted)(&id))
+            let what = if *m == method { method.clone() } else { format!("{method} (as {m})") };
+            return Exchange {
+                request: sent,
+                response: Err(TransportError::ReadOnly(format!("{what} {}", req.path))),
+                elapsed: started.elapsed(),
+            };
+        }
+        if !self.options.allow_foreign_writes {
+            let foreign = intents.into_iter().find(|(m, path)| {
+                matches!(m.as_str(), "PATCH" | "PUT" | "DELETE")
+                    && !resource_path(path).is_some_and(|p| {
+                        self.ledger.owns(&p)
+                            || resource_of(&p).1.is_some_and(|id| (self.minted)(&id))
+                    })
             });
-            if !owned {
-                let path = resource_path(&req.path).unwrap_or_else(|| req.path.clone());
+            if let Some((method, path)) = foreign {
+                let path = resource_path(&path).unwrap_or(path);
                 return Exchange {
                     request: sent,
                     response: Err(TransportError::ForeignWrite { method, path }),
@@ -494,8 +583,10 @@ impl Client {
                 .collect();
             r
         });
-        if let Ok(r) = &response {
-            self.track(&method, &req.path, r, owner);
+        match &response {
+            Ok(r) => self.track(&method, req, r, owner),
+            Err(_) if method == "POST" => self.remember_lost_create(req, owner),
+            Err(_) => {}
         }
         Exchange {
             request: sent,
@@ -504,12 +595,45 @@ impl Client {
         }
     }
 
-    fn track(&self, method: &str, path: &str, r: &Received, owner: usize) {
+    fn remember_lost_create(&self, req: &OutRequest, owner: usize) {
+        let (collection, id) = resource_of(&req.path);
+        if id.is_some() || collection.is_empty() {
+            return;
+        }
+        let Some(body) = &req.body else { return };
+        for attribute in ["userName", "displayName", "externalId"] {
+            if let Some(value) = body.get(attribute).and_then(Value::as_str)
+                && value.starts_with(&self.run_prefix)
+            {
+                self.ledger.record_pending(Pending { collection, attribute, value: value.to_string(), owner });
+                return;
+            }
+        }
+    }
+
+    /// Whether the body of a create names the resource with this run's prefix.
+    fn carries_run_prefix(&self, req: &OutRequest) -> bool {
+        req.body.as_ref().is_some_and(|body| {
+            ["userName", "displayName", "externalId"].iter().any(|a| {
+                body.get(*a)
+                    .and_then(Value::as_str)
+                    .is_some_and(|v| v.starts_with(&self.run_prefix))
+            })
+        })
+    }
+
+    fn track(&self, method: &str, req: &OutRequest, r: &Received, owner: usize) {
         let ok = (200..300).contains(&r.status);
+        let path = req.path.as_str();
         match method {
             "POST" if ok => {
                 let (collection, id) = resource_of(path);
                 if id.is_some() || collection.is_empty() {
+                    return;
+                }
+                // A create answered 200 may be an "upsert" that returns a resource which already
+                // existed: only a 201, or a name carrying this run's prefix, makes it this run's.
+                if r.status != 201 && !self.carries_run_prefix(req) {
                     return;
                 }
                 let Some(body) = r.json() else { return };
@@ -648,6 +772,34 @@ impl Client {
             TransportError::Body(chain)
         }
     }
+}
+
+/// Headers some servers honour to turn a POST (or GET) into another method.
+const METHOD_OVERRIDES: [&str; 3] = [
+    "x-http-method-override",
+    "x-http-method",
+    "x-method-override",
+];
+
+/// Every (method, path) `req` asks the server to carry out: its own method (or the one a
+/// method-override header names) on its path, and each operation of a SCIM bulk request. The
+/// write guards judge all of them, so neither a header nor `/Bulk` gets around them.
+fn intents(method: &str, req: &OutRequest) -> Vec<(String, String)> {
+    let mut out = vec![(method.to_string(), req.path.clone())];
+    for (k, v) in &req.headers {
+        if METHOD_OVERRIDES.contains(&k.to_ascii_lowercase().as_str()) {
+            out.push((v.trim().to_ascii_uppercase(), req.path.clone()));
+        }
+    }
+    let bulk = resource_of(&req.path).0.eq_ignore_ascii_case("Bulk");
+    if bulk && let Some(ops) = req.body.as_ref().and_then(|b| b.get("Operations")).and_then(Value::as_array) {
+        for op in ops {
+            let m = op.get("method").and_then(Value::as_str).unwrap_or_default();
+            let p = op.get("path").and_then(Value::as_str).unwrap_or_default();
+            out.push((m.trim().to_ascii_uppercase(), p.to_string()));
+        }
+    }
+    out
 }
 
 /// Every message in an error's source chain, joined with `: `.

@@ -7,11 +7,15 @@
 pub mod app;
 pub mod builtin;
 pub mod cli;
+pub mod connect;
 pub mod diag;
+pub mod discover;
 pub mod exit;
 pub mod http;
+pub mod load;
 pub mod report;
 pub mod run;
 pub mod scenario;
 pub mod scim;
+pub mod select;
 pub mod server;

@@ -23,6 +23,10 @@ fn main() {
             Command::Serve(a) => app::serve(a).await,
             Command::Lint(a) => app::lint(a),
             Command::List(a) => app::list(a),
+            Command::Load(a) => app::load(a).await,
+            Command::Completions(a) => app::completions(a),
+            Command::Connect(a) => app::connect(a).await,
+            Command::Discover(a) => app::discover(a).await,
         }
     });
     std::process::exit(code);

@@ -1,13 +1,17 @@
 //! Human output on the terminal: one line per scenario with its checks nested under it;
 //! failures with what was expected, what arrived, the diff, the exchange and a hint; a summary.
 
+use std::collections::BTreeMap;
 use std::io::Write;
 
 use colored::{Color, Colorize};
 use serde_json::Value;
 
 use crate::http::{Received, Secret};
-use crate::run::{CheckResult, CleanupOutcome, Event, Outcome, Recorded, ScenarioInfo, Summary};
+use crate::run::{
+    CheckResult, CleanupOutcome, Event, Outcome, Recorded, ScenarioInfo, Summary, WaiverState,
+    WaiverStatus,
+};
 
 use super::Reporter;
 
@@ -32,8 +36,44 @@ pub struct Terminal<W: Write> {
     checks: Vec<CheckResult>,
     exchanges: Vec<String>,
     cleanups: Vec<String>,
-    failures: Vec<(String, String)>,
+    /// Per area (a check id's first segment): counts and the checks that did not pass.
+    areas: BTreeMap<String, Area>,
     dialects: usize,
+}
+
+/// One area of the final summary.
+#[derive(Default)]
+struct Area {
+    /// Count per outcome, in [`Outcome`] order (fail, waived, warn, skip, pass).
+    counts: [usize; 5],
+    /// `(outcome, line)` for every check that failed, was waived or warned.
+    notable: Vec<(Outcome, String)>,
+}
+
+impl Area {
+    fn worst(&self) -> Outcome {
+        [
+            Outcome::Fail,
+            Outcome::Waived,
+            Outcome::Warn,
+            Outcome::Skip,
+            Outcome::Pass,
+        ]
+        .into_iter()
+        .zip(self.counts)
+        .find(|(_, n)| *n > 0)
+        .map_or(Outcome::Pass, |(o, _)| o)
+    }
+}
+
+fn outcome_slot(o: Outcome) -> usize {
+    match o {
+        Outcome::Fail => 0,
+        Outcome::Waived => 1,
+        Outcome::Warn => 2,
+        Outcome::Skip => 3,
+        Outcome::Pass => 4,
+    }
 }
 
 fn mark(o: Outcome) -> colored::ColoredString {
@@ -103,7 +143,7 @@ impl<W: Write> Terminal<W> {
             checks: vec![],
             exchanges: vec![],
             cleanups: vec![],
-            failures: vec![],
+            areas: BTreeMap::new(),
             dialects: 1,
         }
     }
@@ -152,15 +192,6 @@ impl<W: Write> Terminal<W> {
             String::new()
         };
         if self.verbosity == Verbosity::Quiet {
-            for c in checks.iter().filter(|c| c.outcome == Outcome::Fail) {
-                self.failures.push((
-                    c.id.clone(),
-                    c.findings
-                        .first()
-                        .map(|f| f.message.clone())
-                        .unwrap_or_default(),
-                ));
-            }
             return;
         }
         let title = format!(
@@ -183,15 +214,6 @@ impl<W: Write> Terminal<W> {
             self.write(&line);
             if matches!(c.outcome, Outcome::Fail | Outcome::Warn | Outcome::Waived) {
                 self.write_details(c);
-            }
-            if c.outcome == Outcome::Fail {
-                self.failures.push((
-                    c.id.clone(),
-                    c.findings
-                        .first()
-                        .map(|f| f.message.clone())
-                        .unwrap_or_default(),
-                ));
             }
         }
         let cleanups = std::mem::take(&mut self.cleanups);
@@ -228,16 +250,107 @@ impl<W: Write> Terminal<W> {
         }
     }
 
-    fn write_summary(&mut self, s: &Summary) {
+    /// Counts a check into its area for the final summary.
+    fn tally(&mut self, info: Option<&ScenarioInfo>, c: &CheckResult) {
+        let area = self
+            .areas
+            .entry(c.id.split('.').next().unwrap_or(&c.id).to_string())
+            .or_default();
+        area.counts[outcome_slot(c.outcome)] += 1;
+        if matches!(c.outcome, Outcome::Fail | Outcome::Waived | Outcome::Warn) {
+            let dialect = match info {
+                Some(i) if self.dialects > 1 => format!(" [{}]", i.dialect.as_str()),
+                _ => String::new(),
+            };
+            let why = match (c.outcome, &c.note, c.findings.first()) {
+                (Outcome::Waived, Some(note), _) => note.clone(),
+                (_, _, Some(f)) => f.message.clone(),
+                (_, Some(note), None) => note.clone(),
+                _ => String::new(),
+            };
+            area.notable
+                .push((c.outcome, format!("{}{dialect}: {why}", c.id)));
+        }
+    }
+
+    /// The per-area summary: areas with failures first, then waived, warned, skipped, passed;
+    /// under each area the checks that failed, were waived or warned.
+    fn write_areas(&mut self) {
+        if self.areas.is_empty() {
+            return;
+        }
+        let mut areas: Vec<(String, Area)> = std::mem::take(&mut self.areas).into_iter().collect();
+        areas.sort_by(|(a, x), (b, y)| x.worst().cmp(&y.worst()).then(a.cmp(b)));
+        let width = areas
+            .iter()
+            .map(|(n, _)| n.chars().count())
+            .max()
+            .unwrap_or(0);
+        self.write(&"Summary by area:".bold().to_string());
+        for (name, area) in &areas {
+            let names = ["failed", "waived", "warnings", "skipped", "passed"];
+            let mut parts: Vec<String> = [4, 0, 1, 2, 3]
+                .into_iter()
+                .filter(|i| area.counts[*i] > 0)
+                .map(|i| format!("{} {}", area.counts[i], names[i]))
+                .collect();
+            if parts.is_empty() {
+                parts.push("no checks".into());
+            }
+            self.write(&format!(
+                "  {} {name:<width$}  {}",
+                mark(area.worst()),
+                parts.join(", ")
+            ));
+            let mut notable: Vec<&(Outcome, String)> = area.notable.iter().collect();
+            notable.sort_by_key(|(o, _)| *o);
+            for (o, line) in notable {
+                self.write(&format!("      {} {line}", mark(*o)));
+            }
+        }
         self.write("");
-        if !self.failures.is_empty() {
-            self.write(&"Failed checks:".red().bold().to_string());
-            let failures = std::mem::take(&mut self.failures);
-            for (id, msg) in &failures {
-                self.write(&format!("  {} {id}: {msg}", "✗".red()));
+    }
+
+    fn write_waivers(&mut self, s: &Summary) {
+        let stale: Vec<&WaiverStatus> = s
+            .waivers
+            .iter()
+            .filter(|w| w.state == WaiverState::Stale)
+            .collect();
+        if !stale.is_empty() {
+            self.write(
+                &"Waivers no longer needed (their checks pass now; drop them):"
+                    .yellow()
+                    .bold()
+                    .to_string(),
+            );
+            for w in stale {
+                self.write(&format!("  {}  ({})", w.check, w.reason));
             }
             self.write("");
         }
+        let unmatched: Vec<&WaiverStatus> = s
+            .waivers
+            .iter()
+            .filter(|w| w.state == WaiverState::Unmatched)
+            .collect();
+        if !unmatched.is_empty() {
+            self.write(
+                &"Waivers that matched no check that ran:"
+                    .yellow()
+                    .to_string(),
+            );
+            for w in unmatched {
+                self.write(&format!("  {}  ({})", w.check, w.reason));
+            }
+            self.write("");
+        }
+    }
+
+    fn write_summary(&mut self, s: &Summary) {
+        self.write("");
+        self.write_areas();
+        self.write_waivers(s);
         if !s.leftovers.is_empty() {
             self.write(
                 &"Test data that could not be removed (delete it by hand):"
@@ -288,6 +401,7 @@ impl<W: Write> Reporter for Terminal<W> {
                 scenarios,
                 profile,
                 insecure,
+                ..
             } => {
                 self.dialects = dialects.len();
                 let d: Vec<&str> = dialects.iter().map(|d| d.as_str()).collect();
@@ -345,7 +459,11 @@ impl<W: Write> Reporter for Terminal<W> {
                 };
                 self.exchanges.push(s.dimmed().to_string());
             }
-            Event::CheckFinished { result, .. } => self.checks.push(result.clone()),
+            Event::CheckFinished { result, .. } => {
+                let info = self.current.clone();
+                self.tally(info.as_ref(), result);
+                self.checks.push(result.clone());
+            }
             Event::Cleanup {
                 method,
                 path,

@@ -165,6 +165,50 @@ pub struct Summary {
     pub unreachable: bool,
     /// The run was interrupted (Ctrl-C / SIGTERM).
     pub interrupted: bool,
+    /// How each waiver of `--waivers` fared (empty without a waiver file).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub waivers: Vec<WaiverStatus>,
+}
+
+/// How one waiver fared in a run.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct WaiverStatus {
+    /// The check id or glob the waiver names.
+    pub check: String,
+    /// Why the failure is accepted.
+    pub reason: String,
+    /// What became of it.
+    pub state: WaiverState,
+    /// Check results it turned from fail into waived.
+    pub waived: usize,
+    /// Check results it matched that passed.
+    pub passed: usize,
+}
+
+/// What became of a waiver in a run.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum WaiverState {
+    /// It turned at least one failure into `waived`.
+    Used,
+    /// Nothing it names failed and at least one of its checks passed: it can be dropped.
+    Stale,
+    /// It matched no check that ran (a typo, or the check was not selected).
+    Unmatched,
+    /// Its checks ran but were only skipped or warned: nothing can be said.
+    Inconclusive,
+}
+
+impl WaiverState {
+    /// Lower-case name for reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WaiverState::Used => "used",
+            WaiverState::Stale => "stale",
+            WaiverState::Unmatched => "unmatched",
+            WaiverState::Inconclusive => "inconclusive",
+        }
+    }
 }
 
 impl Summary {
@@ -186,6 +230,8 @@ impl Summary {
 pub enum Event {
     RunStarted {
         run_id: String,
+        /// When the run started (RFC 3339, UTC, milliseconds).
+        started_at: String,
         /// The Tenant URL (secrets redacted).
         target: String,
         dialects: Vec<Dialect>,
@@ -199,6 +245,8 @@ pub enum Event {
     RequestSent {
         scenario: usize,
         check: String,
+        /// When the request was sent (RFC 3339, UTC, milliseconds).
+        started_at: String,
         request: SentRequest,
     },
     ResponseReceived {
@@ -225,6 +273,11 @@ pub enum Event {
     RunFinished {
         summary: Summary,
     },
+}
+
+/// The current time as events carry it: RFC 3339, UTC, milliseconds.
+pub fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
 /// Milliseconds of a duration, as reports show them.

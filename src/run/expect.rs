@@ -92,7 +92,13 @@ pub fn check(expect: &Expect, r: &Received, schemas: &SchemaSet, needs_json: boo
                     format!(": {}", excerpt(&r.body, 160))
                 }
             });
-        out.push(Finding::fail(
+        let detail = match (r.status, r.header("location")) {
+                (300..=399, Some(loc)) => format!(
+                    " (a redirect to {loc}; Entra does not follow redirects, so the Tenant URL must be the final address)"
+                ),
+                _ => detail,
+            };
+            out.push(Finding::fail(
             "status",
             format!("expected status {}, got {}{detail}", s.describe(), r.status),
         ));

@@ -22,6 +22,7 @@ use crate::scim::validate::Level;
 
 pub use event::{
     CheckResult, CleanupOutcome, Event, Finding, Outcome, Recorded, ScenarioInfo, Summary,
+    WaiverState, WaiverStatus,
 };
 
 /// One scenario to run in one dialect.
@@ -57,6 +58,8 @@ pub struct RunConfig {
     pub profile: Option<String>,
     /// Set to stop sending new steps (Ctrl-C); cleanup still runs.
     pub stop: Arc<AtomicBool>,
+    /// TLS verification is off (reported loudly).
+    pub insecure: bool,
     /// Called as each scenario finishes: (done, total).
     pub on_progress: Option<Arc<dyn Fn(usize, usize) + Send + Sync>>,
 }
@@ -69,6 +72,7 @@ impl Default for RunConfig {
             schemas: Arc::new(SchemaSet::builtin().clone()),
             profile: None,
             stop: Arc::default(),
+            insecure: false,
             on_progress: None,
         }
     }
@@ -123,11 +127,12 @@ impl Runner {
         dialects.dedup();
         sink(&Event::RunStarted {
             run_id: self.generators.run_id().to_string(),
+            started_at: event::now(),
             target: self.client.target().to_string(),
             dialects,
             scenarios: plan.len(),
             profile: self.config.profile.clone(),
-            insecure: false,
+            insecure: self.config.insecure,
         });
         let mut summary = Summary::default();
         let jobs = self.config.jobs.max(1);
@@ -158,6 +163,7 @@ impl Runner {
     }
 
     async fn send(&self, run: &mut StepRun<'_>, check: &str, req: &OutRequest) -> Exchange {
+        let started_at = event::now();
         let ex = self.client.send(req, run.index).await;
         match &ex.response {
             Ok(_) => {
@@ -169,6 +175,7 @@ impl Runner {
         run.events.push(Event::RequestSent {
             scenario: run.index,
             check: check.to_string(),
+            started_at,
             request: ex.request.clone(),
         });
         run.events.push(Event::ResponseReceived {
@@ -398,6 +405,12 @@ impl Runner {
             {
                 run.cleanups.push((req, step.name.clone()));
             }
+            if let Ok(r) = &ex.response
+                && !r.retries.is_empty()
+            {
+                let waits: Vec<String> = r.retries.iter().map(|(status, secs)| format!("{status} (waited {secs:.1} s)")).collect();
+                result.note = Some(format!("the server asked to back off: {}", waits.join(", ")));
+            }
             result.findings.extend(findings);
             result.exchange = Some(Recorded {
                 request: ex.request,
@@ -464,6 +477,7 @@ impl Runner {
     }
 
     async fn cleanup(&self, run: &mut StepRun<'_>) {
+        self.client.adopt_pending(run.index).await;
         if self.config.keep {
             for c in self.client.ledger.remaining(Some(run.index)) {
                 run.events.push(Event::Cleanup {

@@ -32,6 +32,18 @@ pub struct Scenario {
     pub steps: Vec<Spanned<Step>>,
 }
 
+impl Scenario {
+    /// Whether any step (or cleanup) sends something other than GET / HEAD.
+    pub fn sends_writes(&self) -> bool {
+        self.steps.iter().any(|s| {
+            let s = &s.value;
+            s.patch.is_some()
+                || s.cleanup.is_some()
+                || s.request.as_ref().is_some_and(|r| !matches!(r.value.method.to_ascii_uppercase().as_str(), "GET" | "HEAD"))
+        })
+    }
+}
+
 /// Check severity: `fail` means Entra provisioning breaks or the gallery review rejects it;
 /// `warn` is an RFC deviation that Entra tolerates.
 #[derive(Debug, Clone, Copy, Deserialize, serde::Serialize, PartialEq, Eq, Default, Hash)]

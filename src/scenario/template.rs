@@ -6,10 +6,13 @@
 //! `unique.userName`, `unique.name`, `unique.email`, `unique.externalId` (new run-prefixed values
 //! on every use), `uuid` (a new random id on every use), `run.id`, `base_url`, `dialect`,
 //! `op.add` / `op.replace` / `op.remove` (the dialect's op casing), `bool.true` / `bool.false`
-//! (`"True"`/`"False"` strings in the default dialect, real booleans in the compliant one), and
-//! `i` (the iteration of a repeated step).
+//! (`"True"`/`"False"` strings in the default dialect, real booleans in the compliant one),
+//! `i` (the iteration of a repeated step), and `profile.<name>` (values of the run's
+//! attribute-mapping profile: `profile.matching` is its matching attribute, `userName` without a
+//! profile; `profile.skip.<key>` renders as an empty string, or skips the step with the reason
+//! the profile registered for `<key>`).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -18,7 +21,9 @@ use serde_json::{Map, Value};
 use super::model::Dialect;
 
 /// Names every scenario can use without defining them.
-pub const BUILTIN_ROOTS: &[&str] = &["unique", "uuid", "run", "base_url", "dialect", "op", "bool"];
+pub const BUILTIN_ROOTS: &[&str] = &[
+    "unique", "uuid", "run", "base_url", "dialect", "op", "bool", "profile",
+];
 
 /// A `{{ ... }}` reference found in a string.
 #[derive(Debug, Clone, PartialEq)]
@@ -44,6 +49,10 @@ pub enum TemplateError {
     NoField { expr: String, field: String },
     #[error("unknown template filter `{name}` (known: upper, lower)")]
     UnknownFilter { name: String },
+    /// `{{ profile.skip.<key> }}` for a key the profile registered a reason for: the step is
+    /// skipped, and the reason is its note.
+    #[error("{reason}")]
+    Skipped { reason: String },
 }
 
 /// Finds every `{{ ... }}` reference in `s`.
@@ -73,6 +82,16 @@ pub fn references(s: &str) -> Result<Vec<Reference>, TemplateError> {
     Ok(out)
 }
 
+/// What a run's attribute-mapping profile shows templates (see `crate::profile`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ProfileValues {
+    /// `{{ profile.<name> }}` values; `matching` defaults to `userName` when absent.
+    pub values: Map<String, Value>,
+    /// `{{ profile.skip.<key> }}`: a step that uses a key listed here is skipped with this reason;
+    /// any other key renders as an empty string.
+    pub skips: HashMap<String, String>,
+}
+
 /// Run-wide value generators. Every generated value carries the run id, so data scimcheck
 /// creates can always be told apart from data it did not create.
 #[derive(Debug)]
@@ -80,6 +99,7 @@ pub struct Generators {
     run_id: String,
     counter: AtomicU64,
     minted_ids: Mutex<HashSet<String>>,
+    profile: ProfileValues,
 }
 
 impl Generators {
@@ -89,7 +109,19 @@ impl Generators {
             run_id: run_id.into(),
             counter: AtomicU64::new(0),
             minted_ids: Mutex::default(),
+            profile: ProfileValues::default(),
         }
+    }
+
+    /// The same generators, with the values of the run's attribute-mapping profile.
+    pub fn with_profile(mut self, profile: ProfileValues) -> Self {
+        self.profile = profile;
+        self
+    }
+
+    /// The values of the run's attribute-mapping profile (empty without one).
+    pub fn profile(&self) -> &ProfileValues {
+        &self.profile
     }
 
     /// A fresh random run id.
@@ -186,7 +218,12 @@ impl Context<'_> {
                     Value::String(if b { "True" } else { "False" }.into())
                 }
             }
-            ("unique" | "run" | "op" | "bool", _) => return Err(no_field(root)),
+            ("profile", Some(f)) => match self.generators.profile.values.get(f) {
+                Some(v) => v.clone(),
+                None if f == "matching" => Value::String("userName".into()),
+                None => return Err(no_field(root)),
+            },
+            ("unique" | "run" | "op" | "bool" | "profile", _) => return Err(no_field(root)),
             _ => return Ok(None),
         };
         Ok(Some(v))
@@ -199,6 +236,15 @@ impl Context<'_> {
         let mut segments = path.split('.');
         let root = segments.next().unwrap_or_default();
         let first_field = path.split('.').nth(1);
+        if root == "profile" && first_field == Some("skip") && !self.vars.contains_key(root) {
+            let key = path.split('.').nth(2).unwrap_or_default();
+            return match self.generators.profile.skips.get(key) {
+                Some(reason) => Err(TemplateError::Skipped {
+                    reason: reason.clone(),
+                }),
+                None => Ok(Value::String(String::new())),
+            };
+        }
         let mut value = match self.vars.get(root) {
             Some(v) => v.clone(),
             None => match self.builtin(root, first_field)? {
@@ -364,6 +410,32 @@ mod tests {
             let id = cx.render_text("{{ uuid }}").unwrap();
             assert!(cx.generators.minted(&id));
         });
+    }
+
+    #[test]
+    fn profile_values_default_to_usernames_matching_and_skips_carry_their_reason() {
+        with(json!({}), Dialect::Default, |cx| {
+            assert_eq!(cx.render_str("{{ profile.matching }}").unwrap(), json!("userName"));
+            assert_eq!(cx.render_text("/Users{{ profile.skip.x }}").unwrap(), "/Users");
+        });
+        let mut profile = ProfileValues::default();
+        profile.values.insert("matching".into(), json!("externalId"));
+        profile.skips.insert("x".into(), "not declared".into());
+        let generators = Generators::new("abcd1234").with_profile(profile);
+        let vars = Map::new();
+        let cx = Context {
+            vars: &vars,
+            generators: &generators,
+            dialect: Dialect::Default,
+            base_url: "https://h/scim/v2",
+        };
+        assert_eq!(cx.render_str("{{ profile.matching }}").unwrap(), json!("externalId"));
+        assert_eq!(
+            cx.render_text("/Users{{ profile.skip.x }}").unwrap_err(),
+            TemplateError::Skipped {
+                reason: "not declared".into()
+            }
+        );
     }
 
     #[test]

@@ -16,6 +16,12 @@ macro_rules! quirks {
             $(#[doc = $desc] $variant,)*
             /// The attribute at this path is silently dropped on create, PUT and PATCH.
             DropsAttribute(String),
+            /// Every response is delayed by this many milliseconds (the request is handled after
+            /// the delay).
+            Slow(u64),
+            /// A create is stored at once but its response is delayed by this many milliseconds
+            /// (a client with a shorter timeout never learns the id).
+            SlowCreate(u64),
         }
 
         /// Every quirk as (name, one-line description of the real-world bug it reproduces).
@@ -25,6 +31,14 @@ macro_rules! quirks {
                 "drops-attribute=PATH",
                 "the attribute at PATH (e.g. `title`, `addresses`, an enterprise URN path) is silently dropped on create, PUT and PATCH; repeatable",
             ),
+            (
+                "slow=MS",
+                "every request is handled only after MS milliseconds (an overloaded endpoint)",
+            ),
+            (
+                "slow-create=MS",
+                "a create is stored at once but answered only after MS milliseconds (the client times out without learning the id)",
+            ),
         ];
 
         impl Quirk {
@@ -33,6 +47,8 @@ macro_rules! quirks {
                 match self {
                     $(Quirk::$variant => $name,)*
                     Quirk::DropsAttribute(_) => "drops-attribute",
+                    Quirk::Slow(_) => "slow",
+                    Quirk::SlowCreate(_) => "slow-create",
                 }
             }
 
@@ -92,7 +108,15 @@ quirks! {
     SchemasNotListResponse => "schemas-not-list-response", "/Schemas answers a bare JSON array instead of a ListResponse";
     UnknownIdReturns200 => "unknown-id-returns-200", "GET of an unknown id answers 200 with an empty object instead of 404";
     ErrorStatusNumber => "error-status-number", "SCIM Error `status` is a JSON number instead of a string";
+    FirstPatchOpOnly => "first-patch-op-only", "only the first operation of a PATCH is applied; the others are answered as done but dropped";
 }
+
+/// How many entries of [`QUIRKS`] take a parameter (`drops-attribute=PATH`, `slow=MS`,
+/// `slow-create=MS`); they are not bits of a [`QuirkSet`].
+const PARAMETERISED: usize = 3;
+
+// The parameterless quirks must fit the 64-bit `QuirkSet`.
+const _: () = assert!(QUIRKS.len() - PARAMETERISED <= 64);
 
 /// Error for an unknown quirk name or a `drops-attribute` without a valid path.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -107,6 +131,23 @@ impl FromStr for Quirk {
         if let Some(path) = s.strip_prefix("drops-attribute=") {
             AttrPath::parse(path).map_err(|e| QuirkParseError(format!("drops-attribute: {e}")))?;
             return Ok(Quirk::DropsAttribute(path.trim().to_string()));
+        }
+        for (prefix, make) in [
+            ("slow=", Quirk::Slow as fn(u64) -> Quirk),
+            ("slow-create=", Quirk::SlowCreate),
+        ] {
+            if let Some(ms) = s.strip_prefix(prefix) {
+                return ms.trim().parse::<u64>().map(make).map_err(|_| {
+                    QuirkParseError(format!(
+                        "{prefix}MS needs a whole number of milliseconds (got `{ms}`)"
+                    ))
+                });
+            }
+        }
+        if s == "slow" || s == "slow-create" {
+            return Err(QuirkParseError(format!(
+                "{s} needs a delay: {s}=MS (milliseconds)"
+            )));
         }
         if s == "drops-attribute" {
             return Err(QuirkParseError(
@@ -125,6 +166,8 @@ impl fmt::Display for Quirk {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Quirk::DropsAttribute(path) => write!(f, "drops-attribute={path}"),
+            Quirk::Slow(ms) => write!(f, "slow={ms}"),
+            Quirk::SlowCreate(ms) => write!(f, "slow-create={ms}"),
             q => f.write_str(q.name()),
         }
     }
@@ -136,6 +179,10 @@ pub(crate) struct QuirkSet {
     bits: u64,
     /// Paths of the attributes dropped by `drops-attribute=PATH`.
     pub(crate) dropped: Vec<AttrPath>,
+    /// `slow=MS`: every request waits this long before it is handled.
+    pub(crate) slow: Option<std::time::Duration>,
+    /// `slow-create=MS`: a successful create's response waits this long after storing.
+    pub(crate) slow_create: Option<std::time::Duration>,
 }
 
 impl QuirkSet {
@@ -147,6 +194,10 @@ impl QuirkSet {
                 (Some(bit), _) => set.bits |= 1 << bit,
                 (None, Quirk::DropsAttribute(path)) => {
                     set.dropped.extend(AttrPath::parse(path).ok());
+                }
+                (None, Quirk::Slow(ms)) => set.slow = Some(std::time::Duration::from_millis(*ms)),
+                (None, Quirk::SlowCreate(ms)) => {
+                    set.slow_create = Some(std::time::Duration::from_millis(*ms));
                 }
                 (None, _) => {}
             }
@@ -225,7 +276,7 @@ mod tests {
     fn every_listed_quirk_name_parses_and_displays_back() {
         for (name, desc) in QUIRKS {
             assert!(!desc.is_empty());
-            let name = name.replace("=PATH", "=title");
+            let name = name.replace("=PATH", "=title").replace("=MS", "=250");
             let q: Quirk = name.parse().unwrap();
             assert_eq!(q.to_string(), name);
         }
@@ -235,6 +286,9 @@ mod tests {
     fn unknown_quirks_and_bare_drops_attribute_are_errors() {
         assert!("no-such-quirk".parse::<Quirk>().is_err());
         assert!("drops-attribute".parse::<Quirk>().is_err());
+        assert!("slow".parse::<Quirk>().is_err());
+        assert!("slow-create=soon".parse::<Quirk>().is_err());
+        assert_eq!("slow=1500".parse::<Quirk>().unwrap(), Quirk::Slow(1500));
         assert!("drops-attribute=1bad".parse::<Quirk>().is_err());
         let q: Quirk =
             "drops-attribute=urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:costCenter"

@@ -55,7 +55,17 @@ fn ok(body: Value) -> Reply {
 /// The single axum handler.
 pub(crate) async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> Response {
     shared.requests.fetch_add(1, Ordering::Relaxed);
+    if let Some(delay) = shared.cfg.quirks.slow {
+        tokio::time::sleep(delay).await;
+    }
+    let create = req.method() == Method::POST;
     let reply = dispatch(&shared, req).await;
+    if let (true, Some(delay), Reply::Json { status, .. }) =
+        (create, shared.cfg.quirks.slow_create, &reply)
+        && status.is_success()
+    {
+        tokio::time::sleep(delay).await;
+    }
     render(reply, &shared.cfg.quirks)
 }
 
@@ -68,7 +78,12 @@ async fn dispatch(sh: &Shared, req: Request) -> Reply {
     let Some(rest) = strip_base(parts.uri.path(), &sh.base_path) else {
         return ScimError::plain(404, format!("no such endpoint {}", parts.uri.path())).into();
     };
-    let segments: Vec<&str> = rest.split('/').filter(|s| !s.is_empty()).collect();
+    let decoded: Vec<String> = rest
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .map(percent_decode)
+        .collect();
+    let segments: Vec<&str> = decoded.iter().map(String::as_str).collect();
     let params: Vec<(String, String)> = match Query::try_from_uri(&parts.uri) {
         Ok(Query(p)) => p,
         Err(e) => {
@@ -89,15 +104,6 @@ async fn dispatch(sh: &Shared, req: Request) -> Reply {
         params: &params,
         base_url: &base_url,
     };
-    let method = parts.method.clone();
-    let body = if matches!(method, Method::POST | Method::PUT | Method::PATCH) {
-        match read_json(&parts.headers, body).await {
-            Ok(v) => Some(v),
-            Err(e) => return e.into(),
-        }
-    } else {
-        None
-    };
     let kind = match segments.first().copied() {
         Some("Users") => Some(Kind::User),
         Some("Groups") => Some(Kind::Group),
@@ -113,6 +119,15 @@ async fn dispatch(sh: &Shared, req: Request) -> Reply {
     if discovery && q.has(Quirk::DiscoveryNotFound) {
         return ScimError::plain(404, "not found").into();
     }
+    let method = parts.method.clone();
+    let body = if matches!(method, Method::POST | Method::PUT | Method::PATCH) {
+        match read_json(&parts.headers, body).await {
+            Ok(v) => Some(v),
+            Err(e) => return e.into(),
+        }
+    } else {
+        None
+    };
     match (kind, &segments[..], method, body) {
         (Some(k), [_], Method::GET, _) => req.list(k),
         (Some(k), [_], Method::POST, Some(b)) => req.create(k, b),
@@ -160,6 +175,30 @@ fn authorized(headers: &HeaderMap, token: &str) -> bool {
 fn strip_base<'a>(path: &'a str, base: &str) -> Option<&'a str> {
     let rest = path.strip_prefix(base)?;
     (rest.is_empty() || rest.starts_with('/')).then_some(rest)
+}
+
+/// Decodes `%XX` escapes in a path segment (invalid escapes are kept as they are).
+fn percent_decode(segment: &str) -> String {
+    let bytes = segment.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (bytes[i], hex) {
+            (b'%', Some(b)) => {
+                out.push(b);
+                i += 3;
+            }
+            (b, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// Reads a JSON body sent as `application/scim+json` or `application/json` (or without type).
@@ -423,7 +462,7 @@ impl Ctx<'_> {
             .patch(&self.sh.cfg, kind, id, body);
         match (patched, kind) {
             (Ok(p), Kind::User) => {
-                self.resource_reply(kind, StatusCode::OK, &p.resource, projection.as_ref())
+                self.resource_reply(kind, StatusCode::OK, &p, projection.as_ref())
             }
             (Ok(_), Kind::Group) => Reply::Empty(StatusCode::NO_CONTENT),
             (Err(e), _) => e.into(),

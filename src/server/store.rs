@@ -148,13 +148,6 @@ pub(crate) struct Store {
     numeric_ids: u64,
 }
 
-/// What a PATCH did, for the response.
-#[derive(Debug)]
-pub(crate) struct Patched {
-    /// The resource as it would be after the patch (the stored one unless a quirk interfered).
-    pub resource: Value,
-}
-
 impl Store {
     fn col(&self, kind: Kind) -> &Collection {
         match kind {
@@ -281,19 +274,19 @@ impl Store {
         self.store_update(cfg, kind, id, &old, obj)
     }
 
-    /// PATCH (RFC 7644 section 3.5.2): all operations or none.
+    /// PATCH (RFC 7644 section 3.5.2): all operations or none. Returns the patched resource.
     pub(crate) fn patch(
         &mut self,
         cfg: &Config,
         kind: Kind,
         id: &str,
         body: Value,
-    ) -> Result<Patched, ScimError> {
-        let ops = parse_patch(cfg, kind, body)?;
+    ) -> Result<Value, ScimError> {
         let old = self
             .get(kind, id)
             .ok_or_else(|| ScimError::not_found(kind, id))?
             .clone();
+        let ops = parse_patch(cfg, kind, body)?;
         let mut new = old.clone();
         apply_patch(&mut new, &ops, &cfg.schemas, kind.core_urn()).map_err(|e| ScimError {
             status: e.status,
@@ -320,9 +313,7 @@ impl Store {
         if cfg.quirks.has(Quirk::DropsPatchChanges) {
             let meta = old.get("meta").cloned().unwrap_or(Value::Null);
             let id_value = old.get("id").cloned().unwrap_or(Value::Null);
-            return Ok(Patched {
-                resource: assemble(obj, id_value, meta),
-            });
+            return Ok(assemble(obj, id_value, meta));
         }
         let disabled = kind == Kind::User
             && obj.get("active") == Some(&Value::Bool(false))
@@ -331,7 +322,7 @@ impl Store {
         if disabled && cfg.quirks.has(Quirk::DisableDeletesUser) {
             self.delete(kind, id);
         }
-        Ok(Patched { resource })
+        Ok(resource)
     }
 
     /// DELETE: `false` when there is no such resource. Deleting a user or group removes it from
@@ -829,6 +820,9 @@ fn parse_patch(cfg: &Config, kind: Kind, body: Value) -> Result<Vec<PatchOperati
     let mut ops: Vec<PatchOperation> = serde_json::from_value(Value::Array(ops.clone()))
         .map_err(|e| bad(&format!("malformed PATCH operation: {e}")))?;
     screen_patch(cfg, kind, &ops)?;
+    if cfg.quirks.has(Quirk::FirstPatchOpOnly) {
+        ops.truncate(1);
+    }
     if kind == Kind::Group && cfg.quirks.has(Quirk::RemoveMemberWipesGroup) {
         for op in ops.iter_mut() {
             let on_members = op.path.as_deref().is_some_and(|p| {

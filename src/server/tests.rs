@@ -280,6 +280,29 @@ async fn create_rejects_bad_bodies_and_duplicates() {
 }
 
 #[tokio::test]
+async fn bodies_are_accepted_as_scim_json_or_json_only() {
+    let (server, api) = start(&[]).await;
+    let post = |content_type: &'static str, name: &str| {
+        let req = api
+            .http
+            .post(format!("{}/Users", api.base))
+            .bearer_auth(TOKEN);
+        req.header("Content-Type", content_type)
+            .body(user(name).to_string())
+            .send()
+    };
+    let json = post("application/json; charset=utf-8", "a@x")
+        .await
+        .unwrap();
+    assert_eq!(json.status().as_u16(), 201);
+    assert_eq!(json.headers()["content-type"], "application/scim+json");
+    let text = post("text/plain", "b@x").await.unwrap();
+    assert_eq!(text.status().as_u16(), 415);
+    assert_eq!(server.dump()["users"].as_array().unwrap().len(), 1);
+    server.shutdown().await;
+}
+
+#[tokio::test]
 async fn unknown_ids_and_paths_answer_404_scim_errors() {
     let (server, api) = start(&[]).await;
     assert_scim_error(&api.get("/Users/nope").await, 404);
@@ -331,6 +354,93 @@ async fn filter_eq_on_username_is_case_insensitive_and_misses_give_empty_list_re
     assert_scim_error(&bad, 400);
     assert_eq!(bad.body["scimType"], "invalidFilter");
     server.shutdown().await;
+}
+
+#[tokio::test]
+async fn filters_on_other_attributes_and_and_filters_are_evaluated() {
+    let (server, api) = start(&[]).await;
+    server.seed_user(user("alice@x"));
+    server.seed_user(user("bob@x"));
+    let total = |f: &str| {
+        let path = format!(
+            "/Users?filter={}",
+            f.replace(' ', "%20").replace('"', "%22")
+        );
+        let api = &api;
+        async move { api.get(&path).await.body["totalResults"].as_u64().unwrap() }
+    };
+    assert_eq!(total("externalId eq \"ext-bob@x\"").await, 1);
+    assert_eq!(
+        total("externalId eq \"EXT-BOB@x\"").await,
+        0,
+        "externalId is caseExact"
+    );
+    assert_eq!(
+        total("emails[type eq \"work\"].value eq \"ALICE@x\"").await,
+        1
+    );
+    assert_eq!(total("userName eq \"alice@x\" and active eq true").await, 1);
+    assert_eq!(
+        total("userName eq \"alice@x\" and active eq false").await,
+        0
+    );
+    assert_eq!(total("userName sw \"B\"").await, 1);
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn manager_is_accepted_as_a_bare_string_or_an_array_and_removed_by_empty_replace() {
+    let (server, api) = start(&[]).await;
+    let [boss, boss2, id] = ["boss@x", "boss2@x", "u@x"].map(|n| server.seed_user(user(n)));
+    let path = format!("/Users/{id}");
+    let manager = format!("{}:manager", urn::ENTERPRISE_USER);
+    let add = api
+        .patch(
+            &path,
+            json!([{"op": "Add", "path": manager, "value": boss}]),
+        )
+        .await;
+    assert_eq!(add.status, 200, "{add:?}");
+    let got = api.get(&path).await.body;
+    assert_eq!(got[urn::ENTERPRISE_USER]["manager"]["value"], boss.as_str());
+    assert!(
+        got["schemas"]
+            .as_array()
+            .unwrap()
+            .contains(&json!(urn::ENTERPRISE_USER))
+    );
+    let url = format!("{}/Users/{boss2}", server.base_url());
+    let ops = json!([{"op": "Add", "path": "manager", "value": [{"$ref": url, "value": boss2}]}]);
+    assert_eq!(api.patch(&path, ops).await.status, 200);
+    let got = api.get(&path).await.body;
+    assert_eq!(
+        got[urn::ENTERPRISE_USER]["manager"]["value"],
+        boss2.as_str()
+    );
+    let remove = api
+        .patch(
+            &path,
+            json!([{"op": "Replace", "path": manager, "value": ""}]),
+        )
+        .await;
+    assert_eq!(remove.status, 200, "{remove:?}");
+    let got = api.get(&path).await.body;
+    assert!(got.get(urn::ENTERPRISE_USER).is_none(), "{got}");
+    assert_eq!(got["schemas"], json!([urn::USER]));
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn run_until_serves_until_the_signal_then_stops() {
+    let (server, api) = start(&[]).await;
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let running = tokio::spawn(server.run_until(rx));
+    assert_eq!(api.get("/Users").await.status, 200);
+    tx.send(()).unwrap();
+    tokio::time::timeout(std::time::Duration::from_secs(5), running)
+        .await
+        .unwrap()
+        .unwrap();
 }
 
 #[tokio::test]
@@ -684,6 +794,10 @@ async fn discovery_endpoints_publish_schemas_resource_types_and_config() {
         (200, Some(urn::GROUP))
     );
     assert_eq!(api.get("/Schemas/urn:nope").await.status, 404);
+    let encoded = api
+        .get(&format!("/Schemas/{}", urn::USER.replace(':', "%3A")))
+        .await;
+    assert_eq!(encoded.body["id"], urn::USER);
     let types = api.get("/ResourceTypes").await.body;
     assert_eq!(types["totalResults"], 2);
     assert_eq!(
@@ -982,13 +1096,45 @@ async fn observe(quirk: &str, server: &Server, api: &Api) -> Value {
             json!([r.status, r.body == json!({})])
         }
         "error-status-number" => api.get("/Users/nope").await.body["status"].clone(),
+        "first-patch-op-only" => {
+            let id = seed();
+            let ops = json!([
+                {"op": "add", "path": "nickName", "value": "B"},
+                {"op": "add", "path": "title", "value": "T"}
+            ]);
+            let patched = api.patch(&format!("/Users/{id}"), ops).await.status;
+            let got = api.get(&format!("/Users/{id}")).await.body;
+            json!([patched, got["nickName"], got["title"]])
+        }
         "drops-attribute=title" => {
             let mut body = user("a@x");
             body["title"] = json!("T");
             api.post("/Users", body).await.body["title"].clone()
         }
+        // The delays are observed with a client that gives up after 1 s: the status, or null.
+        "slow=3000" => {
+            let r = impatient().get(format!("{}/Users", api.base)).bearer_auth(&api.token);
+            json!(r.send().await.ok().map(|r| r.status().as_u16()))
+        }
+        "slow-create=3000" => {
+            let r = impatient()
+                .post(format!("{}/Users", api.base))
+                .bearer_auth(&api.token)
+                .header("Content-Type", "application/scim+json")
+                .body(user("a@x").to_string());
+            let status = r.send().await.ok().map(|r| r.status().as_u16());
+            json!([status, server.dump()["users"].as_array().map(Vec::len)])
+        }
         other => panic!("no observation for quirk {other}"),
     }
+}
+
+/// A client that gives up after 1 s, for the delay quirks.
+fn impatient() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(1))
+        .build()
+        .unwrap()
 }
 
 /// (quirk, what a conformant server shows, what the quirk shows).
@@ -1064,7 +1210,14 @@ fn expectations() -> Vec<(&'static str, Value, Value)> {
             json!([200, true]),
         ),
         ("error-status-number", json!("404"), json!(404)),
+        (
+            "first-patch-op-only",
+            json!([200, "B", "T"]),
+            json!([200, "B", null]),
+        ),
         ("drops-attribute=title", json!("T"), json!(null)),
+        ("slow=3000", json!(200), json!(null)),
+        ("slow-create=3000", json!([201, 1]), json!([null, 1])),
     ]
 }
 
@@ -1073,7 +1226,7 @@ async fn every_quirk_changes_exactly_its_observed_behaviour() {
     let table = expectations();
     let listed: Vec<String> = QUIRKS
         .iter()
-        .map(|(n, _)| n.replace("=PATH", "=title"))
+        .map(|(n, _)| n.replace("=PATH", "=title").replace("=MS", "=3000"))
         .collect();
     let tested: Vec<String> = table.iter().map(|(n, _, _)| n.to_string()).collect();
     assert_eq!(

@@ -1,0 +1,193 @@
+//! Renders a connect [`Report`]: the verdict first, then the evidence (every probe), then the
+//! diagnosis with its fixes; or all of it as JSON.
+
+use std::fmt::Write;
+
+use colored::Colorize;
+
+use super::{Outcome, Probe, Report, Severity, Stage, readable_path, reason};
+
+/// `12 ms`, `3.4 s`.
+pub fn duration(ms: u64) -> String {
+    if ms < 1000 {
+        format!("{ms} ms")
+    } else {
+        format!("{:.1} s", ms as f64 / 1000.0)
+    }
+}
+
+/// The report as pretty JSON (fields documented in the README).
+pub fn json(report: &Report) -> String {
+    serde_json::to_string_pretty(report).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
+}
+
+fn mark(ok: bool) -> String {
+    if ok {
+        "✓".green().to_string()
+    } else {
+        "✗".red().to_string()
+    }
+}
+
+fn severity_mark(s: Severity) -> String {
+    match s {
+        Severity::Error => "✗".red().bold().to_string(),
+        Severity::Warning => "!".yellow().bold().to_string(),
+        Severity::Info => "i".blue().to_string(),
+    }
+}
+
+fn probe(out: &mut String, p: &Probe) {
+    let target = if p.method == "TCP" || p.method == "TLS" {
+        p.url.clone()
+    } else {
+        readable_path(&p.url)
+    };
+    let auth = match p.auth.as_str() {
+        "token" => String::new(),
+        other => format!("  (auth: {other})"),
+    };
+    let _ = writeln!(out, "  [{}] {} {}{auth}", p.step, p.method.bold(), target);
+    if p.stage == Stage::FollowUp {
+        let _ = writeln!(out, "      {}", p.purpose.dimmed());
+    }
+    let time = duration(p.elapsed_ms);
+    let time = if p.slow {
+        format!("{time} (slow)").yellow().to_string()
+    } else {
+        time
+    };
+    let line = match (p.status, &p.error) {
+        (Some(s), _) => {
+            let mut parts = vec![format!("{s} {}", reason(s))];
+            if let Some(ct) = &p.content_type {
+                parts.push(ct.clone());
+            }
+            parts.push(time);
+            parts.join(" · ")
+        }
+        (None, Some(e)) if p.method == "TCP" || p.method == "TLS" => {
+            format!("failed: {e} · {time}")
+        }
+        (None, Some(e)) => format!("no response: {e} · {time}"),
+        (None, None) => format!("ok · {time}"),
+    };
+    let _ = writeln!(out, "      {line}");
+    if let Some(l) = &p.location {
+        let _ = writeln!(out, "      Location: {l}");
+    }
+    if p.notes.is_empty() {
+        if p.ok && p.status.is_some() {
+            let _ = writeln!(out, "      {} as Entra expects", mark(true));
+        }
+    } else {
+        for n in &p.notes {
+            let _ = writeln!(out, "      {} {n}", mark(p.ok));
+        }
+    }
+}
+
+/// The report for people.
+pub fn human(report: &Report) -> String {
+    let mut out = String::new();
+    let v = &report.verdict;
+    let head = match v.outcome {
+        Outcome::Pass => format!("{} {}", mark(true), v.summary.green().bold()),
+        _ => format!("{} {}", mark(false), v.summary.red().bold()),
+    };
+    let _ = writeln!(out, "{head}");
+    if let Some(m) = &v.entra {
+        if let Some(code) = m.code {
+            let _ = writeln!(out, "  Entra error code: {code}");
+        }
+        if !m.verbatim {
+            let _ = writeln!(
+                out,
+                "  {}",
+                "(scimcheck's description; the portal's wording may differ)".dimmed()
+            );
+        }
+    }
+    if v.outcome == Outcome::Unreachable {
+        let _ = writeln!(out, "  The host could not be reached.");
+    }
+    let _ = writeln!(out);
+    let _ = writeln!(out, "Tenant URL  {}", report.tenant_url);
+    let mut token = Vec::new();
+    if report.token.bearer_prefix {
+        token.push("starts with `Bearer `".to_string());
+    }
+    if let Some(j) = &report.token.jwt {
+        let mut s = "a JWT".to_string();
+        if let Some(iss) = &j.iss {
+            let _ = write!(s, " issued by {iss}");
+        }
+        if let Some(exp) = j.exp {
+            let verb = if j.expired { "expired" } else { "expires" };
+            let _ = write!(s, ", {verb} {}", exp.format("%Y-%m-%d %H:%M UTC"));
+        }
+        token.push(s);
+    }
+    if !token.is_empty() {
+        let _ = writeln!(out, "Token       {}", token.join("; "));
+    }
+    let _ = writeln!(out);
+
+    let _ = writeln!(out, "{}", "Evidence".bold());
+    let tc: Vec<&Probe> = report
+        .probes
+        .iter()
+        .filter(|p| p.stage == Stage::TestConnection)
+        .collect();
+    let follow: Vec<&Probe> = report
+        .probes
+        .iter()
+        .filter(|p| p.stage == Stage::FollowUp)
+        .collect();
+    let _ = writeln!(out, "  Test Connection: the requests Entra sends");
+    for p in tc {
+        probe(&mut out, p);
+    }
+    if !follow.is_empty() {
+        let _ = writeln!(out, "  Follow-up probes (read-only, same host)");
+        for p in follow {
+            probe(&mut out, p);
+        }
+    }
+    let _ = writeln!(out);
+
+    if report.findings.is_empty() {
+        let _ = writeln!(out, "{} nothing to fix", mark(true));
+        return out;
+    }
+    let _ = writeln!(out, "{}", "Diagnosis".bold());
+    for f in &report.findings {
+        let _ = writeln!(
+            out,
+            "  {} {}  {}",
+            severity_mark(f.severity),
+            f.code.bold(),
+            f.title
+        );
+        for d in &f.details {
+            let _ = writeln!(out, "      {d}");
+        }
+        if !f.probes.is_empty() {
+            let refs: Vec<String> = f.probes.iter().map(|p| format!("[{p}]")).collect();
+            let _ = writeln!(out, "      evidence: {}", refs.join(" "));
+        }
+        let _ = writeln!(out, "      {} {}", "fix:".bold(), f.fix);
+    }
+    let blocking = report
+        .findings
+        .iter()
+        .filter(|f| f.blocks_test_connection)
+        .count();
+    let warnings = report.findings.len() - blocking;
+    let _ = writeln!(out);
+    let _ = writeln!(
+        out,
+        "{blocking} problem(s) that make Test Connection fail, {warnings} warning(s)"
+    );
+    out
+}

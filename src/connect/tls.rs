@@ -1,0 +1,227 @@
+//! A TLS handshake that verifies nothing and sends nothing, to look at the certificate a server
+//! presents after a verified handshake failed: is it self-signed, when does it expire, which
+//! TLS version does the server speak. No HTTP request (and so no token) goes over it.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::crypto::CryptoProvider;
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::{DigitallySignedStruct, SignatureScheme};
+use serde::Serialize;
+
+/// What an unverified handshake showed.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TlsFacts {
+    /// The negotiated version (`TLSv1_3`), when the handshake completed.
+    pub version: Option<String>,
+    /// Why the handshake failed, when it did.
+    pub error: Option<String>,
+    /// How many certificates the server sent (leaf first).
+    pub chain_len: usize,
+    /// The leaf certificate, when one was sent and could be read.
+    pub leaf: Option<CertFacts>,
+}
+
+/// The parts of a certificate a diagnosis needs.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CertFacts {
+    /// Issuer and subject are the same name: a self-signed certificate.
+    pub self_issued: bool,
+    #[serde(serialize_with = "super::token::utc")]
+    pub not_before: Option<DateTime<Utc>>,
+    #[serde(serialize_with = "super::token::utc")]
+    pub not_after: Option<DateTime<Utc>>,
+}
+
+/// Handshakes with `host:port` (SNI `host`) within `timeout`, accepting any certificate.
+pub async fn inspect(host: &str, port: u16, timeout: Duration) -> TlsFacts {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let recorder = Arc::new(Recorder {
+        chain: Mutex::default(),
+        provider: provider.clone(),
+    });
+    let mut facts = TlsFacts {
+        version: None,
+        error: None,
+        chain_len: 0,
+        leaf: None,
+    };
+    let config = match rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+    {
+        Ok(b) => b
+            .dangerous()
+            .with_custom_certificate_verifier(recorder.clone())
+            .with_no_client_auth(),
+        Err(e) => {
+            facts.error = Some(e.to_string());
+            return facts;
+        }
+    };
+    let name = match ServerName::try_from(host.trim_matches(['[', ']']).to_string()) {
+        Ok(n) => n,
+        Err(e) => {
+            facts.error = Some(format!("invalid server name: {e}"));
+            return facts;
+        }
+    };
+    let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
+    let attempt = async {
+        let tcp = tokio::net::TcpStream::connect((host.trim_matches(['[', ']']), port)).await?;
+        connector.connect(name, tcp).await
+    };
+    match tokio::time::timeout(timeout, attempt).await {
+        Ok(Ok(stream)) => {
+            facts.version = stream
+                .get_ref()
+                .1
+                .protocol_version()
+                .map(|v| format!("{v:?}"));
+        }
+        Ok(Err(e)) => facts.error = Some(crate::http::error_chain(&e)),
+        Err(_) => facts.error = Some(format!("no TLS handshake within {timeout:?}")),
+    }
+    let chain = recorder.chain.lock().map(|c| c.clone()).unwrap_or_default();
+    facts.chain_len = chain.len();
+    facts.leaf = chain.first().and_then(|der| cert_facts(der));
+    facts
+}
+
+/// Records the presented chain and accepts it.
+#[derive(Debug)]
+struct Recorder {
+    chain: Mutex<Vec<Vec<u8>>>,
+    provider: Arc<CryptoProvider>,
+}
+
+impl ServerCertVerifier for Recorder {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        if let Ok(mut chain) = self.chain.lock() {
+            chain.push(end_entity.to_vec());
+            chain.extend(intermediates.iter().map(|c| c.to_vec()));
+        }
+        Ok(ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
+    }
+}
+
+/// One DER element: (tag, whole element, content, rest).
+fn tlv(input: &[u8]) -> Option<(u8, &[u8], &[u8], &[u8])> {
+    let tag = *input.first()?;
+    let first = *input.get(1)? as usize;
+    let (len, header) = if first < 0x80 {
+        (first, 2)
+    } else {
+        let n = first & 0x7f;
+        if n == 0 || n > 4 {
+            return None;
+        }
+        let mut len = 0usize;
+        for i in 0..n {
+            len = (len << 8) | *input.get(2 + i)? as usize;
+        }
+        (len, 2 + n)
+    };
+    let end = header.checked_add(len)?;
+    let whole = input.get(..end)?;
+    Some((tag, whole, &whole[header..], &input[end..]))
+}
+
+/// Issuer, subject and validity of a DER certificate (RFC 5280 section 4.1).
+pub fn cert_facts(der: &[u8]) -> Option<CertFacts> {
+    let (_, _, cert, _) = tlv(der)?;
+    let (_, _, tbs, _) = tlv(cert)?;
+    let (tag, _, _, mut rest) = tlv(tbs)?;
+    if tag == 0xa0 {
+        rest = tlv(rest)?.3; // the explicit version came first: now the serial number
+    }
+    let rest = tlv(rest)?.3; // signature algorithm
+    let (_, issuer, _, rest) = tlv(rest)?;
+    let (_, _, validity, rest) = tlv(rest)?;
+    let (_, subject, _, _) = tlv(rest)?;
+    let (t1, _, nb, after) = tlv(validity)?;
+    let (t2, _, na, _) = tlv(after)?;
+    Some(CertFacts {
+        self_issued: issuer == subject,
+        not_before: der_time(t1, nb),
+        not_after: der_time(t2, na),
+    })
+}
+
+/// UTCTime (`YYMMDDHHMMSSZ`) or GeneralizedTime (`YYYYMMDDHHMMSSZ`).
+fn der_time(tag: u8, content: &[u8]) -> Option<DateTime<Utc>> {
+    let s = std::str::from_utf8(content).ok()?.trim_end_matches('Z');
+    let full = match tag {
+        0x17 => {
+            let yy: i32 = s.get(..2)?.parse().ok()?;
+            let century = if yy >= 50 { "19" } else { "20" };
+            format!("{century}{s}")
+        }
+        0x18 => s.to_string(),
+        _ => return None,
+    };
+    NaiveDateTime::parse_from_str(full.get(..14)?, "%Y%m%d%H%M%S")
+        .ok()
+        .map(|t| t.and_utc())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn der_lengths_and_times_are_read() {
+        assert_eq!(
+            tlv(&[0x30, 0x01, 0xff, 0x00]).map(|t| t.2),
+            Some(&[0xff][..])
+        );
+        assert!(tlv(&[0x30, 0x05, 0x00]).is_none());
+        let t = der_time(0x17, b"200101120000Z").unwrap();
+        assert_eq!(t.to_rfc3339(), "2020-01-01T12:00:00+00:00");
+        let g = der_time(0x18, b"20491231235959Z").unwrap();
+        assert_eq!(g.to_rfc3339(), "2049-12-31T23:59:59+00:00");
+    }
+}

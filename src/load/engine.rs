@@ -1,0 +1,516 @@
+//! The load run: streams users and groups through Entra's initial-cycle sequence with bounded
+//! concurrency and paced requests, then deletes everything it created.
+//!
+//! Work items are generated lazily (`0..N` streamed through `buffer_unordered`), so only
+//! `concurrency` items are in flight; what grows with N is the list of created ids that cleanup
+//! and group memberships need (one boxed id string each), and the client's ledger.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use futures_util::StreamExt;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::pace::{Pacer, Rate};
+use super::report::{LoadReport, PhaseReport, Verdict};
+use super::stats::{Kind, Stats};
+use crate::http::{Client, OutRequest};
+use crate::scenario::Dialect;
+use crate::scenario::template::Generators;
+use crate::scim::dialect::{NeutralPatch, render};
+use crate::scim::urn;
+
+/// What a load run sends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Mode {
+    /// Entra's initial cycle: users (match, create, optional update), then groups (match,
+    /// create, add members in batches), then cleanup.
+    Cycle,
+    /// One cheap request repeated: a users filter that matches nothing. Measures the client and
+    /// the endpoint's request overhead; creates nothing.
+    Probe,
+}
+
+/// Settings of a load run.
+#[derive(Debug, Clone)]
+pub struct LoadConfig {
+    pub mode: Mode,
+    /// Users to provision (in probe mode: requests to send).
+    pub users: u64,
+    /// Groups to provision.
+    pub groups: u64,
+    /// Members of each group (taken from the users this run created).
+    pub members_per_group: usize,
+    /// Members added per group PATCH.
+    pub batch: usize,
+    /// Also send an update PATCH after each user create.
+    pub update: bool,
+    /// Target request rate.
+    pub rate: Rate,
+    /// Requests in flight at most.
+    pub concurrency: usize,
+    /// The PATCH dialect.
+    pub dialect: Dialect,
+    /// Set to stop starting new work (Ctrl-C); cleanup still runs.
+    pub stop: Arc<AtomicBool>,
+}
+
+impl Default for LoadConfig {
+    fn default() -> Self {
+        LoadConfig {
+            mode: Mode::Cycle,
+            users: 100,
+            groups: 10,
+            members_per_group: 10,
+            batch: 50,
+            update: false,
+            rate: Rate::PerSecond(25.0),
+            concurrency: 8,
+            dialect: Dialect::Default,
+            stop: Arc::default(),
+        }
+    }
+}
+
+impl LoadConfig {
+    /// Requests the cycle (or probe) phase is expected to send.
+    pub fn expected_requests(&self) -> u64 {
+        match self.mode {
+            Mode::Probe => self.users,
+            Mode::Cycle => {
+                let members = (self.members_per_group as u64).min(self.users);
+                let batches = members.div_ceil(self.batch.max(1) as u64);
+                self.users * (2 + u64::from(self.update)) + self.groups * (2 + batches)
+            }
+        }
+    }
+}
+
+/// Live progress: a phase starts with its expected number of requests; every request ticks.
+pub trait Progress: Send + Sync {
+    fn phase(&self, name: &'static str, expected: u64);
+    fn request(&self);
+    fn finish(&self);
+}
+
+/// Progress that shows nothing.
+pub struct NoProgress;
+
+impl Progress for NoProgress {
+    fn phase(&self, _: &'static str, _: u64) {}
+    fn request(&self) {}
+    fn finish(&self) {}
+}
+
+/// The first part of a ListResponse.
+#[derive(Deserialize)]
+struct ListHead {
+    #[serde(rename = "totalResults")]
+    total: Option<u64>,
+}
+
+/// The `id` of a created resource.
+#[derive(Deserialize)]
+struct IdOnly {
+    id: Value,
+}
+
+struct Ctx<'a> {
+    client: &'a Client,
+    config: &'a LoadConfig,
+    prefix: String,
+    pacer: Pacer,
+    stats: Mutex<Stats>,
+    progress: &'a dyn Progress,
+    responses: AtomicU64,
+    /// No response has ever come back and the last attempt could not connect.
+    unreachable: AtomicBool,
+}
+
+fn is_2xx(s: u16) -> bool {
+    (200..300).contains(&s)
+}
+
+fn is_200(s: u16) -> bool {
+    s == 200
+}
+
+impl Ctx<'_> {
+    fn stopped(&self) -> bool {
+        self.config.stop.load(Ordering::SeqCst) || self.unreachable.load(Ordering::SeqCst)
+    }
+
+    /// Sends one paced request, records it, and returns the body of a successful response.
+    async fn send(&self, kind: Kind, req: &OutRequest, ok: fn(u16) -> bool) -> Option<String> {
+        self.pacer.wait().await;
+        let ex = self.client.send(req, 0).await;
+        let success = self
+            .stats
+            .lock()
+            .expect("stats lock")
+            .record(kind, &ex, ok);
+        self.progress.request();
+        match ex.response {
+            Ok(r) => {
+                self.responses.fetch_add(1, Ordering::Relaxed);
+                success.then_some(r.body)
+            }
+            Err(e) => {
+                if e.is_unreachable() && self.responses.load(Ordering::Relaxed) == 0 {
+                    self.unreachable.store(true, Ordering::SeqCst);
+                }
+                None
+            }
+        }
+    }
+
+    fn user_name(&self, i: u64) -> String {
+        format!("{}u{i}@example.com", self.prefix)
+    }
+
+    fn group_name(&self, g: u64) -> String {
+        format!("{}g{g}", self.prefix)
+    }
+
+    /// Match, create and (optionally) update user `i`; the new id when it was created.
+    async fn user(&self, i: u64) -> Option<Box<str>> {
+        if self.stopped() {
+            return None;
+        }
+        let upn = self.user_name(i);
+        let mut m = OutRequest::new("GET", "/Users");
+        m.query = vec![("filter".into(), format!("userName eq \"{upn}\""))];
+        let body = self.send(Kind::UserMatch, &m, is_200).await?;
+        if serde_json::from_str::<ListHead>(&body).ok()?.total.unwrap_or(0) > 0 {
+            return None;
+        }
+        let mut c = OutRequest::new("POST", "/Users");
+        c.body = Some(user_body(&upn, i));
+        let created = self.send(Kind::UserCreate, &c, is_2xx).await?;
+        let id = id_of(&created)?;
+        if self.config.update && !self.stopped() {
+            let mut set = serde_json::Map::new();
+            set.insert("name.familyName".into(), json!(format!("Updated{i}")));
+            set.insert("active".into(), json!(true));
+            let patch = NeutralPatch {
+                set,
+                ..NeutralPatch::default()
+            };
+            let mut u = OutRequest::new("PATCH", format!("/Users/{id}"));
+            u.body = Some(render(&patch, self.config.dialect));
+            self.send(Kind::UserUpdate, &u, is_2xx).await;
+        }
+        Some(id)
+    }
+
+    /// Match, create and fill group `g` with `members` in batches; the new id when created.
+    async fn group(&self, g: u64, members: Vec<Value>) -> Option<Box<str>> {
+        if self.stopped() {
+            return None;
+        }
+        let name = self.group_name(g);
+        let mut m = OutRequest::new("GET", "/Groups");
+        m.query = vec![
+            ("excludedAttributes".into(), "members".into()),
+            ("filter".into(), format!("displayName eq \"{name}\"")),
+        ];
+        let body = self.send(Kind::GroupMatch, &m, is_200).await?;
+        if serde_json::from_str::<ListHead>(&body).ok()?.total.unwrap_or(0) > 0 {
+            return None;
+        }
+        let mut c = OutRequest::new("POST", "/Groups");
+        c.body = Some(group_body(&name));
+        let created = self.send(Kind::GroupCreate, &c, is_2xx).await?;
+        let id = id_of(&created)?;
+        for batch in members.chunks(self.config.batch.max(1)) {
+            if self.stopped() {
+                break;
+            }
+            let patch = NeutralPatch {
+                add_members: batch.to_vec(),
+                ..NeutralPatch::default()
+            };
+            let mut p = OutRequest::new("PATCH", format!("/Groups/{id}"));
+            p.body = Some(render(&patch, self.config.dialect));
+            self.send(Kind::GroupMembers, &p, is_2xx).await;
+        }
+        Some(id)
+    }
+
+    async fn delete(&self, kind: Kind, collection: &str, id: &str) {
+        let req = OutRequest::new("DELETE", format!("/{collection}/{id}"));
+        self.send(kind, &req, is_2xx).await;
+    }
+
+    fn phase_done(&self, name: &'static str, started: Instant, before: (u64, u64)) -> PhaseReport {
+        let elapsed = started.elapsed();
+        let stats = self.stats.lock().expect("stats lock");
+        let requests = stats.total() - before.0;
+        PhaseReport {
+            name,
+            requests,
+            errors: stats.total_errors() - before.1,
+            elapsed_s: super::stats::secs(elapsed),
+            throughput: if elapsed.is_zero() {
+                0.0
+            } else {
+                requests as f64 / elapsed.as_secs_f64()
+            },
+        }
+    }
+
+    fn counts(&self) -> (u64, u64) {
+        let s = self.stats.lock().expect("stats lock");
+        (s.total(), s.total_errors())
+    }
+}
+
+/// The Entra create body for a user.
+pub fn user_body(upn: &str, i: u64) -> Value {
+    let family = format!("User{i}");
+    json!({
+        "schemas": [urn::USER, urn::ENTERPRISE_USER],
+        "externalId": uuid::Uuid::new_v4().to_string(),
+        "userName": upn,
+        "active": true,
+        "emails": [{"primary": true, "type": "work", "value": upn}],
+        "meta": {"resourceType": "User"},
+        "name": {"formatted": format!("Load {family}"), "familyName": family, "givenName": "Load"},
+        "roles": []
+    })
+}
+
+/// The Entra create body for a group (with Entra's non-standard second schema URI).
+pub fn group_body(name: &str) -> Value {
+    json!({
+        "schemas": [urn::GROUP, urn::ENTRA_GROUP],
+        "externalId": uuid::Uuid::new_v4().to_string(),
+        "displayName": name,
+        "meta": {"resourceType": "Group"}
+    })
+}
+
+fn id_of(body: &str) -> Option<Box<str>> {
+    match serde_json::from_str::<IdOnly>(body).ok()?.id {
+        Value::String(s) if !s.is_empty() => Some(s.into_boxed_str()),
+        Value::Number(n) => Some(n.to_string().into_boxed_str()),
+        _ => None,
+    }
+}
+
+/// The members of group `g`: `k` consecutive users (wrapping), so memberships spread evenly.
+fn members_of(users: &[Box<str>], g: u64, k: usize) -> Vec<Value> {
+    if users.is_empty() {
+        return vec![];
+    }
+    let k = k.min(users.len());
+    let start = (g as usize).wrapping_mul(k) % users.len();
+    (0..k)
+        .map(|j| Value::String(users[(start + j) % users.len()].to_string()))
+        .collect()
+}
+
+/// Runs the load described by `config` against `client`'s target and reports what it measured.
+/// Everything created is deleted before this returns (even when `config.stop` is set midway).
+pub async fn run(
+    client: &Client,
+    generators: &Generators,
+    config: &LoadConfig,
+    progress: &dyn Progress,
+) -> LoadReport {
+    let cx = Ctx {
+        client,
+        config,
+        prefix: generators.prefix(),
+        pacer: Pacer::new(config.rate),
+        stats: Mutex::new(Stats::default()),
+        progress,
+        responses: AtomicU64::new(0),
+        unreachable: AtomicBool::new(false),
+    };
+    let conc = config.concurrency.max(1);
+    let mut phases = Vec::new();
+    let mut created = (0u64, 0u64);
+    let mut deleted = (0u64, 0u64);
+
+    match config.mode {
+        Mode::Probe => {
+            progress.phase("probe", config.users);
+            let mut req = OutRequest::new("GET", "/Users");
+            req.query = vec![(
+                "filter".into(),
+                format!("userName eq \"{}probe@example.com\"", cx.prefix),
+            )];
+            let (started, before) = (Instant::now(), cx.counts());
+            let cx = &cx;
+            let req = &req;
+            futures_util::stream::iter(0..config.users)
+                .map(|_| async move {
+                    if !cx.stopped() {
+                        cx.send(Kind::Probe, req, is_200).await;
+                    }
+                })
+                .buffer_unordered(conc)
+                .for_each(|_| async {})
+                .await;
+            phases.push(cx.phase_done("probe", started, before));
+        }
+        Mode::Cycle => {
+            progress.phase("cycle", config.expected_requests());
+            let (started, before) = (Instant::now(), cx.counts());
+            let cxr = &cx;
+            let mut users: Vec<Box<str>> = Vec::new();
+            let mut stream = futures_util::stream::iter(0..config.users)
+                .map(|i| cxr.user(i))
+                .buffer_unordered(conc);
+            while let Some(id) = stream.next().await {
+                users.extend(id);
+            }
+            drop(stream);
+            users.shrink_to_fit();
+            let mut groups: Vec<Box<str>> = Vec::new();
+            {
+                let users = &users;
+                let k = config.members_per_group;
+                let mut stream = futures_util::stream::iter(0..config.groups)
+                    .map(|g| cxr.group(g, members_of(users, g, k)))
+                    .buffer_unordered(conc);
+                while let Some(id) = stream.next().await {
+                    groups.extend(id);
+                }
+            }
+            phases.push(cx.phase_done("cycle", started, before));
+            created = (users.len() as u64, groups.len() as u64);
+
+            // Cleanup: groups first (they reference users), then users. Always runs.
+            progress.phase("cleanup", created.0 + created.1);
+            let (started, before) = (Instant::now(), cx.counts());
+            futures_util::stream::iter(groups)
+                .map(|id| async move { cxr.delete(Kind::GroupDelete, "Groups", &id).await })
+                .buffer_unordered(conc)
+                .for_each(|_| async {})
+                .await;
+            futures_util::stream::iter(users)
+                .map(|id| async move { cxr.delete(Kind::UserDelete, "Users", &id).await })
+                .buffer_unordered(conc)
+                .for_each(|_| async {})
+                .await;
+            // Creates whose response never arrived: found by their unique names, then deleted.
+            client.adopt_pending(0).await;
+            for c in client.ledger.remaining(None) {
+                let users = c.path.starts_with("/Users/");
+                if users {
+                    created.0 += 1;
+                } else {
+                    created.1 += 1;
+                }
+                let kind = if users {
+                    Kind::UserDelete
+                } else {
+                    Kind::GroupDelete
+                };
+                cx.send(kind, &OutRequest::new("DELETE", c.path), is_2xx)
+                    .await;
+            }
+            phases.push(cx.phase_done("cleanup", started, before));
+        }
+    }
+    progress.finish();
+
+    let leftovers = client.ledger.remaining(None);
+    if config.mode == Mode::Cycle {
+        let users_left = leftovers
+            .iter()
+            .filter(|c| c.path.starts_with("/Users/"))
+            .count() as u64;
+        let groups_left = leftovers.len() as u64 - users_left;
+        deleted = (
+            created.0.saturating_sub(users_left),
+            created.1.saturating_sub(groups_left),
+        );
+    }
+    let stats = cx.stats.into_inner().expect("stats lock");
+    let throttling = stats.throttling();
+    let (measured, failed) = phases
+        .first()
+        .map_or((0.0, 0), |p| (p.throughput, p.errors));
+    let interrupted = config.stop.load(Ordering::SeqCst);
+    let unreachable = cx.unreachable.load(Ordering::SeqCst);
+    let verdict = Verdict::judge(config.rate, measured, failed, throttling.responses_429)
+        .override_for(interrupted, unreachable);
+    LoadReport {
+        target: client.target().to_string(),
+        run_id: generators.run_id().to_string(),
+        mode: config.mode,
+        dialect: config.dialect,
+        rate: config.rate,
+        concurrency: conc,
+        users: config.users,
+        groups: config.groups,
+        members_per_group: config.members_per_group,
+        batch: config.batch,
+        update: config.update,
+        phases,
+        kinds: stats.kinds(),
+        statuses: stats.statuses(),
+        errors: stats.errors(),
+        throttling,
+        created_users: created.0,
+        created_groups: created.1,
+        deleted_users: deleted.0,
+        deleted_groups: deleted.1,
+        leftovers,
+        interrupted,
+        unreachable,
+        verdict,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn members_spread_over_the_created_users_and_wrap() {
+        let users: Vec<Box<str>> = ["a", "b", "c", "d", "e"].map(Box::from).to_vec();
+        assert_eq!(members_of(&users, 0, 2), vec![json!("a"), json!("b")]);
+        assert_eq!(members_of(&users, 2, 2), vec![json!("e"), json!("a")]);
+        assert_eq!(members_of(&users, 0, 9).len(), 5, "never more members than users");
+        assert!(members_of(&[], 3, 2).is_empty());
+    }
+
+    #[test]
+    fn the_expected_request_count_follows_entras_sequence() {
+        let c = LoadConfig {
+            users: 100,
+            groups: 10,
+            members_per_group: 25,
+            batch: 10,
+            update: true,
+            ..LoadConfig::default()
+        };
+        // users: match + create + update; groups: match + create + 3 member batches.
+        assert_eq!(c.expected_requests(), 100 * 3 + 10 * 5);
+        let p = LoadConfig {
+            mode: Mode::Probe,
+            users: 7,
+            ..LoadConfig::default()
+        };
+        assert_eq!(p.expected_requests(), 7);
+    }
+
+    #[test]
+    fn create_bodies_are_entras() {
+        let u = user_body("scimcheck-ab-u1@example.com", 1);
+        assert_eq!(u["schemas"][1], urn::ENTERPRISE_USER);
+        assert_eq!(u["emails"][0]["type"], "work");
+        assert_eq!(u["meta"]["resourceType"], "User");
+        assert_eq!(u["roles"], json!([]));
+        let g = group_body("scimcheck-ab-g1");
+        assert_eq!(g["schemas"][1], urn::ENTRA_GROUP);
+        assert!(g.get("members").is_none(), "Entra adds members with PATCH");
+    }
+}

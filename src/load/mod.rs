@@ -1,0 +1,21 @@
+//! `scimcheck load`: simulates an Entra initial provisioning cycle (match, create, optionally
+//! update each user; match, create and fill each group in member batches) at a target rate or as
+//! fast as the endpoint answers, with bounded concurrency, then deletes everything it created.
+//! It reports throughput, latency percentiles per request kind, errors by status, 429s with the
+//! waits they asked for, and a verdict against the gallery's 25 requests/second bar.
+//!
+//! Memory stays flat in the number of requests: latencies go into fixed-size histograms
+//! ([`hdrhistogram`]), work items are streamed, and only the created ids (needed for cleanup and
+//! memberships) are kept, one boxed string each.
+
+mod engine;
+mod pace;
+mod progress;
+mod report;
+mod stats;
+
+pub use engine::{LoadConfig, Mode, NoProgress, Progress, group_body, run, user_body};
+pub use pace::{Pacer, Rate};
+pub use progress::Bar;
+pub use report::{GALLERY_BAR, LoadReport, PhaseReport, Verdict, VerdictStatus, render};
+pub use stats::{ErrorCount, Kind, KindReport, Stats, Throttling};

@@ -1,0 +1,403 @@
+//! The result of a load run: a serialisable [`LoadReport`] (`--json`), its human rendering, the
+//! verdict against the gallery's 25 requests/second bar, and the exit code.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use colored::Colorize;
+use serde::Serialize;
+
+use super::engine::Mode;
+use super::pace::Rate;
+use super::stats::{ErrorCount, KindReport, Throttling};
+use crate::exit;
+use crate::http::Created;
+use crate::scenario::Dialect;
+
+/// The Entra gallery's requirement: at least 25 requests per second per tenant.
+pub const GALLERY_BAR: f64 = 25.0;
+
+/// A paced run "keeps the pace" when it achieves at least this share of the target rate.
+const PACE_TOLERANCE: f64 = 0.95;
+
+/// One phase of a run (`cycle`, `cleanup`, `probe`).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct PhaseReport {
+    pub name: &'static str,
+    pub requests: u64,
+    pub errors: u64,
+    pub elapsed_s: f64,
+    /// Requests per second over the phase.
+    pub throughput: f64,
+}
+
+/// How the run compares with the gallery's bar.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum VerdictStatus {
+    Meets,
+    Below,
+    /// The run could not say (paced below the bar, interrupted, unreachable).
+    NotTested,
+}
+
+/// The verdict line.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Verdict {
+    pub status: VerdictStatus,
+    /// Requests per second the bar asks for.
+    pub bar: f64,
+    /// The measured phase's throughput.
+    pub throughput: f64,
+    /// The sentence shown after `verdict:`.
+    pub text: String,
+}
+
+impl Verdict {
+    /// Judges the measured phase: `throughput` achieved at `rate`, with `errors` failed
+    /// requests and `throttled` 429 responses.
+    pub fn judge(rate: Rate, throughput: f64, errors: u64, throttled: u64) -> Verdict {
+        let t = throughput;
+        let (status, text) = if throttled > 0 {
+            (
+                VerdictStatus::Below,
+                format!(
+                    "below the gallery's 25 req/s bar: the endpoint answered 429 Too Many Requests {throttled} time(s) at {t:.1} req/s"
+                ),
+            )
+        } else if errors > 0 {
+            (
+                VerdictStatus::Below,
+                format!(
+                    "below the gallery's 25 req/s bar: {errors} request(s) failed at {t:.1} req/s"
+                ),
+            )
+        } else {
+            match rate {
+                Rate::Max if t >= GALLERY_BAR => (
+                    VerdictStatus::Meets,
+                    format!("meets the gallery's 25 req/s bar ({t:.1} req/s at full speed)"),
+                ),
+                Rate::Max => (
+                    VerdictStatus::Below,
+                    format!("below the gallery's 25 req/s bar ({t:.1} req/s at full speed)"),
+                ),
+                Rate::PerSecond(r) if r < GALLERY_BAR => (
+                    VerdictStatus::NotTested,
+                    format!(
+                        "not tested against the gallery's 25 req/s bar: paced at {r} req/s (use --rate 25 or --rate max)"
+                    ),
+                ),
+                Rate::PerSecond(r) if t >= r * PACE_TOLERANCE => (
+                    VerdictStatus::Meets,
+                    format!(
+                        "meets the gallery's 25 req/s bar (kept the paced {r} req/s: {t:.1} req/s achieved)"
+                    ),
+                ),
+                Rate::PerSecond(r) => (
+                    VerdictStatus::Below,
+                    format!(
+                        "below the gallery's 25 req/s bar ({t:.1} req/s achieved of the paced {r} req/s)"
+                    ),
+                ),
+            }
+        };
+        Verdict {
+            status,
+            bar: GALLERY_BAR,
+            throughput,
+            text,
+        }
+    }
+
+    fn not_tested(why: &str, throughput: f64) -> Verdict {
+        Verdict {
+            status: VerdictStatus::NotTested,
+            bar: GALLERY_BAR,
+            throughput,
+            text: format!("not tested against the gallery's 25 req/s bar: {why}"),
+        }
+    }
+
+    /// The verdict of an interrupted or unreachable run.
+    pub fn override_for(self, interrupted: bool, unreachable: bool) -> Verdict {
+        if unreachable {
+            Verdict::not_tested("the target could not be reached", self.throughput)
+        } else if interrupted {
+            Verdict::not_tested("the run was interrupted", self.throughput)
+        } else {
+            self
+        }
+    }
+}
+
+/// Everything a load run measured (`scimcheck load --json` prints this).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct LoadReport {
+    /// The Tenant URL (no secrets).
+    pub target: String,
+    pub run_id: String,
+    pub mode: Mode,
+    pub dialect: Dialect,
+    pub rate: Rate,
+    pub concurrency: usize,
+    /// Users asked for (probe mode: requests).
+    pub users: u64,
+    pub groups: u64,
+    pub members_per_group: usize,
+    pub batch: usize,
+    pub update: bool,
+    /// The measured phase first (`cycle` or `probe`), then `cleanup`.
+    pub phases: Vec<PhaseReport>,
+    /// Latency per request kind.
+    pub kinds: Vec<KindReport>,
+    /// Responses by HTTP status.
+    pub statuses: BTreeMap<String, u64>,
+    /// Failed requests by kind and cause.
+    pub errors: Vec<ErrorCount>,
+    pub throttling: Throttling,
+    pub created_users: u64,
+    pub created_groups: u64,
+    pub deleted_users: u64,
+    pub deleted_groups: u64,
+    /// Created resources the cleanup could not delete.
+    pub leftovers: Vec<Created>,
+    pub interrupted: bool,
+    pub unreachable: bool,
+    pub verdict: Verdict,
+}
+
+impl LoadReport {
+    /// The exit code: 0 when the bar is met (or not tested) with no failed request and nothing
+    /// left behind; 1 otherwise; 3 unreachable; 130 interrupted.
+    pub fn exit_code(&self) -> i32 {
+        let failed: u64 = self.kinds.iter().map(|k| k.errors).sum();
+        if self.interrupted {
+            exit::INTERRUPTED
+        } else if self.unreachable {
+            exit::UNREACHABLE
+        } else if self.verdict.status == VerdictStatus::Below
+            || failed > 0
+            || !self.leftovers.is_empty()
+        {
+            exit::CHECK_FAILED
+        } else {
+            exit::OK
+        }
+    }
+}
+
+fn ms(v: f64) -> String {
+    if v < 10.0 {
+        format!("{v:.2} ms")
+    } else if v < 100.0 {
+        format!("{v:.1} ms")
+    } else {
+        format!("{v:.0} ms")
+    }
+}
+
+fn plural(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// The human report (colours follow `colored`'s global setting).
+pub fn render(r: &LoadReport) -> String {
+    let mut o = String::new();
+    let what = match r.mode {
+        Mode::Cycle => "Entra initial cycle",
+        Mode::Probe => "probe (a users filter that matches nothing)",
+    };
+    let _ = writeln!(
+        o,
+        "{} {what} against {} ({} dialect)",
+        "scimcheck load:".bold(),
+        r.target,
+        r.dialect.as_str()
+    );
+    let rate = match r.rate {
+        Rate::Max => "max".to_string(),
+        Rate::PerSecond(x) => format!("{x} req/s"),
+    };
+    match r.mode {
+        Mode::Cycle => {
+            let _ = writeln!(
+                o,
+                "run {}: {}, {} ({} members each, {} per PATCH){}, rate {rate}, concurrency {}",
+                r.run_id,
+                plural(r.users, "user", "users"),
+                plural(r.groups, "group", "groups"),
+                r.members_per_group,
+                r.batch,
+                if r.update { ", update after create" } else { "" },
+                r.concurrency
+            );
+        }
+        Mode::Probe => {
+            let _ = writeln!(
+                o,
+                "run {}: {}, rate {rate}, concurrency {}",
+                r.run_id,
+                plural(r.users, "request", "requests"),
+                r.concurrency
+            );
+        }
+    }
+
+    o.push('\n');
+    let _ = writeln!(
+        o,
+        "{:<9} {:>9} {:>7} {:>10} {:>14}",
+        "phase", "requests", "errors", "elapsed", "throughput"
+    );
+    for p in &r.phases {
+        let _ = writeln!(
+            o,
+            "{:<9} {:>9} {:>7} {:>10} {:>14}",
+            p.name,
+            p.requests,
+            p.errors,
+            format!("{:.3} s", p.elapsed_s),
+            format!("{:.1} req/s", p.throughput)
+        );
+    }
+
+    o.push('\n');
+    let _ = writeln!(
+        o,
+        "{:<14} {:>8} {:>7} {:>10} {:>10} {:>10} {:>10}",
+        "request", "count", "errors", "p50", "p90", "p99", "max"
+    );
+    for k in &r.kinds {
+        let _ = writeln!(
+            o,
+            "{:<14} {:>8} {:>7} {:>10} {:>10} {:>10} {:>10}",
+            k.label,
+            k.requests,
+            k.errors,
+            ms(k.p50_ms),
+            ms(k.p90_ms),
+            ms(k.p99_ms),
+            ms(k.max_ms)
+        );
+    }
+
+    o.push('\n');
+    let statuses: Vec<String> = r.statuses.iter().map(|(s, n)| format!("{s} × {n}")).collect();
+    let _ = writeln!(
+        o,
+        "responses: {}",
+        if statuses.is_empty() {
+            "none".to_string()
+        } else {
+            statuses.join(", ")
+        }
+    );
+    if r.errors.is_empty() {
+        let _ = writeln!(o, "errors: none");
+    } else {
+        let _ = writeln!(o, "{}", "errors:".red().bold());
+        for e in &r.errors {
+            let cause = match (e.status, &e.transport) {
+                (Some(s), _) => format!("HTTP {s}"),
+                (None, Some(t)) => format!("no response: {t}"),
+                (None, None) => "no response".to_string(),
+            };
+            let _ = writeln!(o, "  {:>7} × {:<14} {cause}", e.count, e.label);
+        }
+    }
+    let t = &r.throttling;
+    if t.responses_429 == 0 {
+        let _ = writeln!(o, "throttling: no 429 responses");
+    } else {
+        let _ = writeln!(
+            o,
+            "throttling: {} answered 429 Too Many Requests; {} asked to wait (Retry-After): {:.1} s in total, {:.1} s at most",
+            plural(t.responses_429, "request was", "requests were"),
+            t.retry_after_given,
+            t.retry_after_total_s,
+            t.retry_after_max_s
+        );
+    }
+    if r.mode == Mode::Cycle {
+        let _ = writeln!(
+            o,
+            "data: created {} and {}, deleted {} and {}",
+            plural(r.created_users, "user", "users"),
+            plural(r.created_groups, "group", "groups"),
+            plural(r.deleted_users, "user", "users"),
+            plural(r.deleted_groups, "group", "groups"),
+        );
+    }
+    if !r.leftovers.is_empty() {
+        let _ = writeln!(
+            o,
+            "{} {} could not be deleted; remove by hand:",
+            "left behind:".red().bold(),
+            plural(r.leftovers.len() as u64, "resource", "resources")
+        );
+        for c in r.leftovers.iter().take(20) {
+            let _ = writeln!(o, "  DELETE {}  ({})", c.path, c.label);
+        }
+        if r.leftovers.len() > 20 {
+            let _ = writeln!(o, "  … and {} more (see --json)", r.leftovers.len() - 20);
+        }
+    }
+    if r.interrupted {
+        let _ = writeln!(o, "{}", "interrupted: stopped early and cleaned up".yellow());
+    }
+    if r.unreachable {
+        let _ = writeln!(o, "{}", "the target could not be reached".red().bold());
+    }
+    let word = match r.verdict.status {
+        VerdictStatus::Meets => "verdict:".green().bold(),
+        VerdictStatus::Below => "verdict:".red().bold(),
+        VerdictStatus::NotTested => "verdict:".yellow().bold(),
+    };
+    let _ = writeln!(o, "{word} {}", r.verdict.text);
+    o
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn full_speed_runs_are_judged_by_their_throughput() {
+        let v = Verdict::judge(Rate::Max, 80.0, 0, 0);
+        assert_eq!(v.status, VerdictStatus::Meets);
+        assert_eq!(
+            v.text,
+            "meets the gallery's 25 req/s bar (80.0 req/s at full speed)"
+        );
+        let v = Verdict::judge(Rate::Max, 12.5, 0, 0);
+        assert_eq!(v.status, VerdictStatus::Below);
+        assert!(v.text.starts_with("below the gallery's 25 req/s bar"));
+    }
+
+    #[test]
+    fn paced_runs_meet_the_bar_when_they_keep_a_pace_at_or_above_it() {
+        assert_eq!(
+            Verdict::judge(Rate::PerSecond(25.0), 24.6, 0, 0).status,
+            VerdictStatus::Meets
+        );
+        assert_eq!(
+            Verdict::judge(Rate::PerSecond(25.0), 20.0, 0, 0).status,
+            VerdictStatus::Below
+        );
+        assert_eq!(
+            Verdict::judge(Rate::PerSecond(10.0), 10.0, 0, 0).status,
+            VerdictStatus::NotTested
+        );
+    }
+
+    #[test]
+    fn throttling_or_failures_are_below_the_bar_whatever_the_speed() {
+        let v = Verdict::judge(Rate::Max, 500.0, 0, 3);
+        assert_eq!(v.status, VerdictStatus::Below);
+        assert!(v.text.contains("429 Too Many Requests 3 time(s)"), "{}", v.text);
+        let v = Verdict::judge(Rate::Max, 500.0, 2, 0);
+        assert_eq!(v.status, VerdictStatus::Below);
+        assert!(v.text.contains("2 request(s) failed"), "{}", v.text);
+    }
+}
