@@ -19,7 +19,7 @@ use crate::http::{Client, ClientOptions, Secret, TenantUrl};
 use crate::report::Reporter;
 use crate::report::terminal::{Terminal, Verbosity, set_color};
 use crate::run::{RunConfig, Runner, Summary, plan};
-use crate::scenario::template::Generators;
+use crate::scenario::template::{Generators, ProfileValues};
 use crate::scenario::{Dialect, Loaded};
 use crate::server::{QUIRKS, Quirk, Server, ServerOptions};
 
@@ -123,11 +123,18 @@ async fn execute(
             std::io::stdout().is_terminal()
         },
     );
+    let (scenarios, profile_name, profile_values) =
+        match apply_profile(check, &target, &secret, &options, scenarios).await {
+            Ok(x) => x,
+            Err(code) => return code,
+        };
     let (scenarios, waivers) = match select(scenarios, check) {
         Ok(x) => x,
         Err(code) => return code,
     };
-    let generators = Arc::new(Generators::new(Generators::random_run_id()));
+    let generators = Arc::new(
+        Generators::new(Generators::random_run_id()).with_profile(profile_values),
+    );
     let minted = {
         let g = generators.clone();
         Arc::new(move |id: &str| g.minted(id)) as Arc<dyn Fn(&str) -> bool + Send + Sync>
@@ -161,6 +168,7 @@ async fn execute(
         keep: check.keep,
         insecure,
         on_progress: progress.hook(),
+        profile: profile_name,
         ..RunConfig::default()
     };
     let stop = config.stop.clone();
@@ -221,6 +229,117 @@ async fn execute(
     exit_code(&summary)
 }
 
+/// `--profile`: loads the profile, reads the target's /Schemas, and returns the scenarios with
+/// the profile's checks added (group-only ones left out for user-only apps), the profile's name
+/// and its template values. A profile that does not load prints its problems: exit 2.
+async fn apply_profile(
+    check: &CheckArgs,
+    target: &TenantUrl,
+    secret: &Secret,
+    options: &ClientOptions,
+    scenarios: Vec<Arc<Loaded>>,
+) -> Result<(Vec<Arc<Loaded>>, Option<String>, ProfileValues), i32> {
+    let Some(name) = &check.profile else {
+        return Ok((scenarios, None, ProfileValues::default()));
+    };
+    let profile = crate::profile::resolve(name).map_err(|d| print_profile_diagnostics(&d, secret))?;
+    let prepared = crate::profile::prepare(&profile, target, secret, options, scenarios).await;
+    Ok((prepared.scenarios, Some(profile.name), prepared.values))
+}
+
+/// A profile's problems, token redacted; returns exit code 2.
+fn print_profile_diagnostics(diags: &[Diagnostic], secret: &Secret) -> i32 {
+    for d in diags {
+        eprintln!("{}\n", secret.redact(&d.to_string()));
+    }
+    eprintln!(
+        "{} {} problem(s) in the profile; nothing was sent",
+        "error:".red().bold(),
+        diags.len()
+    );
+    exit::BAD_INPUT
+}
+
+/// `scimcheck profiles`: list, show, init.
+pub async fn profiles(args: crate::cli::ProfilesArgs) -> i32 {
+    use crate::cli::ProfilesCommand;
+    match args.command.unwrap_or(ProfilesCommand::List) {
+        ProfilesCommand::List => {
+            print!("{}", crate::profile::show::list(&crate::profile::builtins()));
+            exit::OK
+        }
+        ProfilesCommand::Show(a) => match crate::profile::resolve(&a.name) {
+            Ok(p) => {
+                print!("{}", crate::profile::show::table(&p));
+                exit::OK
+            }
+            Err(d) => print_profile_diagnostics(&d, &Secret::new("")),
+        },
+        ProfilesCommand::Init(a) => profiles_init(a).await,
+    }
+}
+
+/// `scimcheck profiles init --from-schemas`.
+async fn profiles_init(a: crate::cli::ProfileInitArgs) -> i32 {
+    let target = match TenantUrl::parse(&a.target.url) {
+        Ok(t) => t,
+        Err(e) => return bad_input(&e),
+    };
+    let secret = match token(&a.target) {
+        Ok(s) => s,
+        Err(e) => return bad_input(&e),
+    };
+    let mut options = match client_options(&a.target) {
+        Ok(o) => o,
+        Err(e) => return bad_input(&e),
+    };
+    options.read_only = true;
+    redact_panics(secret.clone());
+    if let Some(out) = &a.out
+        && out.exists()
+    {
+        return bad_input(&format!("{} exists; nothing was written", out.display()));
+    }
+    let base = target.base.clone();
+    let app = a.app.clone().unwrap_or_else(|| {
+        base.split("://")
+            .nth(1)
+            .and_then(|rest| rest.split(['/', ':']).next())
+            .unwrap_or("My app")
+            .to_string()
+    });
+    let client = match Client::new(target, secret.clone(), options, Arc::new(|_: &str| false)) {
+        Ok(c) => c,
+        Err(e) => return bad_input(&secret.redact(&e)),
+    };
+    let discovery = crate::profile::Discovery::fetch(&client).await;
+    let yaml = match crate::profile::init::starter(&discovery, &base, &app) {
+        Ok(y) => y,
+        Err(e) => {
+            eprintln!("{} {}", "error:".red().bold(), secret.redact(&e));
+            return exit::CHECK_FAILED;
+        }
+    };
+    match &a.out {
+        Some(path) => match std::fs::write(path, &yaml) {
+            Ok(()) => {
+                eprintln!(
+                    "{} wrote {}; review it against the Entra portal's mapping, then run it with --profile {}",
+                    "ok:".green().bold(),
+                    path.display(),
+                    path.display()
+                );
+                exit::OK
+            }
+            Err(e) => bad_input(&format!("cannot write {}: {e}", path.display())),
+        },
+        None => {
+            print!("{yaml}");
+            exit::OK
+        }
+    }
+}
+
 /// Whether the terminal output goes to stderr: it does when a `--report` writes to stdout.
 fn terminal_on_stderr(check: &CheckArgs) -> bool {
     check
@@ -234,7 +353,8 @@ fn select(
     scenarios: Vec<Arc<Loaded>>,
     check: &CheckArgs,
 ) -> Result<(Vec<Arc<Loaded>>, crate::select::Waivers), i32> {
-    let selection = crate::select::Selection::new(&check.only, &check.skip).map_err(|e| bad_input(&e))?;
+    let selection =
+        crate::select::Selection::new(&check.only, &check.skip).map_err(|e| bad_input(&e))?;
     let scenarios = selection.apply(scenarios).map_err(|e| bad_input(&e))?;
     let waivers = match &check.waivers {
         Some(path) => crate::select::Waivers::load(path).map_err(|d| {
@@ -353,9 +473,19 @@ pub async fn demo(args: DemoArgs) -> i32 {
         Err(d) => return print_diagnostics(&d),
     };
     let token = format!("demo-{}", uuid::Uuid::new_v4().simple());
+    // The embedded server stands in for the profile's app: it declares the app's required
+    // attributes in /Schemas and enforces them.
+    let required_attributes = match &args.check.profile {
+        Some(name) => match crate::profile::resolve(name) {
+            Ok(p) => crate::profile::server_required_attributes(&p),
+            Err(d) => return print_profile_diagnostics(&d, &Secret::new(&token)),
+        },
+        None => vec![],
+    };
     let server = match Server::start(ServerOptions {
         token: token.clone(),
         quirks,
+        required_attributes,
         ..ServerOptions::default()
     })
     .await
@@ -394,11 +524,26 @@ pub async fn run(args: RunArgs) -> i32 {
         Ok(o) => o,
         Err(e) => return bad_input(&e),
     };
+    redact_panics(secret.clone());
     let scenarios = match load_scenarios(&args.paths) {
         Ok(s) => s,
-        Err(d) => return print_diagnostics(&d),
+        // A diagnostic quotes the offending line, which may hold a pasted token.
+        Err(d) => return print_redacted_diagnostics(&d, &secret),
     };
     execute(target, secret, scenarios, &args.check, options).await
+}
+
+/// [`print_diagnostics`] with the token replaced by `REDACTED`.
+fn print_redacted_diagnostics(diags: &[Diagnostic], secret: &Secret) -> i32 {
+    for d in diags {
+        eprintln!("{}\n", secret.redact(&d.to_string()));
+    }
+    eprintln!(
+        "{} {} problem(s) in scenario files; nothing was sent",
+        "error:".red().bold(),
+        diags.len()
+    );
+    exit::BAD_INPUT
 }
 
 /// `scimcheck serve`.

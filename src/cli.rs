@@ -33,6 +33,8 @@ pub enum Command {
     Connect(ConnectArgs),
     /// Show what the endpoint's discovery documents say it supports, and what Entra would trip over.
     Discover(DiscoverArgs),
+    /// Attribute-mapping profiles: list the built-in ones, show one, or write one from /Schemas.
+    Profiles(ProfilesArgs),
 }
 
 /// Which Entra PATCH dialect(s) to use.
@@ -96,6 +98,11 @@ pub struct CheckArgs {
     /// YAML file of accepted failures: `waivers: [{check: ID_OR_GLOB, reason: "..."}]`.
     #[arg(long, value_name = "FILE")]
     pub waivers: Option<PathBuf>,
+    /// The app's Entra attribute mapping: a built-in profile (`scimcheck profiles`) or a profile
+    /// file. Adds checks for every mapped attribute and leaves out group scenarios for user-only
+    /// apps.
+    #[arg(long, value_name = "NAME|FILE")]
+    pub profile: Option<String>,
 }
 
 /// Connection options for a real target.
@@ -276,4 +283,43 @@ pub struct DiscoverArgs {
     /// Colour output.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
+}
+
+#[derive(Debug, Args)]
+pub struct ProfilesArgs {
+    #[command(subcommand)]
+    pub command: Option<ProfilesCommand>,
+}
+
+/// `scimcheck profiles ...` (default: `list`).
+#[derive(Debug, Subcommand)]
+pub enum ProfilesCommand {
+    /// List the built-in profiles.
+    List,
+    /// Print a profile's mapping as a table like the Entra portal's.
+    Show(ProfileShowArgs),
+    /// Write a starter profile from a server's /Schemas.
+    Init(ProfileInitArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ProfileShowArgs {
+    /// A built-in profile name or a profile file.
+    #[arg(value_name = "NAME|FILE")]
+    pub name: String,
+}
+
+#[derive(Debug, Args)]
+pub struct ProfileInitArgs {
+    /// Read the server's /Schemas (the only source so far).
+    #[arg(long, required = true)]
+    pub from_schemas: bool,
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// Write the profile here instead of stdout (an existing file is not overwritten).
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// The app's name for the profile (default: the Tenant URL's host).
+    #[arg(long)]
+    pub app: Option<String>,
 }

@@ -366,6 +366,16 @@ fn readable(body: &Value, path: &str) -> String {
     parts.join(": ")
 }
 
+/// `expected "readWrite" in exact camelCase (...), found "ReadWrite"` -> `"ReadWrite" should be
+/// "readWrite"`.
+fn casing_note(message: &str) -> String {
+    let quoted: Vec<&str> = message.split('"').skip(1).step_by(2).collect();
+    match quoted[..] {
+        [expected, .., found] => format!("\"{found}\" should be \"{expected}\""),
+        _ => message.to_string(),
+    }
+}
+
 /// Collects the problems.
 struct Problems(Vec<Problem>);
 
@@ -439,7 +449,7 @@ impl Problems {
                 casing
                     .iter()
                     .take(EXAMPLES)
-                    .map(|v| format!("{}: {}", readable(body, &v.path), v.message))
+                    .map(|v| format!("{}: {}", readable(body, &v.path), casing_note(&v.message)))
                     .collect(),
                 casing.len(),
             );
@@ -1077,6 +1087,16 @@ mod tests {
                 PathToken::Key("urn:x:y".into()),
                 PathToken::Index(2)
             ]
+        );
+    }
+
+    #[test]
+    fn casing_messages_are_shortened_to_found_and_expected() {
+        assert_eq!(
+            casing_note(
+                "expected \"readWrite\" in exact camelCase (Entra parses it case-sensitively), found \"ReadWrite\""
+            ),
+            "\"ReadWrite\" should be \"readWrite\""
         );
     }
 

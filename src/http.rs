@@ -728,7 +728,11 @@ impl Client {
                     bytes.extend_from_slice(&chunk);
                 }
                 Ok(None) => break,
-                Err(e) => return Err(TransportError::Body(self.token.redact(&error_chain(&e)))),
+                Err(e) => {
+                    return Err(TransportError::Body(
+                        self.body_error(&e, status, &headers, bytes.len()),
+                    ));
+                }
             }
         }
         let body = match String::from_utf8(bytes) {
@@ -765,13 +769,87 @@ impl Client {
             || lower.contains("tls")
             || lower.contains("handshake")
         {
-            TransportError::Tls(chain)
+            TransportError::Tls(tls_diagnosis(&chain))
         } else if e.is_connect() {
             TransportError::Connect(chain)
+        } else if lower.contains("invalid http version") || lower.contains("invalid status") {
+            TransportError::Body(format!(
+                "the server did not answer in HTTP ({}): is the port right, or is it an https:// endpoint?",
+                chain.rsplit(": ").next().unwrap_or(&chain)
+            ))
+        } else if lower.contains("connection closed before message completed") {
+            TransportError::Body("the server closed the connection without answering".into())
         } else {
             TransportError::Body(chain)
         }
     }
+
+    /// What went wrong reading a body whose status and headers did arrive, for people.
+    fn body_error(
+        &self,
+        e: &reqwest::Error,
+        status: u16,
+        headers: &[(String, String)],
+        read: usize,
+    ) -> String {
+        let chain = self.token.redact(&error_chain(e));
+        let lower = chain.to_lowercase();
+        let header = |name: &str| {
+            headers
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v.as_str())
+        };
+        // reqwest drops `Content-Encoding` from the headers it hands over when it decodes.
+        let encoding = header("content-encoding")
+            .filter(|v| !v.eq_ignore_ascii_case("identity"))
+            .or_else(|| {
+                ["gzip", "deflate", "brotli", "zstd"]
+                    .into_iter()
+                    .find(|enc| lower.contains(enc))
+            });
+        if e.is_timeout() || lower.contains("timed out") {
+            format!(
+                "the status ({status}) and headers arrived, but the body did not finish within {:?}: the server stalled mid-body or the body never ends",
+                self.options.timeout
+            )
+        } else if lower.contains("end of file before message length reached")
+            || lower.contains("unexpected eof")
+        {
+            let expected = header("content-length")
+                .map(|n| format!(" of the {n} announced by Content-Length"))
+                .unwrap_or_default();
+            format!(
+                "the connection closed after {read} body bytes{expected}: the body is truncated"
+            )
+        } else if let Some(enc) = encoding {
+            let last = chain.rsplit(": ").next().unwrap_or(&chain);
+            format!("the body is sent as `Content-Encoding: {enc}` but does not decode: {last}")
+        } else {
+            chain
+        }
+    }
+}
+
+/// A certificate problem in words a person can act on, with the TLS library's own words after.
+fn tls_diagnosis(chain: &str) -> String {
+    let detail = chain
+        .find("invalid peer certificate")
+        .map_or(chain, |i| &chain[i..]);
+    let hint = if detail.contains("UnknownIssuer") {
+        "the certificate is not signed by a trusted authority (self-signed, or a private CA): pass the issuing certificate with --ca-cert FILE, or use --insecure"
+    } else if detail.contains("CaUsedAsEndEntity") {
+        "the server presents a CA certificate as its own (as `openssl req -x509` makes by default), which is refused even with --ca-cert: issue a server certificate (basicConstraints CA:FALSE), or use --insecure"
+    } else if detail.contains("NotValidForName") {
+        "the certificate does not name this host: use the host name it was issued for"
+    } else if detail.contains("Expired") {
+        "the certificate has expired"
+    } else if detail.contains("NotValidYet") {
+        "the certificate is not valid yet (check the clocks)"
+    } else {
+        return detail.to_string();
+    };
+    format!("{hint} ({detail})")
 }
 
 /// Headers some servers honour to turn a POST (or GET) into another method.

@@ -13,6 +13,7 @@ pub mod discover;
 pub mod exit;
 pub mod http;
 pub mod load;
+pub mod profile;
 pub mod report;
 pub mod run;
 pub mod scenario;

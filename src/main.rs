@@ -27,6 +27,7 @@ fn main() {
             Command::Completions(a) => app::completions(a),
             Command::Connect(a) => app::connect(a).await,
             Command::Discover(a) => app::discover(a).await,
+            Command::Profiles(a) => app::profiles(a).await,
         }
     });
     std::process::exit(code);

@@ -194,8 +194,10 @@ async fn a_scenario_writing_to_foreign_data_is_refused_in_the_http_layer_and_sen
     ] {
         assert!(out_text.contains(&refused), "missing `{refused}` in:\n{out_text}");
     }
-    let guard = "that resource was not created by this run (use --allow-foreign-writes to override)";
-    assert_eq!(out_text.matches(guard).count(), 8, "every step names the guard:\n{out_text}");
+    let guard = "transport: no response: scimcheck refused to send ";
+    let why = ": that resource was not created by this run (use --allow-foreign-writes to override)";
+    let refusals: Vec<&str> = out_text.lines().filter(|l| l.contains(guard) && l.ends_with(why)).collect();
+    assert_eq!(refusals.len(), 8, "every step fails with the guard's message:\n{out_text}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -401,7 +403,8 @@ steps:
     let out_text = text(&out);
     assert_eq!(out.status.code(), Some(1), "{out_text}");
     assert!(out_text.contains("no response within 1s"), "{out_text}");
-    assert!(out_text.contains("GET /Users/"), "the delete was verified:\n{out_text}");
+    assert!(out_text.contains("[cleanup] DELETE "), "{out_text}");
+    assert!(out_text.contains("[cleanup] GET "), "the delete was verified:\n{out_text}");
     assert_eq!(server.dump(), json!({"users": [], "groups": []}), "{out_text}");
     assert!(!out_text.contains("could not be removed"), "{out_text}");
 }
@@ -494,4 +497,70 @@ async fn keep_leaves_the_created_data_in_place_and_lists_it() {
         assert!(out_text.contains(&line), "`{line}` missing:\n{out_text}");
     }
     assert!(!out_text.contains("could not be removed"), "{out_text}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_overall_deadline_stops_the_run_cleans_up_and_exits_130() {
+    let server = common::server(&["slow=200"]).await;
+    let out = scimcheck(args(&[
+        "run", "--url", &server.base_url(), "--token", TOKEN, "--dialect", "both", "--deadline", "1",
+    ]))
+    .await;
+    let out_text = text(&out);
+    assert_eq!(out.status.code(), Some(130), "{out_text}");
+    assert!(out_text.contains("the --deadline of 1 s was reached: cleaning up"), "{out_text}");
+    assert_eq!(server.dump(), json!({"users": [], "groups": []}), "{out_text}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn what_cannot_be_deleted_is_listed_with_method_and_path_in_the_output_and_the_json_report() {
+    // A server whose deletes always fail.
+    let sticky = Rogue::start(|seen, _| {
+        let sent: Value = serde_json::from_str(&seen.body).unwrap_or_default();
+        let user = json!({"schemas": [USER], "id": "sticky-1", "userName": sent["userName"]});
+        Answer::Bytes(match seen.method.as_str() {
+            "POST" => rogue::scim(201, &user),
+            "DELETE" => rogue::scim(
+                500,
+                &json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"], "status": "500", "detail": "locked"}),
+            ),
+            _ => rogue::scim(200, &user),
+        })
+    })
+    .await;
+    let dir = scenarios(&[(
+        "create.yaml",
+        format!(
+            r#"
+id: create
+name: Create a user
+description: The server never lets it go.
+steps:
+  - name: Create
+    request:
+      method: POST
+      path: /Users
+      body: {{ schemas: ["{USER}"], userName: "{{{{ unique.userName }}}}" }}
+    expect: {{ status: 201 }}
+"#
+        ),
+    )]);
+    let report = dir.path().join("report.json");
+    let out = scimcheck(args(&[
+        "run", "--url", &sticky.url("/scim/v2"), "--token", TOKEN, "--dialect", "default",
+        "--report", &format!("json={}", report.display()), &path_of(&dir),
+    ]))
+    .await;
+    let out_text = text(&out);
+    assert!(out_text.contains("cleanup DELETE /Users/sticky-1"), "{out_text}");
+    assert!(out_text.contains("failed: DELETE answered 500"), "{out_text}");
+    let listed = out_text
+        .split("Test data that could not be removed (delete it by hand):")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no leftover list:\n{out_text}"));
+    assert!(listed.contains("  DELETE /Users/sticky-1  (scimcheck-"), "{out_text}");
+    let json: Value = serde_json::from_str(&std::fs::read_to_string(&report).expect("report"))
+        .expect("json");
+    let leftovers = &json["summary"]["leftovers"];
+    assert_eq!(leftovers[0]["path"], json!("/Users/sticky-1"), "{json}");
 }

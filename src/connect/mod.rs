@@ -7,7 +7,9 @@
 //! Only GET requests are sent, the token only ever goes to the origin of the Tenant URL, and
 //! every recorded string is redacted.
 
+mod answer;
 mod render;
+mod tenant;
 pub mod tls;
 pub mod token;
 
@@ -15,24 +17,21 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Serialize;
-use serde_json::Value;
 
 pub use render::{duration as render_duration, human, json};
+pub use tenant::readable_path;
 pub use token::JwtInfo;
 
+use answer::{Answer, answer, describe_answer, media_type, short_error};
+use tenant::{base_of_collection_url, path_of, place, suggest, url_variants};
+use tls::tls_code;
+
 use crate::exit;
-use crate::http::{
-    Client, ClientOptions, Exchange, OutRequest, Received, Secret, TenantUrl, TransportError,
-};
+use crate::http::{Client, ClientOptions, Exchange, OutRequest, Secret, TenantUrl, TransportError};
 use crate::scenario::model::Auth;
-use crate::scim::schema::SchemaSet;
-use crate::scim::validate::{Kind, Level, validate};
 
 /// Above this a probe's response time is reported as slow.
 pub const DEFAULT_SLOW: Duration = Duration::from_secs(3);
-
-/// The most URL variants tried when the Tenant URL answers 404.
-const MAX_VARIANTS: usize = 8;
 
 /// What to check and how.
 #[derive(Debug, Clone)]
@@ -231,260 +230,6 @@ pub fn reason(status: u16) -> &'static str {
         .unwrap_or("")
 }
 
-/// How a list probe was answered.
-#[derive(Debug, Clone)]
-enum Answer {
-    Transport(TransportError),
-    Redirect {
-        status: u16,
-        location: Option<String>,
-    },
-    Denied {
-        status: u16,
-        detail: Option<String>,
-        challenge: Option<String>,
-    },
-    NotFound {
-        detail: Option<String>,
-        html: bool,
-    },
-    ServerError {
-        status: u16,
-        detail: Option<String>,
-    },
-    ClientError {
-        status: u16,
-        detail: Option<String>,
-    },
-    /// A 2xx HTML page.
-    Html {
-        title: Option<String>,
-        login: bool,
-    },
-    /// A 2xx body that is not JSON.
-    Unparsable {
-        why: String,
-    },
-    /// A 2xx JSON body that is not a ListResponse.
-    NotList {
-        why: String,
-    },
-    /// A ListResponse; `problems` are non-blocking schema deviations.
-    List {
-        total: Option<u64>,
-        problems: Vec<String>,
-    },
-}
-
-impl Answer {
-    fn is_list(&self) -> bool {
-        matches!(self, Answer::List { .. })
-    }
-}
-
-fn media_type(r: &Received) -> Option<String> {
-    r.header("content-type").map(|v| {
-        v.split(';')
-            .next()
-            .unwrap_or_default()
-            .trim()
-            .to_ascii_lowercase()
-    })
-}
-
-fn looks_html(r: &Received) -> bool {
-    if media_type(r).is_some_and(|m| m == "text/html" || m == "application/xhtml+xml") {
-        return true;
-    }
-    let head = r
-        .body
-        .trim_start()
-        .get(..15)
-        .unwrap_or_default()
-        .to_ascii_lowercase();
-    head.starts_with("<!doctype html") || head.starts_with("<html")
-}
-
-/// Text between `<tag ...>` and `</tag>`, whitespace collapsed.
-fn html_element(body: &str, tag: &str) -> Option<String> {
-    let lower = body.to_ascii_lowercase();
-    let start = lower.find(&format!("<{tag}"))?;
-    let open_end = start + lower[start..].find('>')? + 1;
-    let close = open_end + lower[open_end..].find(&format!("</{tag}"))?;
-    let text = strip_tags(&body[open_end..close]);
-    (!text.is_empty()).then_some(text)
-}
-
-fn strip_tags(s: &str) -> String {
-    let mut out = String::new();
-    let mut in_tag = false;
-    for c in s.chars() {
-        match c {
-            '<' => in_tag = true,
-            '>' => {
-                in_tag = false;
-                out.push(' ');
-            }
-            c if !in_tag => out.push(c),
-            _ => {}
-        }
-    }
-    out.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
-fn looks_like_login(body: &str) -> bool {
-    let lower = body.to_ascii_lowercase();
-    lower.contains("type=\"password\"")
-        || lower.contains("type='password'")
-        || ["sign in", "sign-in", "log in", "login", "signin"]
-            .iter()
-            .any(|w| lower.contains(w))
-}
-
-fn shorten(s: &str, max: usize) -> String {
-    let s = s.trim();
-    if s.chars().count() <= max {
-        s.to_string()
-    } else {
-        format!("{}...", s.chars().take(max).collect::<String>())
-    }
-}
-
-/// A JSON member by name, case-insensitively.
-fn member<'v>(v: &'v Value, name: &str) -> Option<&'v Value> {
-    let obj = v.as_object()?;
-    obj.get(name).or_else(|| {
-        obj.iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v)
-    })
-}
-
-/// The server's own explanation in an error response: SCIM `detail`, common JSON error
-/// members, an HTML title, or the first line of text.
-fn error_detail(r: &Received) -> Option<String> {
-    if r.body.trim().is_empty() {
-        return None;
-    }
-    if let Some(v) = r.json() {
-        for key in ["detail", "message", "error_description", "error", "title"] {
-            match member(&v, key) {
-                Some(Value::String(s)) if !s.trim().is_empty() => return Some(shorten(s, 300)),
-                Some(inner @ Value::Object(_)) => {
-                    if let Some(Value::String(s)) = member(inner, "message") {
-                        return Some(shorten(s, 300));
-                    }
-                }
-                _ => {}
-            }
-        }
-        return Some(shorten(&v.to_string(), 300));
-    }
-    if looks_html(r) {
-        return html_element(&r.body, "title")
-            .or_else(|| html_element(&r.body, "h1"))
-            .or_else(|| Some(shorten(&strip_tags(&r.body), 200)))
-            .filter(|s| !s.is_empty());
-    }
-    r.body
-        .lines()
-        .map(str::trim)
-        .find(|l| !l.is_empty())
-        .map(|l| shorten(l, 300))
-}
-
-/// Judges the answer to a `GET /Users` or `GET /Groups` list request.
-fn answer(ex: &Exchange) -> Answer {
-    let r = match &ex.response {
-        Ok(r) => r,
-        Err(e) => return Answer::Transport(e.clone()),
-    };
-    match r.status {
-        300..=399 => Answer::Redirect {
-            status: r.status,
-            location: r.header("location").map(str::to_string),
-        },
-        401 | 403 => Answer::Denied {
-            status: r.status,
-            detail: error_detail(r),
-            challenge: r.header("www-authenticate").map(str::to_string),
-        },
-        404 => Answer::NotFound {
-            detail: error_detail(r),
-            html: looks_html(r),
-        },
-        500..=599 => Answer::ServerError {
-            status: r.status,
-            detail: error_detail(r),
-        },
-        400..=499 => Answer::ClientError {
-            status: r.status,
-            detail: error_detail(r),
-        },
-        _ if looks_html(r) => Answer::Html {
-            title: html_element(&r.body, "title").or_else(|| html_element(&r.body, "h1")),
-            login: looks_like_login(&r.body),
-        },
-        200..=299 => list_answer(r),
-        s => Answer::ClientError {
-            status: s,
-            detail: error_detail(r),
-        },
-    }
-}
-
-fn list_answer(r: &Received) -> Answer {
-    if r.body.trim().is_empty() {
-        return Answer::Unparsable {
-            why: format!("the {} response has an empty body", r.status),
-        };
-    }
-    let body: Value = match serde_json::from_str(&r.body) {
-        Ok(v) => v,
-        Err(e) => {
-            return Answer::Unparsable {
-                why: format!(
-                    "the body is not valid JSON ({e}); it starts with `{}`",
-                    shorten(&r.body, 60)
-                ),
-            };
-        }
-    };
-    if r.truncated {
-        return Answer::Unparsable {
-            why: "the body is larger than the read limit and was cut".into(),
-        };
-    }
-    if !body.is_object() {
-        let what = match &body {
-            Value::Array(_) => "a bare JSON array",
-            Value::String(_) => "a JSON string",
-            Value::Number(_) => "a JSON number",
-            Value::Bool(_) => "a JSON boolean",
-            _ => "JSON null",
-        };
-        return Answer::NotList {
-            why: format!("the body is {what}, not a ListResponse object"),
-        };
-    }
-    let violations = validate(Kind::ListResponse, &body, SchemaSet::builtin());
-    let structural = violations.iter().find(|v| {
-        v.level == Level::Fail
-            && (v.path == "$" || v.path == "$.totalResults" || v.path == "$.Resources")
-    });
-    if let Some(v) = structural {
-        return Answer::NotList {
-            why: format!("not a ListResponse: {}: {}", v.path, v.message),
-        };
-    }
-    let total = member(&body, "totalResults").and_then(Value::as_u64);
-    let problems = violations
-        .iter()
-        .map(|v| format!("{}: {}", v.path, v.message))
-        .collect();
-    Answer::List { total, problems }
-}
-
 /// Entra's users probe: a filter on a random GUID, expected to match nothing.
 fn users_probe() -> OutRequest {
     let mut r = OutRequest::new("GET", "/Users");
@@ -514,236 +259,6 @@ fn unfiltered(collection: &str) -> OutRequest {
     let mut r = OutRequest::new("GET", format!("/{collection}"));
     r.query = vec![("count".into(), "1".into())];
     r
-}
-
-/// The parts of a URL the diagnosis talks about.
-struct Place {
-    scheme: String,
-    host: String,
-    port: u16,
-    origin: String,
-    path: String,
-}
-
-fn place(url: &str) -> Option<Place> {
-    let u = reqwest::Url::parse(url).ok()?;
-    Some(Place {
-        scheme: u.scheme().to_string(),
-        host: u.host_str()?.to_string(),
-        port: u.port_or_known_default()?,
-        origin: u.origin().ascii_serialization(),
-        path: u.path().to_string(),
-    })
-}
-
-/// The path and query of a URL, percent-decoded, for people to read.
-pub fn readable_path(url: &str) -> String {
-    let Ok(u) = reqwest::Url::parse(url) else {
-        return url.to_string();
-    };
-    let mut s = percent_decode(u.path());
-    if let Some(q) = u.query() {
-        s.push('?');
-        s.push_str(&percent_decode(q));
-    }
-    s
-}
-
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%'
-            && let Some(h) = s
-                .get(i + 1..i + 3)
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
-        {
-            out.push(h);
-            i += 3;
-            continue;
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-/// The path of a base URL for people: `/scim/v2`, or `/` for the root.
-fn path_of(base: &str) -> String {
-    let p = readable_path(&format!("{}/", base.trim_end_matches('/')));
-    let p = p.trim_end_matches('/');
-    if p.is_empty() {
-        "/".to_string()
-    } else {
-        p.to_string()
-    }
-}
-
-/// What a URL variant changes, named as the finding code it leads to.
-fn variant_code(original: &[String], candidate: &[String]) -> &'static str {
-    let n = original.len();
-    let is_resource =
-        |s: &String| s.eq_ignore_ascii_case("Users") || s.eq_ignore_ascii_case("Groups");
-    if n > 0 && candidate == &original[..n - 1] && is_resource(&original[n - 1]) {
-        return "url.includes-resource-path";
-    }
-    if candidate.len() > n && candidate[..n] == *original {
-        let added: Vec<String> = candidate[n..]
-            .iter()
-            .map(|s| s.to_ascii_lowercase())
-            .collect();
-        return match added.iter().map(String::as_str).collect::<Vec<_>>()[..] {
-            ["scim"] => "url.missing-scim-segment",
-            ["v2"] => "url.missing-v2-segment",
-            ["scim", "v2"] => "url.missing-scim-v2-segments",
-            _ => "url.wrong-path",
-        };
-    }
-    if candidate.len() < n && original[..candidate.len()] == *candidate {
-        return "url.extra-path-segment";
-    }
-    "url.wrong-path"
-}
-
-/// Sibling Tenant URLs worth trying when the given one answers 404, most likely first.
-fn url_variants(base: &str) -> Vec<(String, &'static str)> {
-    let Some(p) = place(base) else {
-        return vec![];
-    };
-    let segs: Vec<String> = p
-        .path
-        .split('/')
-        .filter(|s| !s.is_empty())
-        .map(str::to_string)
-        .collect();
-    let mut paths: Vec<Vec<String>> = Vec::new();
-    if segs
-        .last()
-        .is_some_and(|s| s.eq_ignore_ascii_case("Users") || s.eq_ignore_ascii_case("Groups"))
-    {
-        paths.push(segs[..segs.len() - 1].to_vec());
-    }
-    let mut stem = segs.clone();
-    if stem
-        .last()
-        .is_some_and(|s| s.eq_ignore_ascii_case("Users") || s.eq_ignore_ascii_case("Groups"))
-    {
-        stem.pop();
-    }
-    if stem.last().is_some_and(|s| s.eq_ignore_ascii_case("v2")) {
-        stem.pop();
-    }
-    if stem.last().is_some_and(|s| s.eq_ignore_ascii_case("scim")) {
-        stem.pop();
-    }
-    let with = |prefix: &[String], tail: &[&str]| -> Vec<String> {
-        prefix
-            .iter()
-            .cloned()
-            .chain(tail.iter().map(|s| s.to_string()))
-            .collect()
-    };
-    for tail in [&["scim", "v2"][..], &["scim"], &["v2"], &[]] {
-        paths.push(with(&stem, tail));
-    }
-    if let Some((_, parent)) = stem.split_last() {
-        for tail in [&["scim", "v2"][..], &["scim"]] {
-            paths.push(with(parent, tail));
-        }
-    }
-    if !stem.iter().any(|s| s.eq_ignore_ascii_case("api")) {
-        let api = with(&stem, &["api"]);
-        for tail in [&["scim", "v2"][..], &["scim"]] {
-            paths.push(with(&api, tail));
-        }
-    }
-    let mut out: Vec<(String, &'static str)> = Vec::new();
-    let mut seen: Vec<Vec<String>> = vec![segs.clone()];
-    for path in paths {
-        if seen.contains(&path) {
-            continue;
-        }
-        seen.push(path.clone());
-        let url = if path.is_empty() {
-            p.origin.clone()
-        } else {
-            format!("{}/{}", p.origin, path.join("/"))
-        };
-        out.push((url, variant_code(&segs, &path)));
-    }
-    out.truncate(MAX_VARIANTS);
-    out
-}
-
-/// The Tenant URL to suggest for a base: the base plus the original query (the dialect flag).
-fn suggest(base: &str, original: &TenantUrl) -> String {
-    match &original.query {
-        Some(q) => format!("{base}/?{q}"),
-        None => base.to_string(),
-    }
-}
-
-/// A redirect target that names a collection, minus the collection: a Tenant URL.
-fn base_of_collection_url(url: &reqwest::Url) -> Option<String> {
-    let path = url.path().trim_end_matches('/');
-    let (head, last) = path.rsplit_once('/')?;
-    if !(last.eq_ignore_ascii_case("Users") || last.eq_ignore_ascii_case("Groups")) {
-        return None;
-    }
-    Some(format!("{}{}", url.origin().ascii_serialization(), head))
-}
-
-/// Classifies a TLS failure from the client's error text and the unverified handshake.
-fn tls_code(error: &str, facts: Option<&tls::TlsFacts>) -> Option<&'static str> {
-    let mut text = error.to_ascii_lowercase();
-    if let Some(e) = facts.and_then(|f| f.error.as_deref()) {
-        text.push(' ');
-        text.push_str(&e.to_ascii_lowercase());
-    }
-    let has = |needles: &[&str]| needles.iter().any(|n| text.contains(n));
-    if has(&[
-        "unknownissuer",
-        "unknown issuer",
-        "self-signed",
-        "self signed",
-    ]) {
-        return Some(match facts.and_then(|f| f.leaf.as_ref()) {
-            Some(leaf) if leaf.self_issued => "tls.self-signed",
-            _ => "tls.untrusted",
-        });
-    }
-    if has(&["expired"]) {
-        return Some("tls.expired");
-    }
-    if has(&["notvalidforname", "not valid for name"]) {
-        return Some("tls.wrong-host");
-    }
-    if has(&["notvalidyet", "not valid yet"]) {
-        return Some("tls.not-yet-valid");
-    }
-    if has(&[
-        "protocolversion",
-        "protocol version",
-        "peer is incompatible",
-        "peerincompatible",
-        "tls12notoffered",
-        "unsupported protocol",
-        "supportedversions",
-    ]) {
-        return Some("tls.old-version");
-    }
-    if has(&[
-        "invalidcontenttype",
-        "corrupt message",
-        "invalid content type",
-    ]) {
-        return Some("tls.not-tls");
-    }
-    if has(&["certificate", "tls", "handshake", "alert"]) {
-        return Some("tls.failed");
-    }
-    None
 }
 
 /// The state of one diagnosis.
@@ -807,8 +322,14 @@ impl F {
         self
     }
 
+    fn probes(self, steps: &[usize]) -> F {
+        steps.iter().fold(self, |f, s| f.probe(*s))
+    }
+
     fn probe(mut self, step: usize) -> F {
-        self.probes.push(step);
+        if !self.probes.contains(&step) {
+            self.probes.push(step);
+        }
         self
     }
 
@@ -1341,7 +862,7 @@ impl Diag {
                     return true;
                 }
                 self.note(s2, false, describe_answer(&plain));
-                self.url_search(client, step, None).await;
+                self.url_search(client, vec![step, s2], None).await;
                 false
             }
             Answer::Html { title, login } => {
@@ -1373,7 +894,7 @@ impl Diag {
                 .details(title.iter().map(|t| format!("page title: {t}")))
                 .probe(step)
                 .entra(not_deserializable());
-                self.url_search(client, step, Some(html)).await;
+                self.url_search(client, vec![step], Some(html)).await;
                 false
             }
             Answer::ServerError { status, detail } => {
@@ -1562,7 +1083,7 @@ impl Diag {
                     if wrong_place {
                         // Go on with the token as it should have been pasted.
                         self.token = Secret::new(c.secret().expose());
-                        self.url_search(&c, s2, None).await;
+                        self.url_search(&c, vec![s2], None).await;
                     }
                 }
                 Err(e) => {
@@ -1751,7 +1272,7 @@ impl Diag {
 
     /// The given Tenant URL answers 404 (or a web page): tries a trailing slash and sibling
     /// URLs on the same origin and reports the one that answers.
-    async fn url_search(&mut self, client: &Client, step: usize, fallback: Option<F>) {
+    async fn url_search(&mut self, client: &Client, evidence: Vec<usize>, fallback: Option<F>) {
         // A server that routes only `/Users/`.
         let mut slash = users_probe();
         slash.path = "/Users/".into();
@@ -1773,14 +1294,15 @@ impl Diag {
                     "The endpoint answers /Users/ (with a trailing slash) but not /Users",
                     "Entra requests /Users and /Groups without a trailing slash: make the server route both forms.",
                 )
-                .probe(step)
+                .probes(&evidence)
                 .probe(s)
                 .entra(not_found()),
             );
             return;
         }
         self.note(s, false, describe_answer(&a));
-        let mut tried = vec![step, s];
+        let mut tried = evidence.clone();
+        tried.push(s);
         for (base, code) in url_variants(&self.target.base) {
             let target = TenantUrl {
                 base: base.clone(),
@@ -1869,7 +1391,7 @@ impl Diag {
                 .entra(not_found());
                 f = f.detail(format!(
                     "tried {} variant(s) of the path on the same host",
-                    tried.len().saturating_sub(2)
+                    tried.len().saturating_sub(evidence.len())
                 ));
                 for t in tried {
                     f = f.probe(t);
@@ -2111,6 +1633,99 @@ impl Diag {
         }
     }
 
+    /// `--ca-cert` or `--insecure` let the probes through a certificate Entra may not accept:
+    /// one more handshake, verified against the public CAs only as Entra's is, without a token.
+    async fn verify_like_entra(&mut self, url: &str) {
+        let mut options = self.options.clone();
+        let why = if options.insecure {
+            "--insecure"
+        } else {
+            "--ca-cert"
+        };
+        options.ca_cert = None;
+        options.insecure = false;
+        let Ok(client) = Client::new(
+            self.target.clone(),
+            Secret::new("scimcheck-no-token-is-sent"),
+            options,
+            Arc::new(|_: &str| false),
+        ) else {
+            return;
+        };
+        let mut req = users_probe();
+        req.auth = Auth::None;
+        let purpose =
+            format!("is the certificate trusted without {why}, as Entra needs? (no token sent)");
+        let (step, ex) = self
+            .send(&client, Stage::FollowUp, &purpose, "none", &req)
+            .await;
+        match &ex.response {
+            Err(e @ (TransportError::Tls(_) | TransportError::Connect(_))) => {
+                let before = self.findings.len();
+                let e = e.clone();
+                self.transport(&e, step, url).await;
+                for f in &mut self.findings[before..] {
+                    f.details.insert(
+                        0,
+                        format!("the probes above passed only because of {why}: Entra verifies the certificate against the public CAs and has no such option"),
+                    );
+                }
+            }
+            Err(e) => {
+                let e = e.to_string();
+                self.note(step, false, short_error(&e));
+            }
+            Ok(_) => self.note(step, true, "the certificate is trusted by the public CAs"),
+        }
+    }
+
+    /// What the token looks like, when no probe said it already: a `Bearer ` prefix, an
+    /// expired JWT. `accepted`: the endpoint accepted the token anyway.
+    fn token_notes(&mut self, accepted: bool, step: usize) {
+        if self.stripped.is_some() && !self.findings.iter().any(|f| f.code == "auth.bearer-prefix")
+        {
+            let title = if accepted {
+                "The Secret Token starts with `Bearer `; this endpoint happens to accept `Bearer Bearer ...`"
+            } else {
+                "The Secret Token starts with `Bearer `: Entra adds its own, so the endpoint will receive `Bearer Bearer ...`"
+            };
+            self.add(
+                F::warning(
+                    "auth.bearer-prefix",
+                    title,
+                    "Paste only the token itself into Secret Token: Entra adds `Bearer ` on its own.",
+                )
+                .probe(step),
+            );
+        }
+        if let Some(jwt) = self.jwt.clone().filter(|j| j.expired)
+            && !self.findings.iter().any(|f| f.code == "auth.jwt-expired")
+        {
+            let when = jwt
+                .exp
+                .map(|e| e.format("%Y-%m-%d %H:%M UTC").to_string())
+                .unwrap_or_default();
+            let (title, fix) = if accepted {
+                (
+                    format!(
+                        "The Secret Token is a JWT that expired on {when}, yet the endpoint accepts it"
+                    ),
+                    "The endpoint does not check `exp`: fix the validation, and give Entra a token that has not expired.",
+                )
+            } else {
+                (
+                    format!("The Secret Token is a JWT that expired on {when}"),
+                    "Generate a new token in the application and update Secret Token in Entra.",
+                )
+            };
+            self.add(
+                F::warning("auth.jwt-expired", title, fix)
+                    .details(jwt.iss.map(|i| format!("iss: {i}")))
+                    .probe(step),
+            );
+        }
+    }
+
     fn slow_responses(&mut self) {
         let slow: Vec<(usize, String)> = self
             .probes
@@ -2188,36 +1803,6 @@ impl Diag {
     }
 }
 
-/// A transport error without reqwest's wrapping (`error sending request for url (...)`).
-fn short_error(s: &str) -> String {
-    s.split(": ")
-        .filter(|p| {
-            !p.starts_with("error sending request for url") && *p != "client error (Connect)"
-        })
-        .collect::<Vec<_>>()
-        .join(": ")
-}
-
-/// A few words on an answer, for a probe's notes.
-fn describe_answer(a: &Answer) -> String {
-    match a {
-        Answer::Transport(e) => format!("no response: {e}"),
-        Answer::Redirect { status, location } => format!(
-            "{status} {} to {}",
-            reason(*status),
-            location.as_deref().unwrap_or("nowhere")
-        ),
-        Answer::Denied { status, .. } => format!("{status} {}", reason(*status)),
-        Answer::NotFound { .. } => "404 Not Found".into(),
-        Answer::ServerError { status, .. } | Answer::ClientError { status, .. } => {
-            format!("{status} {}", reason(*status))
-        }
-        Answer::Html { .. } => "an HTML page".into(),
-        Answer::Unparsable { why } | Answer::NotList { why } => why.clone(),
-        Answer::List { .. } => "a ListResponse".into(),
-    }
-}
-
 /// Runs Entra's Test Connection against `opts.url` and diagnoses what fails.
 /// Errors only for unusable input (a Tenant URL that does not parse, a bad `--ca-cert`).
 pub async fn diagnose(opts: ConnectOptions) -> Result<Report, String> {
@@ -2256,6 +1841,7 @@ pub async fn diagnose(opts: ConnectOptions) -> Result<Report, String> {
         let e = e.clone();
         d.unreachable = !matches!(e, TransportError::Body(_));
         d.transport(&e, us, &users_url).await;
+        d.token_notes(false, us);
         return Ok(d.finish());
     }
     let (gs, groups_ex) = d
@@ -2269,32 +1855,9 @@ pub async fn diagnose(opts: ConnectOptions) -> Result<Report, String> {
     } else {
         d.note(gs, false, "not judged: the users probe failed first");
     }
-    if users.is_list() {
-        if d.stripped.is_some() {
-            d.add(
-                F::warning(
-                    "auth.bearer-prefix",
-                    "The Secret Token starts with `Bearer `; this endpoint happens to accept `Bearer Bearer ...`",
-                    "Paste only the token itself into Secret Token: Entra adds `Bearer ` on its own.",
-                )
-                .probe(us),
-            );
-        }
-        if let Some(jwt) = d.jwt.clone().filter(|j| j.expired) {
-            let when = jwt
-                .exp
-                .map(|e| e.format("%Y-%m-%d %H:%M UTC").to_string())
-                .unwrap_or_default();
-            d.add(
-                F::warning(
-                    "auth.jwt-expired",
-                    format!("The Secret Token is a JWT that expired on {when}, yet the endpoint accepts it"),
-                    "The endpoint does not check `exp`: fix the validation, and give Entra a token that has not expired.",
-                )
-                .details(jwt.iss.map(|i| format!("iss: {i}")))
-                .probe(us),
-            );
-        }
+    d.token_notes(users.is_list(), us);
+    if (d.options.ca_cert.is_some() || d.options.insecure) && users_url.starts_with("https:") {
+        d.verify_like_entra(&users_url).await;
     }
     d.content_types(&[(us, &users_ex), (gs, &groups_ex)]);
     d.slow_responses();
@@ -2307,83 +1870,5 @@ pub fn redact_output(text: &str, token: &Secret) -> String {
     match token::strip_bearer_prefix(token.expose()) {
         Some(bare) => Secret::new(bare).redact(&once),
         None => once,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn paths(base: &str) -> Vec<(String, &'static str)> {
-        url_variants(base)
-            .into_iter()
-            .map(|(u, c)| (readable_path(&u), c))
-            .collect()
-    }
-
-    #[test]
-    fn url_variants_add_and_remove_scim_and_v2_and_try_an_api_prefix() {
-        let v = paths("https://h/scim/v2");
-        assert_eq!(
-            v,
-            vec![
-                ("/scim".to_string(), "url.extra-path-segment"),
-                ("/v2".to_string(), "url.wrong-path"),
-                ("/".to_string(), "url.extra-path-segment"),
-                ("/api/scim/v2".to_string(), "url.wrong-path"),
-                ("/api/scim".to_string(), "url.wrong-path"),
-            ]
-        );
-        let root = paths("https://h");
-        assert_eq!(
-            root[0],
-            ("/scim/v2".to_string(), "url.missing-scim-v2-segments")
-        );
-        assert_eq!(root[1], ("/scim".to_string(), "url.missing-scim-segment"));
-        assert_eq!(root[2], ("/v2".to_string(), "url.missing-v2-segment"));
-        let users = paths("https://h/scim/v2/Users");
-        assert_eq!(
-            users[0],
-            ("/scim/v2".to_string(), "url.includes-resource-path")
-        );
-        let api = paths("https://h/api/scim/v2");
-        assert!(api.contains(&("/scim/v2".to_string(), "url.wrong-path")));
-        assert!(url_variants("https://h/a/b/c").len() <= MAX_VARIANTS);
-    }
-
-    #[test]
-    fn tls_failures_are_told_apart_by_the_error_text() {
-        assert_eq!(
-            tls_code("invalid peer certificate: UnknownIssuer", None),
-            Some("tls.untrusted")
-        );
-        assert_eq!(
-            tls_code(
-                "invalid peer certificate: certificate expired: verification time",
-                None
-            ),
-            Some("tls.expired")
-        );
-        assert_eq!(
-            tls_code("certificate not valid for name \"x\"", None),
-            Some("tls.wrong-host")
-        );
-        assert_eq!(
-            tls_code("received fatal alert: ProtocolVersion", None),
-            Some("tls.old-version")
-        );
-        assert_eq!(
-            tls_code("received corrupt message of type InvalidContentType", None),
-            Some("tls.not-tls")
-        );
-        assert_eq!(tls_code("connection reset by peer", None), None);
-    }
-
-    #[test]
-    fn readable_paths_are_percent_decoded() {
-        assert_eq!(
-            readable_path("https://h/scim/Users?filter=userName%20eq%20%22a%22"),
-            "/scim/Users?filter=userName eq \"a\""
-        );
     }
 }

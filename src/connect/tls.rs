@@ -149,7 +149,9 @@ impl ServerCertVerifier for Recorder {
 }
 
 /// One DER element: (tag, whole element, content, rest).
-fn tlv(input: &[u8]) -> Option<(u8, &[u8], &[u8], &[u8])> {
+type Tlv<'a> = (u8, &'a [u8], &'a [u8], &'a [u8]);
+
+fn tlv(input: &[u8]) -> Option<Tlv<'_>> {
     let tag = *input.first()?;
     let first = *input.get(1)? as usize;
     let (len, header) = if first < 0x80 {
@@ -208,9 +210,89 @@ fn der_time(tag: u8, content: &[u8]) -> Option<DateTime<Utc>> {
         .map(|t| t.and_utc())
 }
 
+/// Classifies a TLS failure from the client's error text and the unverified handshake.
+pub(super) fn tls_code(error: &str, facts: Option<&TlsFacts>) -> Option<&'static str> {
+    let mut text = error.to_ascii_lowercase();
+    if let Some(e) = facts.and_then(|f| f.error.as_deref()) {
+        text.push(' ');
+        text.push_str(&e.to_ascii_lowercase());
+    }
+    let has = |needles: &[&str]| needles.iter().any(|n| text.contains(n));
+    if has(&[
+        "unknownissuer",
+        "unknown issuer",
+        "self-signed",
+        "self signed",
+    ]) {
+        return Some(match facts.and_then(|f| f.leaf.as_ref()) {
+            Some(leaf) if leaf.self_issued => "tls.self-signed",
+            _ => "tls.untrusted",
+        });
+    }
+    if has(&["expired"]) {
+        return Some("tls.expired");
+    }
+    if has(&["notvalidforname", "not valid for name"]) {
+        return Some("tls.wrong-host");
+    }
+    if has(&["notvalidyet", "not valid yet"]) {
+        return Some("tls.not-yet-valid");
+    }
+    if has(&[
+        "protocolversion",
+        "protocol version",
+        "peer is incompatible",
+        "peerincompatible",
+        "tls12notoffered",
+        "unsupported protocol",
+        "supportedversions",
+    ]) {
+        return Some("tls.old-version");
+    }
+    if has(&[
+        "invalidcontenttype",
+        "corrupt message",
+        "invalid content type",
+    ]) {
+        return Some("tls.not-tls");
+    }
+    if has(&["certificate", "tls", "handshake", "alert"]) {
+        return Some("tls.failed");
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tls_failures_are_told_apart_by_the_error_text() {
+        assert_eq!(
+            tls_code("invalid peer certificate: UnknownIssuer", None),
+            Some("tls.untrusted")
+        );
+        assert_eq!(
+            tls_code(
+                "invalid peer certificate: certificate expired: verification time",
+                None
+            ),
+            Some("tls.expired")
+        );
+        assert_eq!(
+            tls_code("certificate not valid for name \"x\"", None),
+            Some("tls.wrong-host")
+        );
+        assert_eq!(
+            tls_code("received fatal alert: ProtocolVersion", None),
+            Some("tls.old-version")
+        );
+        assert_eq!(
+            tls_code("received corrupt message of type InvalidContentType", None),
+            Some("tls.not-tls")
+        );
+        assert_eq!(tls_code("connection reset by peer", None), None);
+    }
 
     #[test]
     fn der_lengths_and_times_are_read() {

@@ -147,11 +147,7 @@ impl Ctx<'_> {
     async fn send(&self, kind: Kind, req: &OutRequest, ok: fn(u16) -> bool) -> Option<String> {
         self.pacer.wait().await;
         let ex = self.client.send(req, 0).await;
-        let success = self
-            .stats
-            .lock()
-            .expect("stats lock")
-            .record(kind, &ex, ok);
+        let success = self.stats.lock().expect("stats lock").record(kind, &ex, ok);
         self.progress.request();
         match ex.response {
             Ok(r) => {
@@ -184,7 +180,12 @@ impl Ctx<'_> {
         let mut m = OutRequest::new("GET", "/Users");
         m.query = vec![("filter".into(), format!("userName eq \"{upn}\""))];
         let body = self.send(Kind::UserMatch, &m, is_200).await?;
-        if serde_json::from_str::<ListHead>(&body).ok()?.total.unwrap_or(0) > 0 {
+        if serde_json::from_str::<ListHead>(&body)
+            .ok()?
+            .total
+            .unwrap_or(0)
+            > 0
+        {
             return None;
         }
         let mut c = OutRequest::new("POST", "/Users");
@@ -218,7 +219,12 @@ impl Ctx<'_> {
             ("filter".into(), format!("displayName eq \"{name}\"")),
         ];
         let body = self.send(Kind::GroupMatch, &m, is_200).await?;
-        if serde_json::from_str::<ListHead>(&body).ok()?.total.unwrap_or(0) > 0 {
+        if serde_json::from_str::<ListHead>(&body)
+            .ok()?
+            .total
+            .unwrap_or(0)
+            > 0
+        {
             return None;
         }
         let mut c = OutRequest::new("POST", "/Groups");
@@ -478,7 +484,11 @@ mod tests {
         let users: Vec<Box<str>> = ["a", "b", "c", "d", "e"].map(Box::from).to_vec();
         assert_eq!(members_of(&users, 0, 2), vec![json!("a"), json!("b")]);
         assert_eq!(members_of(&users, 2, 2), vec![json!("e"), json!("a")]);
-        assert_eq!(members_of(&users, 0, 9).len(), 5, "never more members than users");
+        assert_eq!(
+            members_of(&users, 0, 9).len(),
+            5,
+            "never more members than users"
+        );
         assert!(members_of(&[], 3, 2).is_empty());
     }
 

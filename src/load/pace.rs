@@ -79,9 +79,7 @@ impl Pacer {
     /// A pacer for `rate`.
     pub fn new(rate: Rate) -> Self {
         Pacer {
-            interval: rate
-                .per_second()
-                .map(|r| Duration::from_secs_f64(1.0 / r)),
+            interval: rate.per_second().map(|r| Duration::from_secs_f64(1.0 / r)),
             next: Mutex::new(None),
         }
     }

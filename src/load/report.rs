@@ -229,7 +229,11 @@ pub fn render(r: &LoadReport) -> String {
                 plural(r.groups, "group", "groups"),
                 r.members_per_group,
                 r.batch,
-                if r.update { ", update after create" } else { "" },
+                if r.update {
+                    ", update after create"
+                } else {
+                    ""
+                },
                 r.concurrency
             );
         }
@@ -283,7 +287,11 @@ pub fn render(r: &LoadReport) -> String {
     }
 
     o.push('\n');
-    let statuses: Vec<String> = r.statuses.iter().map(|(s, n)| format!("{s} × {n}")).collect();
+    let statuses: Vec<String> = r
+        .statuses
+        .iter()
+        .map(|(s, n)| format!("{s} × {n}"))
+        .collect();
     let _ = writeln!(
         o,
         "responses: {}",
@@ -344,7 +352,11 @@ pub fn render(r: &LoadReport) -> String {
         }
     }
     if r.interrupted {
-        let _ = writeln!(o, "{}", "interrupted: stopped early and cleaned up".yellow());
+        let _ = writeln!(
+            o,
+            "{}",
+            "interrupted: stopped early and cleaned up".yellow()
+        );
     }
     if r.unreachable {
         let _ = writeln!(o, "{}", "the target could not be reached".red().bold());
@@ -395,7 +407,11 @@ mod tests {
     fn throttling_or_failures_are_below_the_bar_whatever_the_speed() {
         let v = Verdict::judge(Rate::Max, 500.0, 0, 3);
         assert_eq!(v.status, VerdictStatus::Below);
-        assert!(v.text.contains("429 Too Many Requests 3 time(s)"), "{}", v.text);
+        assert!(
+            v.text.contains("429 Too Many Requests 3 time(s)"),
+            "{}",
+            v.text
+        );
         let v = Verdict::judge(Rate::Max, 500.0, 2, 0);
         assert_eq!(v.status, VerdictStatus::Below);
         assert!(v.text.contains("2 request(s) failed"), "{}", v.text);

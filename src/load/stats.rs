@@ -318,7 +318,12 @@ mod tests {
     use super::*;
     use crate::http::{Received, SentRequest};
 
-    fn exchange(status: u16, ms: u64, retries: Vec<(u16, f64)>, headers: &[(&str, &str)]) -> Exchange {
+    fn exchange(
+        status: u16,
+        ms: u64,
+        retries: Vec<(u16, f64)>,
+        headers: &[(&str, &str)],
+    ) -> Exchange {
         Exchange {
             request: SentRequest {
                 method: "GET".into(),

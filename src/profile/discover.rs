@@ -15,6 +15,8 @@ use super::target::Target;
 pub struct Discovery {
     /// `(JSON pointer of the schema in the reply, schema document)`.
     schemas: Vec<(String, Value)>,
+    /// The pointer of the list of schemas in the reply (`/Resources`, or empty for a bare array).
+    list: String,
     /// Why the server's schemas are unknown (no `/Schemas`, not a ListResponse...), if they are.
     pub unavailable: Option<String>,
 }
@@ -30,12 +32,12 @@ pub enum Lookup {
         scim_type: String,
         required: bool,
     },
-    /// No schema with the target's URN.
-    NoSchema { urn: String },
-    /// The schema exists (at `schema`) but has no such attribute.
-    NoAttribute { schema: String, name: String },
-    /// The attribute exists (at `attribute`) but has no such sub-attribute.
-    NoSubAttribute { attribute: String, sub: String },
+    /// No schema with the target's URN; `ids` points at every schema's id (`/Resources/*/id`).
+    NoSchema { ids: String, urn: String },
+    /// The schema exists but has no such attribute; `names` points at its attributes' names.
+    NoAttribute { names: String, name: String },
+    /// The attribute exists but has no such sub-attribute; `names` points at their names.
+    NoSubAttribute { names: String, sub: String },
 }
 
 fn get_ci<'a>(v: &'a Value, key: &str) -> Option<&'a Value> {
@@ -64,7 +66,11 @@ fn flag(v: Option<&Value>) -> bool {
 }
 
 /// Finds the attribute called `name` (case-insensitive) in a list at `pointer`.
-fn find_named<'a>(list: Option<&'a Value>, pointer: &str, name: &str) -> Option<(String, &'a Value)> {
+fn find_named<'a>(
+    list: Option<&'a Value>,
+    pointer: &str,
+    name: &str,
+) -> Option<(String, &'a Value)> {
     list?
         .as_array()?
         .iter()
@@ -78,6 +84,7 @@ impl Discovery {
     pub fn unavailable(reason: impl Into<String>) -> Self {
         Discovery {
             schemas: vec![],
+            list: String::new(),
             unavailable: Some(reason.into()),
         }
     }
@@ -92,9 +99,7 @@ impl Discovery {
             Some(v @ Value::Object(_)) => match get_ci(v, "Resources").and_then(Value::as_array) {
                 Some(items) => (format!("/{}", key_ci(v, "Resources")), items),
                 None => {
-                    return Discovery::unavailable(
-                        "the /Schemas reply has no `Resources` array",
-                    );
+                    return Discovery::unavailable("the /Schemas reply has no `Resources` array");
                 }
             },
             _ => return Discovery::unavailable("the /Schemas reply is not JSON"),
@@ -105,13 +110,16 @@ impl Discovery {
                 .enumerate()
                 .map(|(i, s)| (format!("{prefix}/{i}"), s.clone()))
                 .collect(),
+            list: prefix,
             unavailable: None,
         }
     }
 
     /// Sends `GET /Schemas` with `client` (a read; nothing is created).
     pub async fn fetch(client: &Client) -> Self {
-        let ex = client.send(&OutRequest::new("GET", "/Schemas"), usize::MAX).await;
+        let ex = client
+            .send(&OutRequest::new("GET", "/Schemas"), usize::MAX)
+            .await;
         match ex.response {
             Ok(r) => Discovery::from_reply(r.status, r.json().as_ref()),
             Err(e) => Discovery::unavailable(format!("GET /Schemas failed: {e}")),
@@ -135,7 +143,10 @@ impl Discovery {
     pub fn lookup(&self, t: &Target) -> Lookup {
         let id = t.urn.as_deref().unwrap_or(urn::USER);
         let Some((schema_ptr, schema)) = self.schema(id) else {
-            return Lookup::NoSchema { urn: id.to_string() };
+            return Lookup::NoSchema {
+                ids: format!("{}/*/id", self.list),
+                urn: id.to_string(),
+            };
         };
         let attrs_ptr = format!("{schema_ptr}/{}", key_ci(schema, "attributes"));
         let found = find_named(get_ci(schema, "attributes"), &attrs_ptr, &t.name).or_else(|| {
@@ -145,7 +156,7 @@ impl Discovery {
         });
         let Some((attr_ptr, attr)) = found else {
             return Lookup::NoAttribute {
-                schema: schema_ptr.to_string(),
+                names: format!("{attrs_ptr}/*/name"),
                 name: t.name.clone(),
             };
         };
@@ -178,7 +189,7 @@ impl Discovery {
                     && (flag(get_ci(s, "required")) || !flag(get_ci(attr, "multiValued"))),
             },
             None => Lookup::NoSubAttribute {
-                attribute: attr_ptr,
+                names: format!("{subs_ptr}/*/name"),
                 sub: sub.clone(),
             },
         }
@@ -219,8 +230,12 @@ mod tests {
     #[test]
     fn mapped_attributes_are_found_with_their_pointer_and_type() {
         let d = builtin();
-        let Lookup::Found { pointer, name, scim_type, .. } =
-            d.lookup(&t(r#"addresses[type eq "work"].locality"#))
+        let Lookup::Found {
+            pointer,
+            name,
+            scim_type,
+            ..
+        } = d.lookup(&t(r#"addresses[type eq "work"].locality"#))
         else {
             panic!("not found")
         };
@@ -228,7 +243,9 @@ mod tests {
         assert!(pointer.contains("/subAttributes/"), "{pointer}");
         assert_eq!((name.as_str(), scim_type.as_str()), ("locality", "string"));
         assert!(matches!(
-            d.lookup(&t("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:costCenter")),
+            d.lookup(&t(
+                "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:costCenter"
+            )),
             Lookup::Found { .. }
         ));
         assert!(matches!(d.lookup(&t("externalId")), Lookup::Found { .. }));
@@ -237,11 +254,24 @@ mod tests {
     #[test]
     fn unknown_schemas_attributes_and_sub_attributes_are_told_apart() {
         let d = builtin();
-        assert!(matches!(d.lookup(&t("urn:x:custom:2.0:User:badge")), Lookup::NoSchema { .. }));
+        assert!(matches!(
+            d.lookup(&t("urn:x:custom:2.0:User:badge")),
+            Lookup::NoSchema { .. }
+        ));
         assert!(matches!(d.lookup(&t("badge")), Lookup::NoAttribute { .. }));
-        assert!(matches!(d.lookup(&t("name.nick")), Lookup::NoSubAttribute { .. }));
+        assert!(matches!(
+            d.lookup(&t("name.nick")),
+            Lookup::NoSubAttribute { .. }
+        ));
         assert!(Discovery::from_reply(404, None).unavailable.is_some());
-        let bare = Discovery::from_reply(200, Some(&json!([{"id": urn::USER, "attributes": [{"name": "title", "type": "string", "required": true}]}])));
-        assert!(matches!(bare.lookup(&t("title")), Lookup::Found { ref pointer, required: true, .. } if pointer == "/0/attributes/0"));
+        let bare = Discovery::from_reply(
+            200,
+            Some(
+                &json!([{"id": urn::USER, "attributes": [{"name": "title", "type": "string", "required": true}]}]),
+            ),
+        );
+        assert!(
+            matches!(bare.lookup(&t("title")), Lookup::Found { ref pointer, required: true, .. } if pointer == "/0/attributes/0")
+        );
     }
 }

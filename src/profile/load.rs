@@ -106,7 +106,10 @@ fn check_target(
             };
             let which = if core { "core User" } else { "Enterprise User" };
             return Err((
-                format!("`{}` is not an attribute of the {which} schema (RFC 7643)", t.name),
+                format!(
+                    "`{}` is not an attribute of the {which} schema (RFC 7643)",
+                    t.name
+                ),
                 Some(help),
             ));
         }
@@ -120,7 +123,10 @@ fn check_target(
     };
     if attr.multi_valued && attr.kind == AttrType::Complex && !t.is_multi() {
         return Err((
-            format!("`{}` is multi-valued: Entra maps one element of it", attr.name),
+            format!(
+                "`{}` is multi-valued: Entra maps one element of it",
+                attr.name
+            ),
             Some(format!(
                 "name the element with a filter, as in `{}[type eq \"work\"].{}`",
                 attr.name,
@@ -130,7 +136,10 @@ fn check_target(
     }
     if t.is_multi() && !attr.multi_valued {
         return Err((
-            format!("`{}` is single-valued; a value filter selects an element of a multi-valued attribute", attr.name),
+            format!(
+                "`{}` is single-valued; a value filter selects an element of a multi-valued attribute",
+                attr.name
+            ),
             None,
         ));
     }
@@ -144,10 +153,17 @@ fn check_target(
         (None, _) => attr,
     };
     if target_attr.kind == AttrType::Complex && !attr.name.eq_ignore_ascii_case("manager") {
-        let subs: Vec<&str> = target_attr.sub_attributes.iter().map(|a| a.name.as_str()).collect();
+        let subs: Vec<&str> = target_attr
+            .sub_attributes
+            .iter()
+            .map(|a| a.name.as_str())
+            .collect();
         return Err((
             format!("`{path}` is a complex attribute; map one of its sub-attributes"),
-            Some(format!("for example `{path}.{}`", subs.first().copied().unwrap_or("value"))),
+            Some(format!(
+                "for example `{path}.{}`",
+                subs.first().copied().unwrap_or("value")
+            )),
         ));
     }
     if target_attr.mutability == crate::scim::schema::Mutability::ReadOnly {
@@ -159,7 +175,12 @@ fn check_target(
     let natural = kind_of(target_attr);
     match given {
         None => Ok(natural),
-        Some(k) if k.compatible_scim_types().contains(&scim_type_name(target_attr.kind)) => Ok(k),
+        Some(k)
+            if k.compatible_scim_types()
+                .contains(&scim_type_name(target_attr.kind)) =>
+        {
+            Ok(k)
+        }
         Some(k) => Err((
             format!(
                 "`{path}` is a {} attribute in RFC 7643, not {k}",
@@ -219,7 +240,7 @@ pub fn load_str(
                 continue;
             }
         };
-        if let Some(first) = attributes.iter().find(|a| a.target == target) {
+        if let Some(first) = attributes.iter().find(|a| a.target.same_as(&target)) {
             problems.push(at(
                 file,
                 source,
@@ -240,7 +261,7 @@ pub fn load_str(
         Some(m) => {
             let wanted = m.value.trim();
             match attributes.iter().find(|a| {
-                a.path == wanted || Target::parse(wanted).is_ok_and(|t| t == a.target)
+                a.path == wanted || Target::parse(wanted).is_ok_and(|t| t.same_as(&a.target))
             }) {
                 Some(a) => Some(a.path.clone()),
                 None => {
@@ -248,7 +269,9 @@ pub fn load_str(
                         file,
                         source,
                         spot(m),
-                        format!("the matching attribute `{wanted}` is not one of the mapped attributes"),
+                        format!(
+                            "the matching attribute `{wanted}` is not one of the mapped attributes"
+                        ),
                     );
                     d.help = did_you_mean(wanted, attributes.iter().map(|a| a.path.as_str()))
                         .map(|b| format!("did you mean `{b}`?"));
@@ -261,8 +284,14 @@ pub fn load_str(
             Some(a) => Some(a.path.clone()),
             None if !attributes.is_empty() => {
                 problems.push(
-                    Diagnostic::at(file, source, 1, 1, "no `matching:` attribute, and `userName` (the default) is not mapped")
-                        .with_help("add `matching: <one of the mapped attributes>`"),
+                    Diagnostic::at(
+                        file,
+                        source,
+                        1,
+                        1,
+                        "no `matching:` attribute, and `userName` (the default) is not mapped",
+                    )
+                    .with_help("add `matching: <one of the mapped attributes>`"),
                 );
                 None
             }
@@ -330,7 +359,9 @@ pub fn builtin_names() -> Vec<&'static str> {
 pub fn builtin(name: &str) -> Option<Profile> {
     crate::builtin::FILES.iter().find_map(|(path, text)| {
         let stem = path.strip_prefix(BUILTIN_DIR)?;
-        let stem = stem.strip_suffix(".yaml").or_else(|| stem.strip_suffix(".yml"))?;
+        let stem = stem
+            .strip_suffix(".yaml")
+            .or_else(|| stem.strip_suffix(".yml"))?;
         (stem == name).then(|| {
             load_str(stem, path, text, true).unwrap_or_else(|d| {
                 let all: Vec<String> = d.iter().map(ToString::to_string).collect();
@@ -342,10 +373,7 @@ pub fn builtin(name: &str) -> Option<Profile> {
 
 /// Every built-in profile, by name.
 pub fn builtins() -> Vec<Profile> {
-    builtin_names()
-        .into_iter()
-        .filter_map(builtin)
-        .collect()
+    builtin_names().into_iter().filter_map(builtin).collect()
 }
 
 /// `--profile NAME|FILE`: a built-in name, else a file path.
@@ -412,7 +440,10 @@ mod tests {
     fn types_default_to_the_rfc_type_and_matching_to_username() {
         let p = load("app: X\nattributes:\n  - path: userName\n  - path: active\n  - path: urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager\n").unwrap();
         let kinds: Vec<AttrKind> = p.attributes.iter().map(|a| a.kind).collect();
-        assert_eq!(kinds, [AttrKind::String, AttrKind::Boolean, AttrKind::Reference]);
+        assert_eq!(
+            kinds,
+            [AttrKind::String, AttrKind::Boolean, AttrKind::Reference]
+        );
         assert_eq!(p.matching, "userName");
         assert!(p.attributes[0].filterable);
         assert_eq!(p.objects, [Object::Users, Object::Groups]);
@@ -424,16 +455,28 @@ mod tests {
         assert!(e.contains("t.yaml:4:11"), "{e}");
         assert!(e.contains("did you mean `title`?"), "{e}");
         let e = first_error("app: X\nattributes:\n  - { path: userName, typ: String }\n");
-        assert!(e.contains("unknown field `typ`") && e.contains("did you mean `type`?"), "{e}");
-        let e = first_error("app: X\nattributes:\n  - { path: active, type: String }\n  - path: userName\n");
-        assert!(e.contains("boolean attribute in RFC 7643, not String"), "{e}");
+        assert!(
+            e.contains("unknown field `typ`") && e.contains("did you mean `type`?"),
+            "{e}"
+        );
+        let e = first_error(
+            "app: X\nattributes:\n  - { path: active, type: String }\n  - path: userName\n",
+        );
+        assert!(
+            e.contains("boolean attribute in RFC 7643, not String"),
+            "{e}"
+        );
         let e = first_error("app: X\nattributes:\n  - path: emails.value\n");
         assert!(e.contains("multi-valued"), "{e}");
-        let e = first_error("app: X\nmatching: externalID\nattributes:\n  - path: userName\n  - path: externalId\n");
+        let e = first_error(
+            "app: X\nmatching: extrnalId\nattributes:\n  - path: userName\n  - path: externalId\n",
+        );
         assert!(e.contains("did you mean `externalId`?"), "{e}");
         let e = first_error("app: X\nobjects: [groups]\nattributes:\n  - path: userName\n");
         assert!(e.contains("must include `users`"), "{e}");
-        let e = first_error("app: X\nattributes:\n  - path: urn:x:custom:User:badge\n  - path: userName\n");
+        let e = first_error(
+            "app: X\nattributes:\n  - path: urn:x:custom:User:badge\n  - path: userName\n",
+        );
         assert!(e.contains("`type` must be given"), "{e}");
         let e = first_error("app: X\nattributes:\n  - path: userName\n  - path: USERNAME\n");
         assert!(e.contains("mapped twice"), "{e}");

@@ -24,10 +24,7 @@ impl Target {
     /// Parses a target path; the message says what is wrong.
     pub fn parse(path: &str) -> Result<Target, String> {
         let p = parse_patch_path(path).map_err(|e| e.message)?;
-        let urn = p
-            .attr
-            .urn
-            .filter(|u| !u.eq_ignore_ascii_case(urn::USER));
+        let urn = p.attr.urn.filter(|u| !u.eq_ignore_ascii_case(urn::USER));
         let mut select = Vec::new();
         if let Some(f) = &p.filter {
             collect_eq(f, &mut select).map_err(|()| {
@@ -48,6 +45,23 @@ impl Target {
             select,
             sub: p.sub,
         })
+    }
+
+    /// Whether both name the same attribute (names, URNs and filter values compare ignoring
+    /// case, as SCIM attribute names do).
+    pub fn same_as(&self, other: &Target) -> bool {
+        self.key() == other.key()
+    }
+
+    fn key(&self) -> String {
+        let mut k = format!("{}:{}", self.urn.as_deref().unwrap_or_default(), self.name);
+        for (a, v) in &self.select {
+            k.push_str(&format!("[{a}={v}]"));
+        }
+        if let Some(s) = &self.sub {
+            k.push_str(&format!(".{s}"));
+        }
+        k.to_ascii_lowercase()
     }
 
     /// Whether the target is one element of a multi-valued attribute.
@@ -94,9 +108,7 @@ impl Target {
             None => body,
             Some(u) => {
                 let key = existing_key(body, u).unwrap_or_else(|| u.clone());
-                let slot = body
-                    .entry(key)
-                    .or_insert_with(|| Value::Object(Map::new()));
+                let slot = body.entry(key).or_insert_with(|| Value::Object(Map::new()));
                 if !slot.is_object() {
                     *slot = Value::Object(Map::new());
                 }
@@ -111,9 +123,7 @@ impl Target {
         let container = self.container(body);
         let key = existing_key(container, &self.name).unwrap_or_else(|| self.name.clone());
         if self.is_multi() {
-            let slot = container
-                .entry(key)
-                .or_insert_with(|| Value::Array(vec![]));
+            let slot = container.entry(key).or_insert_with(|| Value::Array(vec![]));
             if !slot.is_array() {
                 *slot = Value::Array(vec![]);
             }
@@ -161,10 +171,13 @@ impl Target {
                             o.remove(sub);
                         }
                     }
-                    let selectors: Vec<&str> = self.select.iter().map(|(k, _)| k.as_str()).collect();
+                    let selectors: Vec<&str> =
+                        self.select.iter().map(|(k, _)| k.as_str()).collect();
                     items.retain(|i| {
-                        i.as_object()
-                            .is_some_and(|o| o.keys().any(|k| !selectors.contains(&k.as_str()) && k != "primary"))
+                        i.as_object().is_some_and(|o| {
+                            o.keys()
+                                .any(|k| !selectors.contains(&k.as_str()) && k != "primary")
+                        })
                     });
                     if items.is_empty() {
                         container.remove(&key);
@@ -185,7 +198,10 @@ impl Target {
         }
         if let Some(u) = &self.urn
             && let Some(k) = existing_key(body, u)
-            && body.get(&k).and_then(Value::as_object).is_some_and(Map::is_empty)
+            && body
+                .get(&k)
+                .and_then(Value::as_object)
+                .is_some_and(Map::is_empty)
         {
             body.remove(&k);
         }
@@ -304,24 +320,22 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn obj(v: Value) -> Map<String, Value> {
-        v.as_object().cloned().unwrap()
-    }
-
     #[test]
     fn paths_are_taken_apart_and_slugged() {
         let t = Target::parse(r#"addresses[type eq "work"].locality"#).unwrap();
         assert_eq!(t.name, "addresses");
         assert_eq!(t.select, vec![("type".into(), json!("work"))]);
         assert_eq!(t.slug(), "addresses-work-locality");
-        let t = Target::parse(
-            "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:costCenter",
-        )
-        .unwrap();
+        let t =
+            Target::parse("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:costCenter")
+                .unwrap();
         assert_eq!(t.slug(), "enterprise-costcenter");
-        assert_eq!(Target::parse("name.givenName").unwrap().slug(), "name-givenname");
+        assert_eq!(
+            Target::parse("name.givenName").unwrap().slug(),
+            "name-givenname"
+        );
         let core = Target::parse("urn:ietf:params:scim:schemas:core:2.0:User:title").unwrap();
-        assert_eq!((core.urn, core.slug()), (None, "title".to_string()));
+        assert_eq!((core.urn.clone(), core.slug()), (None, "title".to_string()));
     }
 
     #[test]
@@ -337,10 +351,9 @@ mod tests {
         let mut body = Map::new();
         let work = Target::parse(r#"phoneNumbers[type eq "work"].value"#).unwrap();
         let mobile = Target::parse(r#"phoneNumbers[type eq "mobile"].value"#).unwrap();
-        let cc = Target::parse(
-            "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:costCenter",
-        )
-        .unwrap();
+        let cc =
+            Target::parse("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:costCenter")
+                .unwrap();
         let given = Target::parse("name.givenName").unwrap();
         work.insert(&mut body, json!("+14255550100"));
         mobile.insert(&mut body, json!("+14255550123"));
@@ -365,6 +378,5 @@ mod tests {
             Value::Object(body),
             json!({"phoneNumbers": [{"type": "mobile", "value": "+14255550123"}], "name": {"givenName": "Barbara"}})
         );
-        let _ = obj(json!({}));
     }
 }

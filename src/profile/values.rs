@@ -155,7 +155,11 @@ mod tests {
     #[test]
     fn values_have_realistic_shapes_and_differ_between_create_and_update() {
         let cases = [
-            (r#"phoneNumbers[type eq "mobile"].value"#, AttrKind::String, "+14255550123"),
+            (
+                r#"phoneNumbers[type eq "mobile"].value"#,
+                AttrKind::String,
+                "+14255550123",
+            ),
             ("locale", AttrKind::String, "en-US"),
             ("timezone", AttrKind::String, "America/Los_Angeles"),
             (
@@ -163,7 +167,11 @@ mod tests {
                 AttrKind::String,
                 "701984",
             ),
-            (r#"addresses[type eq "work"].locality"#, AttrKind::String, "Redmond"),
+            (
+                r#"addresses[type eq "work"].locality"#,
+                AttrKind::String,
+                "Redmond",
+            ),
         ];
         for (path, kind, want) in cases {
             let a = mapped(path, kind);

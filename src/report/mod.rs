@@ -209,4 +209,106 @@ mod tests {
         );
         assert!("json=".parse::<ReportSpec>().is_err());
     }
+
+    /// A writer the test can read back after the reporter is done with it.
+    #[derive(Clone, Default)]
+    struct Shared(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+    impl Write for Shared {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn every_file_format_redacts_the_token_even_when_an_event_carries_it() {
+        use crate::http::{Received, SentRequest};
+        use crate::run::Summary;
+        let token = "tok-1234567890";
+        let events = [
+            Event::RunStarted {
+                run_id: "r".into(),
+                started_at: "2024-01-01T00:00:00.000Z".into(),
+                target: format!("https://h/scim?{token}"),
+                dialects: vec![crate::scenario::Dialect::Default],
+                scenarios: 1,
+                profile: None,
+                insecure: false,
+            },
+            Event::ScenarioStarted(crate::run::ScenarioInfo {
+                index: 0,
+                id: "s".into(),
+                name: "S".into(),
+                file: "s.yaml".into(),
+                tags: vec![],
+                dialect: crate::scenario::Dialect::Default,
+                description: String::new(),
+                entra: String::new(),
+            }),
+            Event::RequestSent {
+                scenario: 0,
+                check: "s.a".into(),
+                started_at: "2024-01-01T00:00:00.000Z".into(),
+                request: SentRequest {
+                    method: "GET".into(),
+                    url: format!("https://h/scim/Users?x={token}"),
+                    headers: vec![("X-Echo".into(), token.into())],
+                    body: None,
+                },
+            },
+            Event::ResponseReceived {
+                scenario: 0,
+                check: "s.a".into(),
+                response: Ok(Received {
+                    status: 200,
+                    headers: vec![],
+                    body: format!("{{\"echo\":\"{token}\"}}"),
+                    truncated: false,
+                    retries: vec![],
+                }),
+                elapsed_ms: 1.0,
+            },
+            Event::CheckFinished {
+                scenario: 0,
+                result: crate::run::CheckResult {
+                    id: "s.a".into(),
+                    name: "A".into(),
+                    proves: None,
+                    severity: crate::scenario::Severity::Fail,
+                    outcome: crate::run::Outcome::Fail,
+                    findings: vec![crate::run::Finding::fail(
+                        "body",
+                        format!("the body echoes {token}"),
+                    )],
+                    hint: None,
+                    note: None,
+                    exchange: None,
+                    elapsed_ms: 1.0,
+                },
+            },
+            Event::ScenarioFinished {
+                scenario: 0,
+                elapsed_ms: 1.0,
+            },
+            Event::RunFinished {
+                summary: Summary::default(),
+            },
+        ];
+        for (_, format) in ReportFormat::ALL {
+            let out = Shared::default();
+            let mut r = FileReporter::new(format, Box::new(out.clone()), Some(Secret::new(token)));
+            for e in &events {
+                r.on_event(e);
+            }
+            r.finish().unwrap();
+            let text = String::from_utf8(out.0.lock().unwrap().clone()).unwrap();
+            assert!(!text.is_empty(), "{format:?}");
+            assert!(!text.contains(token), "{format:?} leaks the token:\n{text}");
+            assert!(text.contains("REDACTED"), "{format:?} shows where it was");
+        }
+    }
 }

@@ -32,7 +32,6 @@ impl Progress {
             )
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
         );
-        bar.enable_steady_tick(Duration::from_millis(120));
         Progress { bar: Some(bar) }
     }
 
@@ -69,7 +68,10 @@ impl Reporter for Progress {
     fn on_event(&mut self, event: &Event) {
         let Some(bar) = &self.bar else { return };
         match event {
-            Event::RunStarted { scenarios, .. } => bar.set_length(*scenarios as u64),
+            Event::RunStarted { scenarios, .. } => {
+                bar.set_length(*scenarios as u64);
+                bar.enable_steady_tick(Duration::from_millis(120));
+            }
             Event::RunFinished { .. } => bar.finish_and_clear(),
             _ => {}
         }

@@ -348,7 +348,9 @@ impl<W: Write> Terminal<W> {
     }
 
     fn write_summary(&mut self, s: &Summary) {
-        self.write("");
+        if self.verbosity > Verbosity::Quiet {
+            self.write("");
+        }
         self.write_areas();
         self.write_waivers(s);
         if !s.leftovers.is_empty() {

@@ -71,7 +71,11 @@ pub fn describe_non_json(r: &Received) -> String {
 
 /// Findings for a transport failure (no response at all).
 pub fn transport_finding(e: &TransportError) -> Finding {
-    Finding::fail("transport", format!("no response: {e}"))
+    match e {
+        // A response started but could not be read: saying "no response" would mislead.
+        TransportError::Body(_) => Finding::fail("transport", e.to_string()),
+        _ => Finding::fail("transport", format!("no response: {e}")),
+    }
 }
 
 /// Judges `r` against `expect` (templates already rendered). `needs_json`: captures or other

@@ -405,11 +405,16 @@ impl Runner {
             {
                 run.cleanups.push((req, step.name.clone()));
             }
-            if let Ok(r) = &ex.response
-                && !r.retries.is_empty()
-            {
-                let waits: Vec<String> = r.retries.iter().map(|(status, secs)| format!("{status} (waited {secs:.1} s)")).collect();
-                result.note = Some(format!("the server asked to back off: {}", waits.join(", ")));
+            if let Ok(r) = &ex.response {
+                let mut notes = Vec::new();
+                if !r.retries.is_empty() {
+                    let waits: Vec<String> = r.retries.iter().map(|(status, secs)| format!("{status} (waited {secs:.1} s)")).collect();
+                    notes.push(format!("the server asked to back off: {}", waits.join(", ")));
+                }
+                notes.extend(self.not_retried(r));
+                if !notes.is_empty() {
+                    result.note = Some(notes.join("; "));
+                }
             }
             result.findings.extend(findings);
             result.exchange = Some(Recorded {
@@ -432,6 +437,31 @@ impl Runner {
             result.hint = step.hint.clone();
         }
         result
+    }
+
+    /// Why a final 429 / 503 was not waited out, for the check's note.
+    fn not_retried(&self, r: &crate::http::Received) -> Option<String> {
+        if !matches!(r.status, 429 | 503) {
+            return None;
+        }
+        let options = self.client.options();
+        Some(match r.header("retry-after") {
+            None => format!("{} without Retry-After: not retried", r.status),
+            Some(v) => match crate::http::parse_retry_after(v) {
+                None => format!("Retry-After `{v}` is neither seconds nor an HTTP date: not retried"),
+                Some(wait) if wait > options.max_retry_wait => format!(
+                    "the server asked to wait {} s, longer than --max-retry-wait ({} s): not retried",
+                    wait.as_secs(),
+                    options.max_retry_wait.as_secs()
+                ),
+                Some(_) => format!(
+                    "still {} after {} retries (--max-retries {})",
+                    r.status,
+                    r.retries.len(),
+                    options.max_retries
+                ),
+            },
+        })
     }
 
     fn forget_captures(&self, run: &mut StepRun<'_>, step: &crate::scenario::Step) {

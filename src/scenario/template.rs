@@ -415,11 +415,19 @@ mod tests {
     #[test]
     fn profile_values_default_to_usernames_matching_and_skips_carry_their_reason() {
         with(json!({}), Dialect::Default, |cx| {
-            assert_eq!(cx.render_str("{{ profile.matching }}").unwrap(), json!("userName"));
-            assert_eq!(cx.render_text("/Users{{ profile.skip.x }}").unwrap(), "/Users");
+            assert_eq!(
+                cx.render_str("{{ profile.matching }}").unwrap(),
+                json!("userName")
+            );
+            assert_eq!(
+                cx.render_text("/Users{{ profile.skip.x }}").unwrap(),
+                "/Users"
+            );
         });
         let mut profile = ProfileValues::default();
-        profile.values.insert("matching".into(), json!("externalId"));
+        profile
+            .values
+            .insert("matching".into(), json!("externalId"));
         profile.skips.insert("x".into(), "not declared".into());
         let generators = Generators::new("abcd1234").with_profile(profile);
         let vars = Map::new();
@@ -429,7 +437,10 @@ mod tests {
             dialect: Dialect::Default,
             base_url: "https://h/scim/v2",
         };
-        assert_eq!(cx.render_str("{{ profile.matching }}").unwrap(), json!("externalId"));
+        assert_eq!(
+            cx.render_str("{{ profile.matching }}").unwrap(),
+            json!("externalId")
+        );
         assert_eq!(
             cx.render_text("/Users{{ profile.skip.x }}").unwrap_err(),
             TemplateError::Skipped {

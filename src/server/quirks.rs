@@ -109,6 +109,7 @@ quirks! {
     UnknownIdReturns200 => "unknown-id-returns-200", "GET of an unknown id answers 200 with an empty object instead of 404";
     ErrorStatusNumber => "error-status-number", "SCIM Error `status` is a JSON number instead of a string";
     FirstPatchOpOnly => "first-patch-op-only", "only the first operation of a PATCH is applied; the others are answered as done but dropped";
+    KeepsManagerOnEmptyValue => "keeps-manager-on-empty-value", "a PATCH setting the manager to an empty value (`\"\"`, `[]`, `null`) is answered as done but the old manager is kept";
 }
 
 /// How many entries of [`QUIRKS`] take a parameter (`drops-attribute=PATH`, `slow=MS`,

@@ -823,6 +823,9 @@ fn parse_patch(cfg: &Config, kind: Kind, body: Value) -> Result<Vec<PatchOperati
     if cfg.quirks.has(Quirk::FirstPatchOpOnly) {
         ops.truncate(1);
     }
+    if kind == Kind::User && cfg.quirks.has(Quirk::KeepsManagerOnEmptyValue) {
+        ops.retain(|op| !empties_manager(cfg, op));
+    }
     if kind == Kind::Group && cfg.quirks.has(Quirk::RemoveMemberWipesGroup) {
         for op in ops.iter_mut() {
             let on_members = op.path.as_deref().is_some_and(|p| {
@@ -918,6 +921,21 @@ fn screen_patch(cfg: &Config, kind: Kind, ops: &[PatchOperation]) -> Result<(), 
         }
     }
     Ok(())
+}
+
+/// Whether an add / replace sets the manager to an empty value (Entra's way to remove it).
+fn empties_manager(cfg: &Config, op: &PatchOperation) -> bool {
+    let empty = |v: &Value| match v {
+        Value::Null => true,
+        Value::String(s) => s.trim().is_empty(),
+        Value::Array(a) => a.is_empty(),
+        Value::Object(o) => o.is_empty(),
+        _ => false,
+    };
+    !op.op.eq_ignore_ascii_case("remove")
+        && op_targets(cfg, op).iter().any(|(path, value)| {
+            path.name.eq_ignore_ascii_case("manager") && path.sub.is_none() && empty(value)
+        })
 }
 
 /// The (attribute path, value) pairs a PATCH operation sets: its path without value filter, or

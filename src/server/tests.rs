@@ -1106,6 +1106,23 @@ async fn observe(quirk: &str, server: &Server, api: &Api) -> Value {
             let got = api.get(&format!("/Users/{id}")).await.body;
             json!([patched, got["nickName"], got["title"]])
         }
+        "keeps-manager-on-empty-value" => {
+            let boss = server.seed_user(user("boss@x"));
+            let path = format!("/Users/{}", seed());
+            let manager = format!("{}:manager", urn::ENTERPRISE_USER);
+            let set = |value: Value| json!([{"op": "Replace", "path": manager, "value": value}]);
+            api.patch(&path, set(json!(boss))).await;
+            let mut out = Vec::new();
+            for empty in [json!(""), json!([]), json!(null)] {
+                out.push(json!(api.patch(&path, set(empty)).await.status));
+                let got = api.get(&path).await.body;
+                out.push(json!(
+                    got[urn::ENTERPRISE_USER]["manager"]["value"] == json!(boss)
+                ));
+                api.patch(&path, set(json!(boss))).await;
+            }
+            json!(out)
+        }
         "drops-attribute=title" => {
             let mut body = user("a@x");
             body["title"] = json!("T");
@@ -1214,6 +1231,11 @@ fn expectations() -> Vec<(&'static str, Value, Value)> {
             "first-patch-op-only",
             json!([200, "B", "T"]),
             json!([200, "B", null]),
+        ),
+        (
+            "keeps-manager-on-empty-value",
+            json!([200, false, 200, false, 200, false]),
+            json!([200, true, 200, true, 200, true]),
         ),
         ("drops-attribute=title", json!("T"), json!(null)),
         ("slow=3000", json!(200), json!(null)),
