@@ -132,9 +132,8 @@ async fn execute(
         Ok(x) => x,
         Err(code) => return code,
     };
-    let generators = Arc::new(
-        Generators::new(Generators::random_run_id()).with_profile(profile_values),
-    );
+    let generators =
+        Arc::new(Generators::new(Generators::random_run_id()).with_profile(profile_values));
     let minted = {
         let g = generators.clone();
         Arc::new(move |id: &str| g.minted(id)) as Arc<dyn Fn(&str) -> bool + Send + Sync>
@@ -199,6 +198,12 @@ async fn execute(
         for c in ledger.remaining(None) {
             eprintln!("  DELETE {}  ({})", c.path, c.label);
         }
+        for p in ledger.in_flight() {
+            eprintln!(
+                "  GET /{}?filter={} eq \"{}\"  (a create still on its way: delete what this finds)",
+                p.collection, p.attribute, p.value
+            );
+        }
         std::process::exit(exit::INTERRUPTED);
     });
 
@@ -242,7 +247,8 @@ async fn apply_profile(
     let Some(name) = &check.profile else {
         return Ok((scenarios, None, ProfileValues::default()));
     };
-    let profile = crate::profile::resolve(name).map_err(|d| print_profile_diagnostics(&d, secret))?;
+    let profile =
+        crate::profile::resolve(name).map_err(|d| print_profile_diagnostics(&d, secret))?;
     let prepared = crate::profile::prepare(&profile, target, secret, options, scenarios).await;
     Ok((prepared.scenarios, Some(profile.name), prepared.values))
 }
@@ -265,7 +271,10 @@ pub async fn profiles(args: crate::cli::ProfilesArgs) -> i32 {
     use crate::cli::ProfilesCommand;
     match args.command.unwrap_or(ProfilesCommand::List) {
         ProfilesCommand::List => {
-            print!("{}", crate::profile::show::list(&crate::profile::builtins()));
+            print!(
+                "{}",
+                crate::profile::show::list(&crate::profile::builtins())
+            );
             exit::OK
         }
         ProfilesCommand::Show(a) => match crate::profile::resolve(&a.name) {

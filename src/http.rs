@@ -317,9 +317,29 @@ pub struct Ledger {
     paths: Mutex<HashSet<String>>,
     deleted: Mutex<HashSet<String>>,
     pending: Mutex<Vec<Pending>>,
+    /// Creates sent and not answered yet.
+    in_flight: Mutex<Vec<Pending>>,
 }
 
 impl Ledger {
+    /// Notes a create on its way: until [`Ledger::landed`], the resource may or may not exist.
+    pub fn take_off(&self, p: Pending) {
+        self.in_flight.lock().expect("ledger lock").push(p);
+    }
+
+    /// The create was answered (or failed): it is recorded as created or pending now.
+    pub fn landed(&self, p: &Pending) {
+        let mut all = self.in_flight.lock().expect("ledger lock");
+        if let Some(i) = all.iter().position(|q| q == p) {
+            all.remove(i);
+        }
+    }
+
+    /// Creates sent but not answered yet (for a person finishing cleanup by hand).
+    pub fn in_flight(&self) -> Vec<Pending> {
+        self.in_flight.lock().expect("ledger lock").clone()
+    }
+
     /// Remembers a create whose outcome is unknown.
     pub fn record_pending(&self, p: Pending) {
         self.pending.lock().expect("ledger lock").push(p);
@@ -541,9 +561,15 @@ impl Client {
 
         let intents = intents(&method, req);
         if self.options.read_only
-            && let Some((m, _)) = intents.iter().find(|(m, _)| !matches!(m.as_str(), "GET" | "HEAD"))
+            && let Some((m, _)) = intents
+                .iter()
+                .find(|(m, _)| !matches!(m.as_str(), "GET" | "HEAD"))
         {
-            let what = if *m == method { method.clone() } else { format!("{method} (as {m})") };
+            let what = if *m == method {
+                method.clone()
+            } else {
+                format!("{method} (as {m})")
+            };
             return Exchange {
                 request: sent,
                 response: Err(TransportError::ReadOnly(format!("{what} {}", req.path))),
@@ -568,6 +594,12 @@ impl Client {
             }
         }
 
+        let flying = (method == "POST")
+            .then(|| self.create_intent(req, owner))
+            .flatten();
+        if let Some(p) = &flying {
+            self.ledger.take_off(p.clone());
+        }
         let response = self
             .send_with_retries(&method, &url, &headers, body_text)
             .await;
@@ -583,10 +615,13 @@ impl Client {
                 .collect();
             r
         });
-        match &response {
-            Ok(r) => self.track(&method, req, r, owner),
-            Err(_) if method == "POST" => self.remember_lost_create(req, owner),
-            Err(_) => {}
+        match (&response, &flying) {
+            (Ok(r), _) => self.track(&method, req, r, owner),
+            (Err(_), Some(p)) => self.ledger.record_pending(p.clone()),
+            (Err(_), None) => {}
+        }
+        if let Some(p) = &flying {
+            self.ledger.landed(p);
         }
         Exchange {
             request: sent,
@@ -595,20 +630,25 @@ impl Client {
         }
     }
 
-    fn remember_lost_create(&self, req: &OutRequest, owner: usize) {
+    /// A create of a resource named with this run's prefix, as a [`Pending`] (which can be looked
+    /// up by its unique name should the answer be lost).
+    fn create_intent(&self, req: &OutRequest, owner: usize) -> Option<Pending> {
         let (collection, id) = resource_of(&req.path);
         if id.is_some() || collection.is_empty() {
-            return;
+            return None;
         }
-        let Some(body) = &req.body else { return };
-        for attribute in ["userName", "displayName", "externalId"] {
-            if let Some(value) = body.get(attribute).and_then(Value::as_str)
-                && value.starts_with(&self.run_prefix)
-            {
-                self.ledger.record_pending(Pending { collection, attribute, value: value.to_string(), owner });
-                return;
-            }
-        }
+        let body = req.body.as_ref()?;
+        ["userName", "displayName", "externalId"]
+            .into_iter()
+            .find_map(|attribute| {
+                let value = body.get(attribute).and_then(Value::as_str)?;
+                value.starts_with(&self.run_prefix).then(|| Pending {
+                    collection: collection.clone(),
+                    attribute,
+                    value: value.to_string(),
+                    owner,
+                })
+            })
     }
 
     /// Whether the body of a create names the resource with this run's prefix.
@@ -729,9 +769,8 @@ impl Client {
                 }
                 Ok(None) => break,
                 Err(e) => {
-                    return Err(TransportError::Body(
-                        self.body_error(&e, status, &headers, bytes.len()),
-                    ));
+                    let why = self.body_error(&e, status, &headers, bytes.len());
+                    return Err(TransportError::Body(why));
                 }
             }
         }
@@ -870,7 +909,13 @@ fn intents(method: &str, req: &OutRequest) -> Vec<(String, String)> {
         }
     }
     let bulk = resource_of(&req.path).0.eq_ignore_ascii_case("Bulk");
-    if bulk && let Some(ops) = req.body.as_ref().and_then(|b| b.get("Operations")).and_then(Value::as_array) {
+    if bulk
+        && let Some(ops) = req
+            .body
+            .as_ref()
+            .and_then(|b| b.get("Operations"))
+            .and_then(Value::as_array)
+    {
         for op in ops {
             let m = op.get("method").and_then(Value::as_str).unwrap_or_default();
             let p = op.get("path").and_then(Value::as_str).unwrap_or_default();

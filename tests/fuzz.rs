@@ -43,14 +43,61 @@ fn fuzz<S: Strategy>(
 
 /// Names the SCIM code looks for, so generated input reaches deep paths, plus random words.
 const WORDS: &[&str] = &[
-    "schemas", "id", "externalId", "userName", "name", "givenName", "familyName", "formatted",
-    "displayName", "nickName", "title", "active", "emails", "phoneNumbers", "addresses",
-    "value", "type", "primary", "display", "$ref", "members", "groups", "manager", "meta",
-    "resourceType", "created", "lastModified", "location", "version", "Resources",
-    "totalResults", "startIndex", "itemsPerPage", "status", "scimType", "detail", "attributes",
-    "subAttributes", "mutability", "returned", "uniqueness", "multiValued", "required",
-    "caseExact", "canonicalValues", "referenceTypes", "endpoint", "schemaExtensions", "patch",
-    "bulk", "filter", "supported", "maxResults", "authenticationSchemes", "password",
+    "schemas",
+    "id",
+    "externalId",
+    "userName",
+    "name",
+    "givenName",
+    "familyName",
+    "formatted",
+    "displayName",
+    "nickName",
+    "title",
+    "active",
+    "emails",
+    "phoneNumbers",
+    "addresses",
+    "value",
+    "type",
+    "primary",
+    "display",
+    "$ref",
+    "members",
+    "groups",
+    "manager",
+    "meta",
+    "resourceType",
+    "created",
+    "lastModified",
+    "location",
+    "version",
+    "Resources",
+    "totalResults",
+    "startIndex",
+    "itemsPerPage",
+    "status",
+    "scimType",
+    "detail",
+    "attributes",
+    "subAttributes",
+    "mutability",
+    "returned",
+    "uniqueness",
+    "multiValued",
+    "required",
+    "caseExact",
+    "canonicalValues",
+    "referenceTypes",
+    "endpoint",
+    "schemaExtensions",
+    "patch",
+    "bulk",
+    "filter",
+    "supported",
+    "maxResults",
+    "authenticationSchemes",
+    "password",
     "urn:ietf:params:scim:schemas:core:2.0:User",
     "urn:ietf:params:scim:schemas:core:2.0:Group",
     "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User",
@@ -135,13 +182,52 @@ fn place(at: &mut Value, steps: &[usize], replacement: Value) {
 /// Filter-ish text: SCIM tokens glued together in random order.
 fn filter_text() -> impl Strategy<Value = String> {
     const TOKENS: &[&str] = &[
-        "userName", "emails", "emails[type eq \"work\"]", "emails[type eq \"work\"].value",
-        "name.familyName", "meta.lastModified", "members[value eq \"1\"]", "members",
+        "userName",
+        "emails",
+        "emails[type eq \"work\"]",
+        "emails[type eq \"work\"].value",
+        "name.familyName",
+        "meta.lastModified",
+        "members[value eq \"1\"]",
+        "members",
         "urn:ietf:params:scim:schemas:core:2.0:User:userName",
-        "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value", "value",
-        "eq", "ne", "co", "sw", "ew", "pr", "gt", "ge", "lt", "le", "EQ", "and", "or", "not",
-        "AND", "(", ")", "[", "]", ".", "\"x\"", "\"\"", "\"a\\\"b\"", "\"\\u00e9\"", "\"", "\\",
-        "true", "false", "null", "12", "-1.5e3", "\"2011-05-13T04:42:34Z\"", " ", "  ", "\t",
+        "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value",
+        "value",
+        "eq",
+        "ne",
+        "co",
+        "sw",
+        "ew",
+        "pr",
+        "gt",
+        "ge",
+        "lt",
+        "le",
+        "EQ",
+        "and",
+        "or",
+        "not",
+        "AND",
+        "(",
+        ")",
+        "[",
+        "]",
+        ".",
+        "\"x\"",
+        "\"\"",
+        "\"a\\\"b\"",
+        "\"\\u00e9\"",
+        "\"",
+        "\\",
+        "true",
+        "false",
+        "null",
+        "12",
+        "-1.5e3",
+        "\"2011-05-13T04:42:34Z\"",
+        " ",
+        "  ",
+        "\t",
     ];
     prop::collection::vec(
         prop_oneof![
@@ -241,16 +327,35 @@ fn the_validator_never_panics_on_mutated_resources() {
 
 fn patch_op() -> impl Strategy<Value = PatchOperation> {
     const PATHS: &[&str] = &[
-        "active", "userName", "name.familyName", "name", "emails", "emails[type eq \"work\"]",
-        "emails[type eq \"work\"].value", "emails[type eq \"home\"].value", "members",
-        "members[value eq \"1\"]", "manager", "phoneNumbers[type eq \"mobile\"].value",
+        "active",
+        "userName",
+        "name.familyName",
+        "name",
+        "emails",
+        "emails[type eq \"work\"]",
+        "emails[type eq \"work\"].value",
+        "emails[type eq \"home\"].value",
+        "members",
+        "members[value eq \"1\"]",
+        "manager",
+        "phoneNumbers[type eq \"mobile\"].value",
         "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager",
         "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:employeeNumber",
-        "urn:ietf:params:scim:schemas:core:2.0:User:name.givenName", "id", "meta", "schemas",
-        "emails[", "]", "x.y.z", "",
+        "urn:ietf:params:scim:schemas:core:2.0:User:name.givenName",
+        "id",
+        "meta",
+        "schemas",
+        "emails[",
+        "]",
+        "x.y.z",
+        "",
     ];
     (
-        prop::sample::select(&["add", "replace", "remove", "Add", "Replace", "Remove", "REPLACE", "copy", ""][..]),
+        prop::sample::select(
+            &[
+                "add", "replace", "remove", "Add", "Replace", "Remove", "REPLACE", "copy", "",
+            ][..],
+        ),
         prop::option::of(prop_oneof![
             4 => prop::sample::select(PATHS).prop_map(str::to_string),
             1 => filter_text(),
@@ -300,10 +405,44 @@ enum Edit {
 
 fn edit() -> impl Strategy<Value = Edit> {
     const SNIPPETS: &[&str] = &[
-        ":", " ", "-", "{", "}", "[", "]", "{{ ", " }}", "{{", "}}", "\"", "'", "\n", "\n  - ",
-        "\t", "#", "&a", "*a", "!!str ", "!!binary ", "? ", "|", ">", "~", "null", "1e999",
-        "expect: ", "request: ", "capture: { x: /id }", "status: [200, 'x']", "body: ", "pointer: /a~2",
-        "{{ undefined }}", "{{ uuid | nope }}", "all_match: 'userName eq'", "\u{feff}", "é",
+        ":",
+        " ",
+        "-",
+        "{",
+        "}",
+        "[",
+        "]",
+        "{{ ",
+        " }}",
+        "{{",
+        "}}",
+        "\"",
+        "'",
+        "\n",
+        "\n  - ",
+        "\t",
+        "#",
+        "&a",
+        "*a",
+        "!!str ",
+        "!!binary ",
+        "? ",
+        "|",
+        ">",
+        "~",
+        "null",
+        "1e999",
+        "expect: ",
+        "request: ",
+        "capture: { x: /id }",
+        "status: [200, 'x']",
+        "body: ",
+        "pointer: /a~2",
+        "{{ undefined }}",
+        "{{ uuid | nope }}",
+        "all_match: 'userName eq'",
+        "\u{feff}",
+        "é",
     ];
     prop_oneof![
         (any::<usize>(), 0usize..40).prop_map(|(a, n)| Edit::Cut(a, n)),
@@ -388,7 +527,8 @@ fn the_scenario_loader_never_panics_on_mutated_or_arbitrary_files() {
         },
     );
     fuzz("load_str(arbitrary)", 200, any::<String>(), |text| {
-        let _ = load_str("arbitrary.yaml", &text, false).map_err(|d| d.iter().map(ToString::to_string).count());
+        let _ = load_str("arbitrary.yaml", &text, false)
+            .map_err(|d| d.iter().map(ToString::to_string).count());
         Ok(())
     });
 }
@@ -407,7 +547,15 @@ fn valid_scenarios_load_and_keep_what_was_written() {
     let step = (
         "[A-Za-z][A-Za-z0-9 ]{0,20}",
         prop::sample::select(&["GET", "POST", "PUT", "PATCH", "DELETE", "get"][..]),
-        prop::sample::select(&["/Users", "/Groups", "/Users/{{ uuid }}", "/Schemas", "ServiceProviderConfig"][..]),
+        prop::sample::select(
+            &[
+                "/Users",
+                "/Groups",
+                "/Users/{{ uuid }}",
+                "/Schemas",
+                "ServiceProviderConfig",
+            ][..],
+        ),
         prop::collection::vec(200u16..600, 1..4),
     )
         .prop_map(|(name, method, path, statuses)| ValidStep {
@@ -437,7 +585,10 @@ fn valid_scenarios_load_and_keep_what_was_written() {
             let loaded = load_str("generated.yaml", &yaml, false).map_err(|d| {
                 TestCaseError::fail(format!(
                     "a valid scenario was rejected:\n{yaml}\n{}",
-                    d.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n")
+                    d.iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join("\n")
                 ))
             })?;
             prop_assert_eq!(&loaded.id, &id);

@@ -83,15 +83,17 @@ fn path_of(dir: &tempfile::TempDir) -> String {
 }
 
 fn users(server: &Server) -> Vec<Value> {
-    server.dump()["users"].as_array().cloned().unwrap_or_default()
+    server.dump()["users"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
 }
 
 fn groups(server: &Server) -> Vec<Value> {
-    server.dump()["groups"].as_array().cloned().unwrap_or_default()
-}
-
-fn is_empty(server: &Server) -> bool {
-    users(server).is_empty() && groups(server).is_empty()
+    server.dump()["groups"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -99,11 +101,63 @@ async fn pre_existing_users_and_groups_are_byte_for_byte_unchanged_after_a_full_
     let (server, _, _) = seeded().await;
     let before = server.dump().to_string();
     let out = scimcheck(args(&[
-        "run", "--url", &server.base_url(), "--token", TOKEN, "--dialect", "both", "-q",
+        "run",
+        "--url",
+        &server.base_url(),
+        "--token",
+        TOKEN,
+        "--dialect",
+        "both",
+        "-q",
     ]))
     .await;
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert!(server.request_count() > 50, "the whole suite ran");
+    assert_eq!(server.dump().to_string(), before);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_full_suite_plus_a_scenario_attacking_pre_existing_data_writes_nothing_to_it() {
+    let (server, ids, sales) = seeded().await;
+    let before = server.dump().to_string();
+    let proxy = Rogue::proxy(server.addr()).await;
+    let dir = scenarios(&[("foreign.yaml", foreign_scenario(&ids[0], &sales))]);
+    let suite = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/entra");
+    let out = scimcheck(args(&[
+        "run",
+        "--url",
+        &proxy.url("/scim/v2"),
+        "--token",
+        TOKEN,
+        "--dialect",
+        "both",
+        "-q",
+        &suite.display().to_string(),
+        &path_of(&dir),
+    ]))
+    .await;
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "only the attacking scenario fails:\n{}",
+        text(&out)
+    );
+    let seen = proxy.seen();
+    assert!(seen.len() > 50, "the whole suite ran");
+    let touched: Vec<String> = seen
+        .iter()
+        .filter(|s| s.method != "GET")
+        .filter(|s| {
+            ids.iter()
+                .chain([&sales])
+                .any(|id| s.target.contains(id.as_str()))
+        })
+        .map(|s| s.line())
+        .collect();
+    assert!(
+        touched.is_empty(),
+        "writes reached pre-existing data: {touched:?}"
+    );
     assert_eq!(server.dump().to_string(), before);
 }
 
@@ -176,14 +230,23 @@ async fn a_scenario_writing_to_foreign_data_is_refused_in_the_http_layer_and_sen
     let proxy = Rogue::proxy(server.addr()).await;
     let dir = scenarios(&[("foreign.yaml", foreign_scenario(&ids[0], &sales))]);
     let out = scimcheck(args(&[
-        "run", "--url", &proxy.url("/scim/v2"), "--token", TOKEN, "--dialect", "default",
+        "run",
+        "--url",
+        &proxy.url("/scim/v2"),
+        "--token",
+        TOKEN,
+        "--dialect",
+        "default",
         &path_of(&dir),
     ]))
     .await;
     let out_text = text(&out);
     assert_eq!(out.status.code(), Some(1), "{out_text}");
     let sent: Vec<String> = proxy.seen().iter().map(|s| s.line()).collect();
-    assert!(sent.is_empty(), "nothing may be sent, but the server saw {sent:?}");
+    assert!(
+        sent.is_empty(),
+        "nothing may be sent, but the server saw {sent:?}"
+    );
     assert_eq!(server.dump().to_string(), before);
     let alice = &ids[0];
     for refused in [
@@ -192,12 +255,23 @@ async fn a_scenario_writing_to_foreign_data_is_refused_in_the_http_layer_and_sen
         format!("refused to send PUT /Users/{alice}"),
         format!("refused to send DELETE /Groups/{sales}"),
     ] {
-        assert!(out_text.contains(&refused), "missing `{refused}` in:\n{out_text}");
+        assert!(
+            out_text.contains(&refused),
+            "missing `{refused}` in:\n{out_text}"
+        );
     }
     let guard = "transport: no response: scimcheck refused to send ";
-    let why = ": that resource was not created by this run (use --allow-foreign-writes to override)";
-    let refusals: Vec<&str> = out_text.lines().filter(|l| l.contains(guard) && l.ends_with(why)).collect();
-    assert_eq!(refusals.len(), 8, "every step fails with the guard's message:\n{out_text}");
+    let why =
+        ": that resource was not created by this run (use --allow-foreign-writes to override)";
+    let refusals: Vec<&str> = out_text
+        .lines()
+        .filter(|l| l.contains(guard) && l.ends_with(why))
+        .collect();
+    assert_eq!(
+        refusals.len(),
+        8,
+        "every step fails with the guard's message:\n{out_text}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -206,8 +280,15 @@ async fn with_allow_foreign_writes_the_same_writes_are_sent() {
     let proxy = Rogue::proxy(server.addr()).await;
     let dir = scenarios(&[("foreign.yaml", foreign_scenario(&ids[0], &sales))]);
     let out = scimcheck(args(&[
-        "run", "--url", &proxy.url("/scim/v2"), "--token", TOKEN, "--dialect", "default",
-        "--allow-foreign-writes", &path_of(&dir),
+        "run",
+        "--url",
+        &proxy.url("/scim/v2"),
+        "--token",
+        TOKEN,
+        "--dialect",
+        "default",
+        "--allow-foreign-writes",
+        &path_of(&dir),
     ]))
     .await;
     assert!(!text(&out).contains("refused to send"), "{}", text(&out));
@@ -216,14 +297,21 @@ async fn with_allow_foreign_writes_the_same_writes_are_sent() {
         sent.contains(&format!("DELETE /scim/v2/Users/{}", ids[0])),
         "{sent:?}"
     );
-    assert!(sent.contains(&format!("DELETE /scim/v2/Groups/{sales}")), "{sent:?}");
+    assert!(
+        sent.contains(&format!("DELETE /scim/v2/Groups/{sales}")),
+        "{sent:?}"
+    );
     assert!(sent.iter().any(|s| s.starts_with("PATCH ")), "{sent:?}");
     assert!(sent.iter().any(|s| s.starts_with("PUT ")), "{sent:?}");
     let left: Vec<String> = users(&server)
         .iter()
         .map(|u| u["id"].as_str().unwrap_or_default().to_string())
         .collect();
-    assert_eq!(left, vec![ids[1].clone()], "alice was deleted, bob untouched");
+    assert_eq!(
+        left,
+        vec![ids[1].clone()],
+        "alice was deleted, bob untouched"
+    );
     assert!(groups(&server).is_empty());
 }
 
@@ -260,13 +348,23 @@ steps:
         ),
     )]);
     let out = scimcheck(args(&[
-        "run", "--url", &server.url("/scim/v2"), "--token", TOKEN, "--dialect", "default",
+        "run",
+        "--url",
+        &server.url("/scim/v2"),
+        "--token",
+        TOKEN,
+        "--dialect",
+        "default",
         &path_of(&dir),
     ]))
     .await;
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let sent: Vec<String> = server.seen().iter().map(|s| s.line()).collect();
-    assert_eq!(sent, vec!["POST /scim/v2/Users"], "no cleanup of a resource that was not created");
+    assert_eq!(
+        sent,
+        vec!["POST /scim/v2/Users"],
+        "no cleanup of a resource that was not created"
+    );
 }
 
 /// Spawns the binary with piped output, returning the child.
@@ -315,8 +413,15 @@ async fn sigint_mid_suite_stops_cleans_up_everything_and_exits_130() {
     assert_eq!(out.status.code(), Some(130), "{out_text}");
     assert!(out_text.contains("interrupted: cleaning up"), "{out_text}");
     assert!(out_text.contains("INTERRUPTED"), "{out_text}");
-    assert!(out_text.contains("skipped: the run was interrupted"), "{out_text}");
-    assert_eq!(server.dump(), json!({"users": [], "groups": []}), "{out_text}");
+    assert!(
+        out_text.contains("skipped: the run was interrupted"),
+        "{out_text}"
+    );
+    assert_eq!(
+        server.dump(),
+        json!({"users": [], "groups": []}),
+        "{out_text}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -355,21 +460,38 @@ async fn a_second_sigint_exits_at_once_and_lists_every_resource_left_behind() {
         .expect("wait");
     let err = reader.join().expect("reader");
     assert_eq!(status.code(), Some(130), "{err}");
-    assert!(err.contains("exiting without finishing cleanup; left behind:"), "{err}");
-    // Whatever is still on the server is listed, with the method and path that remove it.
+    assert!(
+        err.contains("exiting without finishing cleanup; left behind:"),
+        "{err}"
+    );
+    // Whatever is still on the server is listed: with the DELETE that removes it, or, for a
+    // create whose answer had not arrived yet, with the GET that finds it by its unique name.
     let dump = server.dump();
-    for kind in ["users", "groups"] {
+    for (kind, collection, name) in [
+        ("users", "Users", "userName"),
+        ("groups", "Groups", "displayName"),
+    ] {
         for r in dump[kind].as_array().into_iter().flatten() {
-            let collection = if kind == "users" { "Users" } else { "Groups" };
-            let line = format!("DELETE /{collection}/{}", r["id"].as_str().unwrap_or_default());
-            assert!(err.contains(&line), "`{line}` is not listed:\n{err}");
+            let delete = format!(
+                "DELETE /{collection}/{}",
+                r["id"].as_str().unwrap_or_default()
+            );
+            let find = format!(
+                "GET /{collection}?filter={name} eq \"{}\"",
+                r[name].as_str().unwrap_or_default()
+            );
+            assert!(
+                err.contains(&delete) || err.contains(&find),
+                "neither `{delete}` nor `{find}` is listed:\n{err}"
+            );
         }
     }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_create_whose_response_times_out_is_found_by_its_unique_name_and_deleted() {
-    let server = common::server(&["slow-create=2500"]).await;
+    // The create is answered after 6 s; the client gives up after 3.
+    let server = common::server(&["slow-create=6000"]).await;
     let dir = scenarios(&[(
         "create.yaml",
         format!(
@@ -396,16 +518,32 @@ steps:
         ),
     )]);
     let out = scimcheck(args(&[
-        "run", "--url", &server.base_url(), "--token", TOKEN, "--dialect", "default",
-        "--timeout", "1", "-v", &path_of(&dir),
+        "run",
+        "--url",
+        &server.base_url(),
+        "--token",
+        TOKEN,
+        "--dialect",
+        "default",
+        "--timeout",
+        "3",
+        "-v",
+        &path_of(&dir),
     ]))
     .await;
     let out_text = text(&out);
     assert_eq!(out.status.code(), Some(1), "{out_text}");
-    assert!(out_text.contains("no response within 1s"), "{out_text}");
+    assert!(out_text.contains("no response within 3s"), "{out_text}");
     assert!(out_text.contains("[cleanup] DELETE "), "{out_text}");
-    assert!(out_text.contains("[cleanup] GET "), "the delete was verified:\n{out_text}");
-    assert_eq!(server.dump(), json!({"users": [], "groups": []}), "{out_text}");
+    assert!(
+        out_text.contains("[cleanup] GET "),
+        "the delete was verified:\n{out_text}"
+    );
+    assert_eq!(
+        server.dump(),
+        json!({"users": [], "groups": []}),
+        "{out_text}"
+    );
     assert!(!out_text.contains("could not be removed"), "{out_text}");
 }
 
@@ -415,7 +553,14 @@ async fn read_only_sends_only_gets_and_leaves_the_tenant_unchanged() {
     let before = server.dump().to_string();
     let proxy = Rogue::proxy(server.addr()).await;
     let out = scimcheck(args(&[
-        "run", "--url", &proxy.url("/scim/v2"), "--token", TOKEN, "--dialect", "both", "--read-only",
+        "run",
+        "--url",
+        &proxy.url("/scim/v2"),
+        "--token",
+        TOKEN,
+        "--dialect",
+        "both",
+        "--read-only",
         "-q",
     ]))
     .await;
@@ -427,7 +572,10 @@ async fn read_only_sends_only_gets_and_leaves_the_tenant_unchanged() {
         .filter(|s| s.method != "GET")
         .map(|s| s.line())
         .collect();
-    assert!(writes.is_empty(), "writes sent under --read-only: {writes:?}");
+    assert!(
+        writes.is_empty(),
+        "writes sent under --read-only: {writes:?}"
+    );
     assert_eq!(server.dump().to_string(), before);
 }
 
@@ -438,7 +586,13 @@ async fn read_only_drops_writing_scenarios_and_the_client_refuses_any_write() {
     // A writing scenario given on the command line is not run at all.
     let dir = scenarios(&[("foreign.yaml", foreign_scenario(&ids[0], &sales))]);
     let out = scimcheck(args(&[
-        "run", "--url", &server.base_url(), "--token", TOKEN, "--read-only", &path_of(&dir),
+        "run",
+        "--url",
+        &server.base_url(),
+        "--token",
+        TOKEN,
+        "--read-only",
+        &path_of(&dir),
     ]))
     .await;
     assert_eq!(server.request_count(), 0, "{}", text(&out));
@@ -484,7 +638,14 @@ async fn keep_leaves_the_created_data_in_place_and_lists_it() {
     let server = common::server(&[]).await;
     let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/ok");
     let out = scimcheck(args(&[
-        "run", "--url", &server.base_url(), "--token", TOKEN, "--dialect", "both", "--keep",
+        "run",
+        "--url",
+        &server.base_url(),
+        "--token",
+        TOKEN,
+        "--dialect",
+        "both",
+        "--keep",
         &fixture.display().to_string(),
     ]))
     .await;
@@ -493,7 +654,11 @@ async fn keep_leaves_the_created_data_in_place_and_lists_it() {
     let kept = users(&server);
     assert_eq!(kept.len(), 2, "one user per dialect is kept: {out_text}");
     for u in &kept {
-        let line = format!("kept /Users/{} ({})", u["id"].as_str().unwrap(), u["userName"].as_str().unwrap());
+        let line = format!(
+            "kept /Users/{} ({})",
+            u["id"].as_str().unwrap(),
+            u["userName"].as_str().unwrap()
+        );
         assert!(out_text.contains(&line), "`{line}` missing:\n{out_text}");
     }
     assert!(!out_text.contains("could not be removed"), "{out_text}");
@@ -503,13 +668,28 @@ async fn keep_leaves_the_created_data_in_place_and_lists_it() {
 async fn the_overall_deadline_stops_the_run_cleans_up_and_exits_130() {
     let server = common::server(&["slow=200"]).await;
     let out = scimcheck(args(&[
-        "run", "--url", &server.base_url(), "--token", TOKEN, "--dialect", "both", "--deadline", "1",
+        "run",
+        "--url",
+        &server.base_url(),
+        "--token",
+        TOKEN,
+        "--dialect",
+        "both",
+        "--deadline",
+        "1",
     ]))
     .await;
     let out_text = text(&out);
     assert_eq!(out.status.code(), Some(130), "{out_text}");
-    assert!(out_text.contains("the --deadline of 1 s was reached: cleaning up"), "{out_text}");
-    assert_eq!(server.dump(), json!({"users": [], "groups": []}), "{out_text}");
+    assert!(
+        out_text.contains("the --deadline of 1 s was reached: cleaning up"),
+        "{out_text}"
+    );
+    assert_eq!(
+        server.dump(),
+        json!({"users": [], "groups": []}),
+        "{out_text}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -547,20 +727,37 @@ steps:
     )]);
     let report = dir.path().join("report.json");
     let out = scimcheck(args(&[
-        "run", "--url", &sticky.url("/scim/v2"), "--token", TOKEN, "--dialect", "default",
-        "--report", &format!("json={}", report.display()), &path_of(&dir),
+        "run",
+        "--url",
+        &sticky.url("/scim/v2"),
+        "--token",
+        TOKEN,
+        "--dialect",
+        "default",
+        "--report",
+        &format!("json={}", report.display()),
+        &path_of(&dir),
     ]))
     .await;
     let out_text = text(&out);
-    assert!(out_text.contains("cleanup DELETE /Users/sticky-1"), "{out_text}");
-    assert!(out_text.contains("failed: DELETE answered 500"), "{out_text}");
+    assert!(
+        out_text.contains("cleanup DELETE /Users/sticky-1"),
+        "{out_text}"
+    );
+    assert!(
+        out_text.contains("failed: DELETE answered 500"),
+        "{out_text}"
+    );
     let listed = out_text
         .split("Test data that could not be removed (delete it by hand):")
         .nth(1)
         .unwrap_or_else(|| panic!("no leftover list:\n{out_text}"));
-    assert!(listed.contains("  DELETE /Users/sticky-1  (scimcheck-"), "{out_text}");
-    let json: Value = serde_json::from_str(&std::fs::read_to_string(&report).expect("report"))
-        .expect("json");
+    assert!(
+        listed.contains("  DELETE /Users/sticky-1  (scimcheck-"),
+        "{out_text}"
+    );
+    let json: Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).expect("report")).expect("json");
     let leftovers = &json["summary"]["leftovers"];
     assert_eq!(leftovers[0]["path"], json!("/Users/sticky-1"), "{json}");
 }

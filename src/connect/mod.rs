@@ -436,12 +436,15 @@ impl Diag {
                 r.header("location").map(|l| self.clean(l)),
                 None,
             ),
-            Err(e) => (
-                None,
-                None,
-                None,
-                Some(self.clean(&short_error(&e.to_string()))),
-            ),
+            Err(e) => {
+                let text = match e {
+                    TransportError::Tls(m) => {
+                        format!("TLS handshake failed: {}", tls::tls_detail(m))
+                    }
+                    e => e.to_string(),
+                };
+                (None, None, None, Some(self.clean(&short_error(&text))))
+            }
         };
         let auth = if req.auth == Auth::None { "none" } else { auth };
         self.probes.push(Probe {
@@ -639,7 +642,7 @@ impl Diag {
                 }
             }
             TransportError::Tls(msg) | TransportError::Connect(msg) => {
-                let msg = &short_error(msg);
+                let msg = &tls::tls_detail(&short_error(msg));
                 let facts = if p.scheme == "https" {
                     let started = std::time::Instant::now();
                     let facts = tls::inspect(&p.host, p.port, self.options.connect_timeout).await;

@@ -44,6 +44,7 @@ fn probe(out: &mut String, p: &Probe) {
         readable_path(&p.url)
     };
     let auth = match p.auth.as_str() {
+        _ if p.method == "TCP" || p.method == "TLS" => String::new(),
         "token" => String::new(),
         other => format!("  (auth: {other})"),
     };
@@ -69,6 +70,7 @@ fn probe(out: &mut String, p: &Probe) {
         (None, Some(e)) if p.method == "TCP" || p.method == "TLS" => {
             format!("failed: {e} · {time}")
         }
+        (None, Some(e)) if e.starts_with("no response") => format!("{e} · {time}"),
         (None, Some(e)) => format!("no response: {e} · {time}"),
         (None, None) => format!("ok · {time}"),
     };

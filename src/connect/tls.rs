@@ -210,9 +210,24 @@ fn der_time(tag: u8, content: &[u8]) -> Option<DateTime<Utc>> {
         .map(|t| t.and_utc())
 }
 
+/// The TLS library's own words in a transport error (`invalid peer certificate: Expired`),
+/// without advice added around them for other commands.
+pub fn tls_detail(error: &str) -> String {
+    match error.find("invalid peer certificate") {
+        Some(i) => {
+            let detail = &error[i..];
+            match detail.strip_suffix(')') {
+                Some(d) if error[..i].ends_with('(') => d.to_string(),
+                _ => detail.to_string(),
+            }
+        }
+        None => error.to_string(),
+    }
+}
+
 /// Classifies a TLS failure from the client's error text and the unverified handshake.
 pub(super) fn tls_code(error: &str, facts: Option<&TlsFacts>) -> Option<&'static str> {
-    let mut text = error.to_ascii_lowercase();
+    let mut text = tls_detail(error).to_ascii_lowercase();
     if let Some(e) = facts.and_then(|f| f.error.as_deref()) {
         text.push(' ');
         text.push_str(&e.to_ascii_lowercase());
@@ -223,6 +238,7 @@ pub(super) fn tls_code(error: &str, facts: Option<&TlsFacts>) -> Option<&'static
         "unknown issuer",
         "self-signed",
         "self signed",
+        "causedasendentity",
     ]) {
         return Some(match facts.and_then(|f| f.leaf.as_ref()) {
             Some(leaf) if leaf.self_issued => "tls.self-signed",
@@ -292,6 +308,18 @@ mod tests {
             Some("tls.not-tls")
         );
         assert_eq!(tls_code("connection reset by peer", None), None);
+        assert_eq!(
+            tls_detail("TLS handshake failed: a hint (invalid peer certificate: Expired)"),
+            "invalid peer certificate: Expired"
+        );
+        assert_eq!(
+            tls_code(
+                "the certificate has expired (invalid peer certificate: UnknownIssuer)",
+                None
+            ),
+            Some("tls.untrusted"),
+            "only the TLS library's words count"
+        );
     }
 
     #[test]

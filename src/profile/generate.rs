@@ -557,6 +557,7 @@ mod tests {
             &received,
             SchemaSet::builtin(),
             false,
+            false,
         );
         assert_eq!(findings.len(), 1, "{findings:?}");
         assert!(

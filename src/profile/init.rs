@@ -75,7 +75,7 @@ fn rows(prefix: &str, attrs: &[Value], out: &mut Vec<Row>, skipped: &mut Vec<Str
         }
         let full = format!("{prefix}{name}");
         if NOT_MAPPED.iter().any(|n| n.eq_ignore_ascii_case(name)) && prefix.is_empty() {
-            skipped.push(format!("{full} (Entra does not provision it)"));
+            skipped.push(format!("{full} (not an Entra mapping target)"));
             continue;
         }
         if let Err(m) = writable(attr) {
@@ -268,7 +268,7 @@ mod tests {
                 .any(|p| p.starts_with("password") || p.starts_with("groups"))
         );
         assert!(
-            yaml.contains("password (Entra does not provision it)"),
+            yaml.contains("password (not an Entra mapping target)"),
             "{yaml}"
         );
         assert_eq!(p.matching, "userName");

@@ -10,7 +10,7 @@ use crate::scenario::model::{Assertion, Expect};
 use crate::scim::filter::{MatchContext, matches, parse_filter};
 use crate::scim::schema::SchemaSet;
 use crate::scim::urn;
-use crate::scim::validate::{Kind, validate};
+use crate::scim::validate::{Kind, validate_projected};
 
 use super::event::Finding;
 
@@ -80,7 +80,15 @@ pub fn transport_finding(e: &TransportError) -> Finding {
 
 /// Judges `r` against `expect` (templates already rendered). `needs_json`: captures or other
 /// consumers need a JSON body even when `expect` says nothing about it.
-pub fn check(expect: &Expect, r: &Received, schemas: &SchemaSet, needs_json: bool) -> Vec<Finding> {
+/// `projected`: the request asked for a subset of attributes (`attributes=`), so required
+/// attributes may rightly be absent.
+pub fn check(
+    expect: &Expect,
+    r: &Received,
+    schemas: &SchemaSet,
+    needs_json: bool,
+    projected: bool,
+) -> Vec<Finding> {
     let mut out = Vec::new();
     if let Some(s) = &expect.status
         && !s.accepts(r.status)
@@ -147,7 +155,7 @@ pub fn check(expect: &Expect, r: &Received, schemas: &SchemaSet, needs_json: boo
     if let Some(kind) = &expect.schema
         && let Ok(kind) = kind.value.parse::<Kind>()
     {
-        for v in validate(kind, &json, schemas) {
+        for v in validate_projected(kind, &json, schemas, projected) {
             out.push(Finding {
                 kind: "schema",
                 message: format!("{} schema: {}", kind.name(), v.message),
@@ -492,14 +500,14 @@ mod tests {
             "application/scim+json; charset=utf-8",
             json!({"active": false, "id": "1", "emails": [{"type": "work", "value": "a@x"}]}),
         );
-        assert_eq!(check(&e, &r, &SchemaSet::default(), false), vec![]);
+        assert_eq!(check(&e, &r, &SchemaSet::default(), false, false), vec![]);
     }
 
     #[test]
     fn wrong_status_and_content_type_are_named() {
         let e = expect("status: 201");
         let r = received(200, "application/json", json!({"detail": "ok"}));
-        let f = check(&e, &r, &SchemaSet::default(), false);
+        let f = check(&e, &r, &SchemaSet::default(), false, false);
         assert_eq!(
             f.iter().map(|f| f.kind).collect::<Vec<_>>(),
             vec!["status", "content-type"]
@@ -515,7 +523,7 @@ mod tests {
             "application/scim+json",
             json!({"active": true, "name": {"familyName": "Jensen", "givenName": "B"}, "id": "1"}),
         );
-        let f = check(&e, &r, &SchemaSet::default(), false);
+        let f = check(&e, &r, &SchemaSet::default(), false, false);
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].path.as_deref(), Some("$.active"));
         assert!(f[0].message.contains("$.active: expected false, got true"));
@@ -552,7 +560,7 @@ mod tests {
             truncated: false,
             retries: vec![],
         };
-        let f = check(&expect("body: {}"), &r, &SchemaSet::default(), false);
+        let f = check(&expect("body: {}"), &r, &SchemaSet::default(), false, false);
         assert!(f.iter().any(|f| f.message.contains("login page")));
     }
 
@@ -563,11 +571,11 @@ mod tests {
         let ok = expect(
             "assert:\n  - { pointer: /Resources, length: 2 }\n  - { pointer: /Resources/0/members, absent: true }\n  - { pointer: /Resources/*/id, disjoint: [c, d] }\n  - { pointer: /Resources, all_match: 'active eq true' }",
         );
-        assert_eq!(check(&ok, &r, &SchemaSet::default(), false), vec![]);
+        assert_eq!(check(&ok, &r, &SchemaSet::default(), false, false), vec![]);
         let bad = expect(
             "assert:\n  - { pointer: /Resources/*/id, disjoint: [b] }\n  - { pointer: /Resources, all_match: 'active eq false' }",
         );
-        let f = check(&bad, &r, &SchemaSet::default(), false);
+        let f = check(&bad, &r, &SchemaSet::default(), false, false);
         assert_eq!(f.len(), 2);
         assert!(f[0].message.contains("\"b\" appear(s) in both"));
         assert!(f[1].message.contains("2 of 2 item(s) do not match"));

@@ -32,15 +32,14 @@ pub struct PlanItem {
     pub dialect: Dialect,
 }
 
-/// Every scenario in every requested dialect, dialects of one scenario side by side.
+/// Every scenario in every requested dialect, dialects of one scenario side by side; a
+/// dialect-neutral scenario runs once, in the first dialect.
 pub fn plan(scenarios: &[Arc<Loaded>], dialects: &[Dialect]) -> Vec<PlanItem> {
     scenarios
         .iter()
         .flat_map(|s| {
-            dialects.iter().map(|d| PlanItem {
-                scenario: s.clone(),
-                dialect: *d,
-            })
+            let n = if s.scenario.dialect_neutral { 1 } else { dialects.len() };
+            dialects.iter().take(n).map(|d| PlanItem { scenario: s.clone(), dialect: *d })
         })
         .collect()
 }
@@ -370,13 +369,22 @@ impl Runner {
                     vec![expect::transport_finding(e)]
                 }
                 Ok(r) => {
-                    let mut f =
-                        expect::check(&expect, r, &self.config.schemas, !step.capture.is_empty());
+                    let projected = req.query.iter().any(|(k, _)| k.eq_ignore_ascii_case("attributes"));
+                    let mut f = expect::check(
+                        &expect,
+                        r,
+                        &self.config.schemas,
+                        !step.capture.is_empty(),
+                        projected,
+                    );
                     let json = r.json().unwrap_or(Value::Null);
                     for (name, spec) in &step.capture {
                         let spec = CaptureSpec::from_value(spec).expect("lint checked captures");
                         match capture(&json, &spec.pointer) {
                             Some(v) if step.repeat.is_some() => {
+                                // This iteration's value, for this iteration's cleanup; the
+                                // array of all iterations replaces it after the loop.
+                                run.vars.insert(name.clone(), v.clone());
                                 if let Value::Array(a) = captured_lists
                                     .entry(name.clone())
                                     .or_insert(Value::Array(vec![]))
@@ -408,8 +416,15 @@ impl Runner {
             if let Ok(r) = &ex.response {
                 let mut notes = Vec::new();
                 if !r.retries.is_empty() {
-                    let waits: Vec<String> = r.retries.iter().map(|(status, secs)| format!("{status} (waited {secs:.1} s)")).collect();
-                    notes.push(format!("the server asked to back off: {}", waits.join(", ")));
+                    let waits: Vec<String> = r
+                        .retries
+                        .iter()
+                        .map(|(status, secs)| format!("{status} (waited {secs:.1} s)"))
+                        .collect();
+                    notes.push(format!(
+                        "the server asked to back off: {}",
+                        waits.join(", ")
+                    ));
                 }
                 notes.extend(self.not_retried(r));
                 if !notes.is_empty() {
@@ -433,7 +448,8 @@ impl Runner {
         }
         result.elapsed_ms = event::ms(started.elapsed());
         result.outcome = outcome(&result.findings, step.severity);
-        if result.outcome != Outcome::Pass {
+        // The hint explains a failure in Entra terms; a warning's findings speak for themselves.
+        if result.outcome == Outcome::Fail {
             result.hint = step.hint.clone();
         }
         result
@@ -448,7 +464,9 @@ impl Runner {
         Some(match r.header("retry-after") {
             None => format!("{} without Retry-After: not retried", r.status),
             Some(v) => match crate::http::parse_retry_after(v) {
-                None => format!("Retry-After `{v}` is neither seconds nor an HTTP date: not retried"),
+                None => {
+                    format!("Retry-After `{v}` is neither seconds nor an HTTP date: not retried")
+                }
                 Some(wait) if wait > options.max_retry_wait => format!(
                     "the server asked to wait {} s, longer than --max-retry-wait ({} s): not retried",
                     wait.as_secs(),
@@ -501,6 +519,17 @@ impl Runner {
             }
             if let Some(f) = &mut a.all_match {
                 f.value = cx.render_text(&f.value)?;
+            }
+            if let Some(list) = &mut a.one_of {
+                // `one_of: ["{{ ids }}"]` with a captured array means any of those ids.
+                let mut flat = Vec::with_capacity(list.len());
+                for v in list.iter() {
+                    match cx.render_value(v)? {
+                        Value::Array(items) => flat.extend(items),
+                        other => flat.push(other),
+                    }
+                }
+                *list = flat;
             }
         }
         Ok(out)

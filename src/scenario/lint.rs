@@ -315,6 +315,9 @@ pub fn lint(file: &str, source: &str, scenario_id: &str, scenario: &Scenario) ->
                 if n != 1 {
                     l.at(aat, format!("an assertion needs exactly one predicate (equals, absent, length, min, contains, not_contains, disjoint, all_match, one_of); this one has {n}"));
                 }
+                if let Some(list) = &av.one_of {
+                    l.templates(&Value::Array(list.clone()), &step_defined, &later, aat);
+                }
                 for v in [&av.equals, &av.contains, &av.not_contains, &av.disjoint]
                     .into_iter()
                     .flatten()

@@ -25,6 +25,10 @@ pub struct Scenario {
     /// Tags for selection (`users`, `groups`, `core`, `read-only`, ...).
     #[serde(default)]
     pub tags: Vec<String>,
+    /// The scenario sends nothing that depends on the PATCH dialect (probes, discovery, auth):
+    /// with `--dialect both` it runs once, not once per dialect.
+    #[serde(default)]
+    pub dialect_neutral: bool,
     /// Variables, evaluated once in order at scenario start; values may use templates.
     #[serde(default)]
     pub vars: Option<Spanned<Map<String, Value>>>,

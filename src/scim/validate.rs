@@ -120,10 +120,17 @@ impl FromStr for Kind {
 /// server publishes; a schema missing from it is taken from the built-in set). Returns every
 /// violation found, in document order; an empty list means the body is valid.
 pub fn validate(kind: Kind, body: &Value, schemas: &SchemaSet) -> Vec<Violation> {
+    validate_projected(kind, body, schemas, false)
+}
+
+/// [`validate`] for a reply to a request with `attributes=`: the server returns only what was
+/// asked for, so attributes the schema marks required may rightly be absent.
+pub fn validate_projected(kind: Kind, body: &Value, schemas: &SchemaSet, projected: bool) -> Vec<Violation> {
     let mut checker = Checker {
         schemas,
         out: Vec::new(),
         nulls_reported: false,
+        projected,
     };
     match body.as_object() {
         Some(obj) => {
@@ -198,6 +205,8 @@ struct Checker<'a> {
     out: Vec<Violation>,
     /// Set while checking a discovery document, whose nulls were all reported up front.
     nulls_reported: bool,
+    /// The request asked for a subset of attributes (`attributes=`).
+    projected: bool,
 }
 
 impl<'a> Checker<'a> {
@@ -369,7 +378,8 @@ impl<'a> Checker<'a> {
 
     /// Checks the members of `obj` that `attrs` defines, and that required ones are present.
     fn object(&mut self, obj: &Map<String, Value>, attrs: &[&Attribute], path: &str) {
-        for attr in attrs.iter().filter(|a| a.required) {
+        let projected = self.projected;
+        for attr in attrs.iter().filter(|a| a.required && !projected) {
             match field(obj, &attr.name) {
                 None => self.fail(
                     &child(path, &attr.name),

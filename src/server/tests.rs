@@ -1130,7 +1130,9 @@ async fn observe(quirk: &str, server: &Server, api: &Api) -> Value {
         }
         // The delays are observed with a client that gives up after 1 s: the status, or null.
         "slow=3000" => {
-            let r = impatient().get(format!("{}/Users", api.base)).bearer_auth(&api.token);
+            let r = impatient()
+                .get(format!("{}/Users", api.base))
+                .bearer_auth(&api.token);
             json!(r.send().await.ok().map(|r| r.status().as_u16()))
         }
         "slow-create=3000" => {

@@ -108,7 +108,11 @@ impl Drop for Rogue {
     }
 }
 
-async fn serve(mut stream: TcpStream, log: &Mutex<Vec<Seen>>, respond: &Responder) -> std::io::Result<()> {
+async fn serve(
+    mut stream: TcpStream,
+    log: &Mutex<Vec<Seen>>,
+    respond: &Responder,
+) -> std::io::Result<()> {
     let Some(seen) = read_request(&mut stream).await? else {
         return Ok(());
     };
@@ -233,7 +237,11 @@ pub fn head(status: u16, headers: &[(&str, &str)]) -> Vec<u8> {
 
 /// A SCIM JSON response.
 pub fn scim(status: u16, body: &Value) -> Vec<u8> {
-    response(status, &[("Content-Type", "application/scim+json")], body.to_string())
+    response(
+        status,
+        &[("Content-Type", "application/scim+json")],
+        body.to_string(),
+    )
 }
 
 /// An empty SCIM ListResponse.
@@ -273,13 +281,28 @@ pub struct TlsFront {
 impl TlsFront {
     /// Terminates TLS on a free 127.0.0.1 port and relays the plain bytes to `upstream`.
     pub async fn start(upstream: SocketAddr) -> TlsFront {
+        TlsFront::start_with(upstream, rcgen::IsCa::NoCa).await
+    }
+
+    /// Like [`TlsFront::start`], with a self-signed certificate that says it is a CA
+    /// (`basicConstraints CA:TRUE`), as `openssl req -x509` makes by default.
+    pub async fn start_as_ca(upstream: SocketAddr) -> TlsFront {
+        let ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        TlsFront::start_with(upstream, ca).await
+    }
+
+    async fn start_with(upstream: SocketAddr, is_ca: rcgen::IsCa) -> TlsFront {
         let _ = rustls::crypto::ring::default_provider().install_default();
-        let key = rcgen::generate_simple_self_signed(vec!["127.0.0.1".into(), "localhost".into()])
-            .expect("self-signed certificate");
-        let cert_pem = key.cert.pem();
-        let cert_der = key.cert.der().clone();
+        let mut params =
+            rcgen::CertificateParams::new(vec!["127.0.0.1".into(), "localhost".into()])
+                .expect("certificate parameters");
+        params.is_ca = is_ca;
+        let key = rcgen::KeyPair::generate().expect("key pair");
+        let cert = params.self_signed(&key).expect("self-signed certificate");
+        let cert_pem = cert.pem();
+        let cert_der = cert.der().clone();
         let key_der = rustls::pki_types::PrivateKeyDer::Pkcs8(
-            rustls::pki_types::PrivatePkcs8KeyDer::from(key.signing_key.serialize_der()),
+            rustls::pki_types::PrivatePkcs8KeyDer::from(key.serialize_der()),
         );
         let config = rustls::ServerConfig::builder()
             .with_no_client_auth()
