@@ -2,7 +2,6 @@
 //! (see [`crate::exit`]). `main.rs` only parses arguments and calls these.
 
 use std::io::IsTerminal;
-use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -176,7 +175,10 @@ async fn execute(
         tokio::spawn(async move {
             tokio::time::sleep(Duration::from_secs(secs)).await;
             stop.store(true, Ordering::SeqCst);
-            eprintln!("{} the --deadline of {secs} s was reached: cleaning up", "!".yellow().bold());
+            eprintln!(
+                "{} the --deadline of {secs} s was reached: cleaning up",
+                "!".yellow().bold()
+            );
         });
     }
     let runner = Runner::new(client.clone(), generators, config);
@@ -431,7 +433,10 @@ fn redact_panics(secret: Secret) {
             .or_else(|| info.payload().downcast_ref::<&str>().map(|s| s.to_string()));
         match payload {
             Some(msg) => {
-                let at = info.location().map(|l| format!(" at {}:{}", l.file(), l.line())).unwrap_or_default();
+                let at = info
+                    .location()
+                    .map(|l| format!(" at {}:{}", l.file(), l.line()))
+                    .unwrap_or_default();
                 eprintln!("scimcheck panicked{at}: {}", secret.redact(&msg));
             }
             None => default(info),
@@ -604,7 +609,10 @@ pub fn lint(args: LintArgs) -> i32 {
 }
 
 /// `scimcheck list`.
-pub fn list(_args: ListArgs) -> i32 {
+pub fn list(args: ListArgs) -> i32 {
+    if args.validator {
+        return list_validator();
+    }
     for l in crate::scenario::builtin() {
         let s = &l.scenario;
         println!("{}  {}  [{}]", l.id.bold(), s.name, s.tags.join(", "));
@@ -620,7 +628,34 @@ pub fn list(_args: ListArgs) -> i32 {
             }
         }
     }
-    let _ = Path::new("");
+    exit::OK
+}
+
+/// `scimcheck list --validator`: the parity table.
+fn list_validator() -> i32 {
+    let parity = crate::scenario::parity::validator_parity();
+    for (title, rows) in [
+        ("Mandatory", &parity.mandatory),
+        ("Preview", &parity.preview),
+    ] {
+        println!(
+            "{}",
+            format!(
+                "{title} tests of Microsoft's SCIM Validator ({})",
+                rows.len()
+            )
+            .bold()
+        );
+        let width = rows
+            .iter()
+            .map(|r| r.name.chars().count())
+            .max()
+            .unwrap_or(0);
+        for r in rows {
+            println!("  {:<width$}  {}", r.name, r.checks.join(", "));
+        }
+        println!();
+    }
     exit::OK
 }
 
@@ -667,7 +702,9 @@ pub async fn load(args: crate::cli::LoadArgs) -> i32 {
         Some(DialectChoice::Default) => Dialect::Default,
         Some(DialectChoice::Compliant) => Dialect::Compliant,
         Some(DialectChoice::Both) => {
-            return bad_input("load runs one dialect: use --dialect default or --dialect compliant");
+            return bad_input(
+                "load runs one dialect: use --dialect default or --dialect compliant",
+            );
         }
     };
     redact_panics(secret.clone());
@@ -704,18 +741,20 @@ pub async fn load(args: crate::cli::LoadArgs) -> i32 {
             "!".yellow().bold()
         );
         wait_for_signal().await;
-        eprintln!("{} exiting without finishing cleanup; left behind:", "!".red().bold());
+        eprintln!(
+            "{} exiting without finishing cleanup; left behind:",
+            "!".red().bold()
+        );
         for c in ledger.remaining(None) {
             eprintln!("  DELETE {}  ({})", c.path, c.label);
         }
         std::process::exit(exit::INTERRUPTED);
     });
-    let bar = Bar::on_stderr();
-    let progress: &dyn Progress = match &bar {
-        Some(b) => b,
-        None => &NoProgress,
+    let progress: Arc<dyn Progress> = match Bar::on_stderr() {
+        Some(b) => Arc::new(b),
+        None => Arc::new(NoProgress),
     };
-    let report = crate::load::run(&client, &generators, &config, progress).await;
+    let report = crate::load::run(Arc::new(client), &generators, &config, progress).await;
     signals.abort();
     if args.json {
         println!(

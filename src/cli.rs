@@ -196,7 +196,12 @@ pub struct LintArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct ListArgs {}
+pub struct ListArgs {
+    /// Print Microsoft's SCIM Validator tests (25 mandatory, 7 preview) next to the scimcheck
+    /// checks that cover each one.
+    #[arg(long)]
+    pub validator: bool,
+}
 
 /// What `scimcheck load` sends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

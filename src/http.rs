@@ -348,7 +348,8 @@ impl Ledger {
     /// Takes the unresolved creates of `owner`.
     pub fn take_pending(&self, owner: usize) -> Vec<Pending> {
         let mut all = self.pending.lock().expect("ledger lock");
-        let (mine, rest): (Vec<Pending>, Vec<Pending>) = all.drain(..).partition(|p| p.owner == owner);
+        let (mine, rest): (Vec<Pending>, Vec<Pending>) =
+            all.drain(..).partition(|p| p.owner == owner);
         *all = rest;
         mine
     }
@@ -491,7 +492,11 @@ impl Client {
             let Some(body) = ex.response.ok().and_then(|r| r.json()) else {
                 continue;
             };
-            let resources = body.get("Resources").and_then(Value::as_array).cloned().unwrap_or_default();
+            let resources = body
+                .get("Resources")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
             for r in resources {
                 if r.get(p.attribute).and_then(Value::as_str) != Some(p.value.as_str()) {
                     continue;
@@ -501,7 +506,11 @@ impl Client {
                     Some(Value::Number(n)) => n.to_string(),
                     _ => continue,
                 };
-                self.ledger.record(Created { path: format!("/{}/{id}", p.collection), label: p.value.clone(), owner });
+                self.ledger.record(Created {
+                    path: format!("/{}/{id}", p.collection),
+                    label: p.value.clone(),
+                    owner,
+                });
             }
         }
     }

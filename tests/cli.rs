@@ -9,7 +9,10 @@ fn normalise() -> Vec<(&'static str, &'static str)> {
         (r"127\.0\.0\.1:\d+", "127.0.0.1:PORT"),
         (r"run [0-9a-f]{8}", "run RUNID"),
         (r"scimcheck-[0-9a-f]{8}-", "scimcheck-RUNID-"),
-        (r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", "UUID"),
+        (
+            r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
+            "UUID",
+        ),
         (r"\d+ ms", "N ms"),
         (r"in \d+\.\d+ s", "in N s"),
         (r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z", "TIMESTAMP"),
@@ -32,15 +35,34 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> 
 #[test]
 fn demo_runs_the_builtin_suite_against_the_embedded_server_and_exits_0() {
     let out = scimcheck(&["demo", "-q"], &[]);
-    assert_eq!(out.status.code(), Some(0), "stdout:\n{}\nstderr:\n{}", stdout(&out), stderr(&out));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "stdout:\n{}\nstderr:\n{}",
+        stdout(&out),
+        stderr(&out)
+    );
     assert!(stdout(&out).contains("PASSED"), "{}", stdout(&out));
 }
 
 #[test]
 fn demo_with_a_quirk_fails_with_exit_1_and_names_the_failing_check() {
-    let out = scimcheck(&["demo", "--dialect", "default", "--quirk", "empty-filter-returns-404"], &[]);
+    let out = scimcheck(
+        &[
+            "demo",
+            "--dialect",
+            "default",
+            "--quirk",
+            "empty-filter-returns-404",
+        ],
+        &[],
+    );
     assert_eq!(out.status.code(), Some(1));
-    assert!(stdout(&out).contains("✗ connection.users-probe"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("✗ connection.users-probe"),
+        "{}",
+        stdout(&out)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -48,10 +70,28 @@ async fn a_passing_run_prints_one_line_per_scenario_with_nested_checks() {
     let server = common::server(&[]).await;
     let url = server.base_url();
     let out = blocking(move || {
-        scimcheck(&["run", "--url", &url, "--token", TOKEN, "--dialect", "default", "tests/fixtures/ok"], &[])
+        scimcheck(
+            &[
+                "run",
+                "--url",
+                &url,
+                "--token",
+                TOKEN,
+                "--dialect",
+                "default",
+                "tests/fixtures/ok",
+            ],
+            &[],
+        )
     })
     .await;
-    assert_eq!(out.status.code(), Some(0), "{}{}", stdout(&out), stderr(&out));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
     insta::with_settings!({snapshot_path => "../snapshots", filters => normalise()}, {
         insta::assert_snapshot!("run_passing_human", stdout(&out));
     });
@@ -62,17 +102,36 @@ async fn a_failing_check_shows_expected_actual_diff_exchange_and_hint() {
     let server = common::server(&["drops-patch-changes"]).await;
     let url = server.base_url();
     let out = blocking(move || {
-        scimcheck(&["run", "--url", &url, "--token", TOKEN, "--dialect", "compliant", "tests/fixtures/ok"], &[])
+        scimcheck(
+            &[
+                "run",
+                "--url",
+                &url,
+                "--token",
+                TOKEN,
+                "--dialect",
+                "compliant",
+                "tests/fixtures/ok",
+            ],
+            &[],
+        )
     })
     .await;
     assert_eq!(out.status.code(), Some(1));
     let text = stdout(&out);
     assert!(text.contains("✗ fixture.disabled"), "{text}");
-    assert!(text.contains("$.active: expected false, got true"), "{text}");
+    assert!(
+        text.contains("$.active: expected false, got true"),
+        "{text}"
+    );
     insta::with_settings!({snapshot_path => "../snapshots", filters => normalise()}, {
         insta::assert_snapshot!("run_failing_human", text);
     });
-    assert_eq!(server.dump()["users"], serde_json::json!([]), "test data was cleaned up");
+    assert_eq!(
+        server.dump()["users"],
+        serde_json::json!([]),
+        "test data was cleaned up"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -80,15 +139,33 @@ async fn a_broken_scenario_file_exits_2_with_file_line_column_and_sends_nothing(
     let server = common::server(&[]).await;
     let url = server.base_url();
     let out = blocking(move || {
-        scimcheck(&["run", "--url", &url, "--token", TOKEN, "tests/fixtures/ok", "tests/fixtures/broken"], &[])
+        scimcheck(
+            &[
+                "run",
+                "--url",
+                &url,
+                "--token",
+                TOKEN,
+                "tests/fixtures/ok",
+                "tests/fixtures/broken",
+            ],
+            &[],
+        )
     })
     .await;
     assert_eq!(out.status.code(), Some(2));
-    assert_eq!(server.request_count(), 0, "nothing may be sent when a file fails to load");
+    assert_eq!(
+        server.request_count(),
+        0,
+        "nothing may be sent when a file fails to load"
+    );
     let err = stderr(&out);
     assert!(err.contains("tests/fixtures/broken/typo.yaml:5:5"), "{err}");
     assert!(err.contains("did you mean `expect`?"), "{err}");
-    assert!(err.contains("tests/fixtures/broken/undefined.yaml:4:43"), "{err}");
+    assert!(
+        err.contains("tests/fixtures/broken/undefined.yaml:4:43"),
+        "{err}"
+    );
     insta::with_settings!({snapshot_path => "../snapshots"}, {
         insta::assert_snapshot!("load_errors", err);
     });
@@ -114,8 +191,24 @@ fn the_token_can_come_from_the_environment_and_a_missing_token_is_bad_usage() {
 #[test]
 fn an_unreachable_target_exits_3() {
     // Port 9 (discard) on loopback is closed on any sane test machine.
-    let out = scimcheck(&["run", "--url", "http://127.0.0.1:9/scim/v2", "--dialect", "default", "-q"], &[("SCIMCHECK_TOKEN", "some-token-value")]);
-    assert_eq!(out.status.code(), Some(3), "{}{}", stdout(&out), stderr(&out));
+    let out = scimcheck(
+        &[
+            "run",
+            "--url",
+            "http://127.0.0.1:9/scim/v2",
+            "--dialect",
+            "default",
+            "-q",
+        ],
+        &[("SCIMCHECK_TOKEN", "some-token-value")],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
     assert!(!stdout(&out).contains("some-token-value"));
 }
 

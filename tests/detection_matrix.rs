@@ -13,7 +13,6 @@ use std::sync::OnceLock;
 use common::RunOutput;
 use scimcheck::run::{CheckResult, Outcome};
 use scimcheck::scenario::{Dialect, check_id};
-use serde::Deserialize;
 use serde_json::Value;
 
 /// The expected set of check ids for one outcome.
@@ -832,20 +831,6 @@ fn failing_checks_name_the_cause_and_the_consequence_in_entra_terms() {
     );
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Parity {
-    mandatory: Vec<ParityRow>,
-    preview: Vec<ParityRow>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ParityRow {
-    name: String,
-    checks: Vec<String>,
-}
-
 /// The SCIM Validator's tests, as named in /work/shared/entra-reference.md.
 const VALIDATOR_MANDATORY: [&str; 25] = [
     "Create a new User",
@@ -886,12 +871,8 @@ const VALIDATOR_PREVIEW: [&str; 7] = [
 
 #[test]
 fn the_validator_parity_table_maps_every_validator_test_to_existing_checks() {
-    let (_, text) = scimcheck::builtin::FILES
-        .iter()
-        .find(|(path, _)| *path == "scenarios/validator-parity.yaml")
-        .expect("scenarios/validator-parity.yaml is embedded");
-    let parity: Parity = serde_saphyr::from_str(text).expect("validator-parity.yaml parses");
-    let names = |rows: &[ParityRow]| rows.iter().map(|r| r.name.clone()).collect::<Vec<_>>();
+    let parity = scimcheck::scenario::parity::validator_parity();
+    let names = |rows: &[scimcheck::scenario::parity::ParityRow]| rows.iter().map(|r| r.name.clone()).collect::<Vec<_>>();
     assert_eq!(
         names(&parity.mandatory),
         VALIDATOR_MANDATORY,

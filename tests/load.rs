@@ -14,25 +14,26 @@ use scimcheck::scenario::template::Generators;
 use scimcheck::server::Server;
 use serde_json::Value;
 
-fn client_for(server: &Server, generators: &Generators) -> Client {
-    Client::new(
+fn client_for(server: &Server, generators: &Generators) -> Arc<Client> {
+    let client = Client::new(
         TenantUrl::parse(&server.base_url()).expect("url"),
         Secret::new(common::TOKEN),
         ClientOptions::default(),
         Arc::new(|_: &str| false),
     )
     .expect("client")
-    .with_run_prefix(generators.prefix())
+    .with_run_prefix(generators.prefix());
+    Arc::new(client)
 }
 
 /// Looks at the server when the cleanup phase begins, i.e. after every create.
-struct AtCleanup<'a> {
-    server: &'a Server,
+struct AtCleanup {
+    server: Arc<Server>,
     seen: Mutex<Option<Value>>,
     requests: AtomicU64,
 }
 
-impl Progress for AtCleanup<'_> {
+impl Progress for AtCleanup {
     fn phase(&self, name: &'static str, _expected: u64) {
         if name == "cleanup" {
             *self.seen.lock().unwrap() = Some(self.server.dump());
@@ -46,7 +47,7 @@ impl Progress for AtCleanup<'_> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn load_creates_exactly_n_users_and_m_groups_with_members_then_removes_them_all() {
-    let server = common::server(&[]).await;
+    let server = Arc::new(common::server(&[]).await);
     let generators = Generators::new(Generators::random_run_id());
     let client = client_for(&server, &generators);
     let config = LoadConfig {
@@ -60,12 +61,12 @@ async fn load_creates_exactly_n_users_and_m_groups_with_members_then_removes_the
         ..LoadConfig::default()
     };
     let before = server.request_count();
-    let probe = AtCleanup {
-        server: &server,
+    let probe = Arc::new(AtCleanup {
+        server: server.clone(),
         seen: Mutex::new(None),
         requests: AtomicU64::new(0),
-    };
-    let report = scimcheck::load::run(&client, &generators, &config, &probe).await;
+    });
+    let report = scimcheck::load::run(client, &generators, &config, probe.clone()).await;
 
     // Between the cycle and the cleanup the server held exactly the run's users and groups.
     let seen = probe.seen.lock().unwrap().take().expect("a cleanup phase");
@@ -124,7 +125,6 @@ async fn load_creates_exactly_n_users_and_m_groups_with_members_then_removes_the
     assert!(report.errors.is_empty(), "{:?}", report.errors);
     assert_eq!(report.verdict.status, VerdictStatus::Meets);
     assert_eq!(report.exit_code(), 0);
-    server.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -142,7 +142,7 @@ async fn load_holds_the_requested_rate_within_ten_percent() {
     };
     let before = server.request_count();
     let started = Instant::now();
-    let report = scimcheck::load::run(&client, &generators, &config, &NoProgress).await;
+    let report = scimcheck::load::run(client, &generators, &config, Arc::new(NoProgress)).await;
     let elapsed = started.elapsed().as_secs_f64();
     let served = (server.request_count() - before) as f64;
     assert_eq!(served, 150.0);
@@ -172,7 +172,8 @@ async fn probe_mode_repeats_one_read_and_creates_nothing() {
         ..LoadConfig::default()
     };
     let before = server.request_count();
-    let report: LoadReport = scimcheck::load::run(&client, &generators, &config, &NoProgress).await;
+    let report: LoadReport =
+        scimcheck::load::run(client, &generators, &config, Arc::new(NoProgress)).await;
     assert_eq!(server.request_count() - before, 200);
     assert_eq!(report.phases.len(), 1);
     assert_eq!(report.phases[0].name, "probe");
@@ -216,13 +217,15 @@ async fn throttling_server() -> String {
 async fn a_429_is_waited_out_counted_with_its_retry_after_and_fails_the_verdict() {
     let url = throttling_server().await;
     let generators = Generators::new(Generators::random_run_id());
-    let client = Client::new(
-        TenantUrl::parse(&url).unwrap(),
-        Secret::new(common::TOKEN),
-        ClientOptions::default(),
-        Arc::new(|_: &str| false),
-    )
-    .unwrap();
+    let client = Arc::new(
+        Client::new(
+            TenantUrl::parse(&url).unwrap(),
+            Secret::new(common::TOKEN),
+            ClientOptions::default(),
+            Arc::new(|_: &str| false),
+        )
+        .unwrap(),
+    );
     let config = LoadConfig {
         mode: Mode::Probe,
         users: 3,
@@ -230,7 +233,7 @@ async fn a_429_is_waited_out_counted_with_its_retry_after_and_fails_the_verdict(
         rate: Rate::Max,
         ..LoadConfig::default()
     };
-    let report = scimcheck::load::run(&client, &generators, &config, &NoProgress).await;
+    let report = scimcheck::load::run(client, &generators, &config, Arc::new(NoProgress)).await;
     assert_eq!(report.throttling.responses_429, 1);
     assert_eq!(report.throttling.retry_after_given, 1);
     assert_eq!(report.throttling.retry_after_max_s, 1.0);

@@ -761,3 +761,63 @@ steps:
     let leftovers = &json["summary"]["leftovers"];
     assert_eq!(leftovers[0]["path"], json!("/Users/sticky-1"), "{json}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_panic_inside_a_scenario_still_cleans_up_and_is_reported_as_a_failed_check() {
+    use scimcheck::run::{Event, Outcome, RunConfig, Runner, plan};
+    use scimcheck::scenario::Dialect;
+    use scimcheck::scenario::template::Generators;
+
+    let server = common::server(&[]).await;
+    let generators = Arc::new(Generators::new(Generators::random_run_id()));
+    let g = generators.clone();
+    let client = Client::new(
+        TenantUrl::parse(&server.base_url()).unwrap(),
+        Secret::new(TOKEN),
+        ClientOptions::default(),
+        Arc::new(move |id: &str| g.minted(id)),
+    )
+    .unwrap();
+    // Panic after the user was created and a manager set, before the rest of the scenario.
+    let config = RunConfig {
+        panic_at: Some("user.disable".into()),
+        ..RunConfig::default()
+    };
+    let runner = Runner::new(Arc::new(client), generators, config);
+    let lifecycle: Vec<_> = scimcheck::scenario::builtin()
+        .into_iter()
+        .filter(|l| l.id == "user-lifecycle")
+        .map(Arc::new)
+        .collect();
+    let mut events = Vec::new();
+    let summary = runner
+        .run(&plan(&lifecycle, &[Dialect::Default]), &mut |e| {
+            events.push(e.clone())
+        })
+        .await;
+
+    let failed: Vec<_> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::CheckFinished { result, .. } if result.outcome == Outcome::Fail => Some(result),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(failed.len(), 1);
+    assert_eq!(failed[0].id, "user-lifecycle.internal-error");
+    assert!(
+        failed[0].findings[0]
+            .message
+            .contains("test hook: panic at user.disable")
+    );
+    assert!(
+        events.iter().any(|e| matches!(e, Event::Cleanup { .. })),
+        "cleanup ran"
+    );
+    assert!(summary.leftovers.is_empty());
+    assert_eq!(
+        users(&server),
+        Vec::<Value>::new(),
+        "the created user was deleted"
+    );
+}

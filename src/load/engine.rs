@@ -1,15 +1,15 @@
 //! The load run: streams users and groups through Entra's initial-cycle sequence with bounded
 //! concurrency and paced requests, then deletes everything it created.
 //!
-//! Work items are generated lazily (`0..N` streamed through `buffer_unordered`), so only
-//! `concurrency` items are in flight; what grows with N is the list of created ids that cleanup
-//! and group memberships need (one boxed id string each), and the client's ledger.
+//! `concurrency` spawned workers take work items one at a time from a lazy iterator (`0..N`), so
+//! only `concurrency` items are in flight; what grows with N is the list of created ids that
+//! cleanup and group memberships need (one boxed id string each), and the client's ledger.
 
+use std::future::Future;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use futures_util::StreamExt;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -118,13 +118,13 @@ struct IdOnly {
     id: Value,
 }
 
-struct Ctx<'a> {
-    client: &'a Client,
-    config: &'a LoadConfig,
+struct Ctx {
+    client: Arc<Client>,
+    config: LoadConfig,
     prefix: String,
     pacer: Pacer,
     stats: Mutex<Stats>,
-    progress: &'a dyn Progress,
+    progress: Arc<dyn Progress>,
     responses: AtomicU64,
     /// No response has ever come back and the last attempt could not connect.
     unreachable: AtomicBool,
@@ -138,7 +138,7 @@ fn is_200(s: u16) -> bool {
     s == 200
 }
 
-impl Ctx<'_> {
+impl Ctx {
     fn stopped(&self) -> bool {
         self.config.stop.load(Ordering::SeqCst) || self.unreachable.load(Ordering::SeqCst)
     }
@@ -319,25 +319,63 @@ fn members_of(users: &[Box<str>], g: u64, k: usize) -> Vec<Value> {
         .collect()
 }
 
+/// Runs `work` on every item with `workers` spawned tasks (so requests are built and answers
+/// parsed on all of the runtime's threads, not on the caller's), keeping the `Some` results.
+/// Items are taken one at a time from the shared iterator: nothing is materialised up front.
+async fn spawn_workers<I, T, F, Fut>(cx: &Arc<Ctx>, items: I, workers: usize, work: F) -> Vec<T>
+where
+    I: Iterator + Send + 'static,
+    I::Item: Send,
+    F: Fn(Arc<Ctx>, I::Item) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Option<T>> + Send,
+    T: Send + 'static,
+{
+    let items = Arc::new(Mutex::new(items));
+    let work = Arc::new(work);
+    let handles: Vec<_> = (0..workers.max(1))
+        .map(|_| {
+            let (items, work, cx) = (items.clone(), work.clone(), cx.clone());
+            tokio::spawn(async move {
+                let mut out = Vec::new();
+                loop {
+                    let next = items.lock().expect("work lock").next();
+                    let Some(item) = next else { break };
+                    out.extend(work(cx.clone(), item).await);
+                }
+                out
+            })
+        })
+        .collect();
+    let mut all = Vec::new();
+    for h in handles {
+        match h.await {
+            Ok(out) => all.extend(out),
+            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+            Err(_) => {}
+        }
+    }
+    all
+}
+
 /// Runs the load described by `config` against `client`'s target and reports what it measured.
 /// Everything created is deleted before this returns (even when `config.stop` is set midway).
 pub async fn run(
-    client: &Client,
+    client: Arc<Client>,
     generators: &Generators,
     config: &LoadConfig,
-    progress: &dyn Progress,
+    progress: Arc<dyn Progress>,
 ) -> LoadReport {
-    let cx = Ctx {
-        client,
-        config,
+    let conc = config.concurrency.max(1);
+    let cx = Arc::new(Ctx {
+        client: client.clone(),
+        config: config.clone(),
         prefix: generators.prefix(),
         pacer: Pacer::new(config.rate),
         stats: Mutex::new(Stats::default()),
-        progress,
+        progress: progress.clone(),
         responses: AtomicU64::new(0),
         unreachable: AtomicBool::new(false),
-    };
-    let conc = config.concurrency.max(1);
+    });
     let mut phases = Vec::new();
     let mut created = (0u64, 0u64);
     let mut deleted = (0u64, 0u64);
@@ -350,60 +388,55 @@ pub async fn run(
                 "filter".into(),
                 format!("userName eq \"{}probe@example.com\"", cx.prefix),
             )];
+            let req = Arc::new(req);
             let (started, before) = (Instant::now(), cx.counts());
-            let cx = &cx;
-            let req = &req;
-            futures_util::stream::iter(0..config.users)
-                .map(|_| async move {
+            spawn_workers(&cx, 0..config.users, conc, move |cx, _| {
+                let req = req.clone();
+                async move {
                     if !cx.stopped() {
-                        cx.send(Kind::Probe, req, is_200).await;
+                        cx.send(Kind::Probe, &req, is_200).await;
                     }
-                })
-                .buffer_unordered(conc)
-                .for_each(|_| async {})
-                .await;
+                    None::<()>
+                }
+            })
+            .await;
             phases.push(cx.phase_done("probe", started, before));
         }
         Mode::Cycle => {
             progress.phase("cycle", config.expected_requests());
             let (started, before) = (Instant::now(), cx.counts());
-            let cxr = &cx;
-            let mut users: Vec<Box<str>> = Vec::new();
-            let mut stream = futures_util::stream::iter(0..config.users)
-                .map(|i| cxr.user(i))
-                .buffer_unordered(conc);
-            while let Some(id) = stream.next().await {
-                users.extend(id);
-            }
-            drop(stream);
+            let mut users = spawn_workers(&cx, 0..config.users, conc, |cx, i| async move {
+                cx.user(i).await
+            })
+            .await;
             users.shrink_to_fit();
-            let mut groups: Vec<Box<str>> = Vec::new();
-            {
-                let users = &users;
-                let k = config.members_per_group;
-                let mut stream = futures_util::stream::iter(0..config.groups)
-                    .map(|g| cxr.group(g, members_of(users, g, k)))
-                    .buffer_unordered(conc);
-                while let Some(id) = stream.next().await {
-                    groups.extend(id);
-                }
-            }
+            let users = Arc::new(users);
+            let k = config.members_per_group;
+            let groups = {
+                let users = users.clone();
+                spawn_workers(&cx, 0..config.groups, conc, move |cx, g| {
+                    let members = members_of(&users, g, k);
+                    async move { cx.group(g, members).await }
+                })
+                .await
+            };
             phases.push(cx.phase_done("cycle", started, before));
+            let users = Arc::try_unwrap(users).unwrap_or_else(|shared| shared.as_ref().clone());
             created = (users.len() as u64, groups.len() as u64);
 
             // Cleanup: groups first (they reference users), then users. Always runs.
             progress.phase("cleanup", created.0 + created.1);
             let (started, before) = (Instant::now(), cx.counts());
-            futures_util::stream::iter(groups)
-                .map(|id| async move { cxr.delete(Kind::GroupDelete, "Groups", &id).await })
-                .buffer_unordered(conc)
-                .for_each(|_| async {})
-                .await;
-            futures_util::stream::iter(users)
-                .map(|id| async move { cxr.delete(Kind::UserDelete, "Users", &id).await })
-                .buffer_unordered(conc)
-                .for_each(|_| async {})
-                .await;
+            spawn_workers(&cx, groups.into_iter(), conc, |cx, id| async move {
+                cx.delete(Kind::GroupDelete, "Groups", &id).await;
+                None::<()>
+            })
+            .await;
+            spawn_workers(&cx, users.into_iter(), conc, |cx, id| async move {
+                cx.delete(Kind::UserDelete, "Users", &id).await;
+                None::<()>
+            })
+            .await;
             // Creates whose response never arrived: found by their unique names, then deleted.
             client.adopt_pending(0).await;
             for c in client.ledger.remaining(None) {
@@ -438,8 +471,15 @@ pub async fn run(
             created.1.saturating_sub(groups_left),
         );
     }
-    let stats = cx.stats.into_inner().expect("stats lock");
-    let throttling = stats.throttling();
+    let (throttling, kinds, statuses, errors) = {
+        let stats = cx.stats.lock().expect("stats lock");
+        (
+            stats.throttling(),
+            stats.kinds(),
+            stats.statuses(),
+            stats.errors(),
+        )
+    };
     let (measured, failed) = phases
         .first()
         .map_or((0.0, 0), |p| (p.throughput, p.errors));
@@ -460,9 +500,9 @@ pub async fn run(
         batch: config.batch,
         update: config.update,
         phases,
-        kinds: stats.kinds(),
-        statuses: stats.statuses(),
-        errors: stats.errors(),
+        kinds,
+        statuses,
+        errors,
         throttling,
         created_users: created.0,
         created_groups: created.1,

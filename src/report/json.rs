@@ -134,6 +134,7 @@ fn summary(s: &Summary) -> Value {
         "unreachable": s.unreachable,
         "interrupted": s.interrupted,
         "leftovers": s.leftovers.iter().map(|c| json!({
+            "method": "DELETE",
             "path": c.path,
             "label": c.label,
             "scenario": c.owner,

@@ -88,18 +88,30 @@ fn mark(o: Outcome) -> colored::ColoredString {
 
 /// Pretty-prints a body (JSON when it parses), cut to `max_lines`.
 pub fn pretty_body(body: &str, max_lines: usize) -> String {
-    let pretty = serde_json::from_str::<Value>(body)
-        .ok()
-        .and_then(|v| serde_json::to_string_pretty(&v).ok())
-        .unwrap_or_else(|| body.to_string());
-    let lines: Vec<&str> = pretty.lines().collect();
-    if lines.len() > max_lines {
-        let mut s = lines[..max_lines].join("\n");
-        s.push_str(&format!("\n… ({} more lines)", lines.len() - max_lines));
-        s
+    // Bodies can be megabytes (a server streaming garbage up to the size cap): only a bounded
+    // prefix is ever pretty-printed or shown, so one check can never flood the terminal.
+    const PRETTY_LIMIT: usize = 64 * 1024;
+    let max_chars = max_lines * 120;
+    let pretty = if body.len() <= PRETTY_LIMIT {
+        serde_json::from_str::<Value>(body)
+            .ok()
+            .and_then(|v| serde_json::to_string_pretty(&v).ok())
+            .unwrap_or_else(|| body.to_string())
     } else {
-        pretty
+        body[..body.floor_char_boundary(max_chars)].to_string()
+    };
+    let lines: Vec<&str> = pretty.lines().take(max_lines + 1).collect();
+    let mut shown = lines[..lines.len().min(max_lines)].join("\n");
+    if shown.len() > max_chars {
+        shown.truncate(shown.floor_char_boundary(max_chars));
     }
+    if shown.len() < pretty.trim_end().len() {
+        shown.push_str(&format!(
+            "\n… (body cut for display; {} bytes in all)",
+            body.len()
+        ));
+    }
+    shown
 }
 
 fn indent(text: &str, by: usize) -> String {
@@ -506,4 +518,23 @@ pub fn set_color(choice: &str, is_tty: bool) {
     };
     colored::control::set_override(on);
     let _ = Color::Red;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::pretty_body;
+
+    #[test]
+    fn bodies_are_shown_pretty_and_bounded_in_lines_and_characters() {
+        assert_eq!(pretty_body(r#"{"a":1}"#, 10), "{\n  \"a\": 1\n}");
+        let many_lines = (0..100)
+            .map(|i| i.to_string())
+            .collect::<Vec<_>>()
+            .join("\n");
+        let shown = pretty_body(&many_lines, 5);
+        assert_eq!(shown.lines().count(), 6);
+        assert!(shown.ends_with("bytes in all)"));
+        let huge = "x".repeat(10 * 1024 * 1024);
+        assert!(pretty_body(&huge, 30).len() < 4000);
+    }
 }

@@ -105,12 +105,12 @@ pub fn check(
                 }
             });
         let detail = match (r.status, r.header("location")) {
-                (300..=399, Some(loc)) => format!(
-                    " (a redirect to {loc}; Entra does not follow redirects, so the Tenant URL must be the final address)"
-                ),
-                _ => detail,
-            };
-            out.push(Finding::fail(
+            (300..=399, Some(loc)) => format!(
+                " (a redirect to {loc}; Entra does not follow redirects, so the Tenant URL must be the final address)"
+            ),
+            _ => detail,
+        };
+        out.push(Finding::fail(
             "status",
             format!("expected status {}, got {}{detail}", s.describe(), r.status),
         ));

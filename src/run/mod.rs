@@ -8,7 +8,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::Instant;
 
-use futures_util::StreamExt;
+use std::panic::AssertUnwindSafe;
+
+use futures_util::{FutureExt, StreamExt};
 use serde_json::{Map, Value};
 
 use crate::http::{Client, Exchange, OutRequest, resource_path};
@@ -38,8 +40,15 @@ pub fn plan(scenarios: &[Arc<Loaded>], dialects: &[Dialect]) -> Vec<PlanItem> {
     scenarios
         .iter()
         .flat_map(|s| {
-            let n = if s.scenario.dialect_neutral { 1 } else { dialects.len() };
-            dialects.iter().take(n).map(|d| PlanItem { scenario: s.clone(), dialect: *d })
+            let n = if s.scenario.dialect_neutral {
+                1
+            } else {
+                dialects.len()
+            };
+            dialects.iter().take(n).map(|d| PlanItem {
+                scenario: s.clone(),
+                dialect: *d,
+            })
         })
         .collect()
 }
@@ -59,6 +68,10 @@ pub struct RunConfig {
     pub stop: Arc<AtomicBool>,
     /// TLS verification is off (reported loudly).
     pub insecure: bool,
+    /// Test hook: panic just before running the check with this id (proves cleanup survives a
+    /// bug). Never set by the CLI.
+    #[doc(hidden)]
+    pub panic_at: Option<String>,
     /// Called as each scenario finishes: (done, total).
     pub on_progress: Option<Arc<dyn Fn(usize, usize) + Send + Sync>>,
 }
@@ -72,6 +85,7 @@ impl Default for RunConfig {
             profile: None,
             stop: Arc::default(),
             insecure: false,
+            panic_at: None,
             on_progress: None,
         }
     }
@@ -231,18 +245,20 @@ impl Runner {
                 }
             }
         }
-        for step in &s.scenario.steps {
-            let step = &step.value;
-            if step.dialect.is_some_and(|d| d != item.dialect) {
-                continue;
-            }
-            if run.aborted.is_none() {
-                run.aborted = self.give_up();
-            }
-            let result = self.run_step(&mut run, step).await;
+        // A bug (a panic) in one step must not skip cleanup: the steps run unwind-safe, the
+        // panic becomes a failed check, and cleanup still removes what the scenario created.
+        let steps = AssertUnwindSafe(self.run_steps(&mut run))
+            .catch_unwind()
+            .await;
+        if let Err(panic) = steps {
+            let message = panic
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| panic.downcast_ref::<&str>().map(|m| m.to_string()))
+                .unwrap_or_else(|| "unknown panic".into());
             run.events.push(Event::CheckFinished {
                 scenario: index,
-                result,
+                result: internal_error(&s.id, &self.client.secret().redact(&message)),
             });
         }
         self.cleanup(&mut run).await;
@@ -255,6 +271,28 @@ impl Runner {
             p(done, total);
         }
         run.events
+    }
+
+    async fn run_steps(&self, run: &mut StepRun<'_>) {
+        let item = run.item;
+        for step in &item.scenario.scenario.steps {
+            let step = &step.value;
+            if step.dialect.is_some_and(|d| d != item.dialect) {
+                continue;
+            }
+            if run.aborted.is_none() {
+                run.aborted = self.give_up();
+            }
+            let check = check_id(&item.scenario.id, step);
+            if self.config.panic_at.as_deref() == Some(check.as_str()) {
+                panic!("test hook: panic at {check}");
+            }
+            let result = self.run_step(run, step).await;
+            run.events.push(Event::CheckFinished {
+                scenario: run.index,
+                result,
+            });
+        }
     }
 
     fn context<'a>(&'a self, vars: &'a Map<String, Value>, dialect: Dialect) -> Context<'a> {
@@ -369,7 +407,10 @@ impl Runner {
                     vec![expect::transport_finding(e)]
                 }
                 Ok(r) => {
-                    let projected = req.query.iter().any(|(k, _)| k.eq_ignore_ascii_case("attributes"));
+                    let projected = req
+                        .query
+                        .iter()
+                        .any(|(k, _)| k.eq_ignore_ascii_case("attributes"));
                     let mut f = expect::check(
                         &expect,
                         r,
@@ -593,6 +634,25 @@ impl Runner {
             )),
             Err(e) => CleanupOutcome::Failed(format!("could not verify the delete: {e}")),
         }
+    }
+}
+
+/// The failed check that stands for a panic inside a scenario.
+fn internal_error(scenario_id: &str, message: &str) -> CheckResult {
+    CheckResult {
+        id: format!("{scenario_id}.internal-error"),
+        name: "scimcheck internal error".into(),
+        proves: None,
+        severity: Severity::Fail,
+        outcome: Outcome::Fail,
+        findings: vec![Finding::fail(
+            "internal",
+            format!("scimcheck panicked while running this scenario: {message}; its remaining steps were not run, its test data was cleaned up"),
+        )],
+        hint: Some("This is a bug in scimcheck, not in your endpoint: please report it with the JSON report attached.".into()),
+        note: None,
+        exchange: None,
+        elapsed_ms: 0.0,
     }
 }
 

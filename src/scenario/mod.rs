@@ -5,6 +5,7 @@ pub mod capture;
 pub mod lint;
 pub mod load;
 pub mod model;
+pub mod parity;
 pub mod template;
 
 pub use lint::check_id;

@@ -43,7 +43,9 @@ impl Scenario {
             let s = &s.value;
             s.patch.is_some()
                 || s.cleanup.is_some()
-                || s.request.as_ref().is_some_and(|r| !matches!(r.value.method.to_ascii_uppercase().as_str(), "GET" | "HEAD"))
+                || s.request.as_ref().is_some_and(|r| {
+                    !matches!(r.value.method.to_ascii_uppercase().as_str(), "GET" | "HEAD")
+                })
         })
     }
 }

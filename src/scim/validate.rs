@@ -125,7 +125,12 @@ pub fn validate(kind: Kind, body: &Value, schemas: &SchemaSet) -> Vec<Violation>
 
 /// [`validate`] for a reply to a request with `attributes=`: the server returns only what was
 /// asked for, so attributes the schema marks required may rightly be absent.
-pub fn validate_projected(kind: Kind, body: &Value, schemas: &SchemaSet, projected: bool) -> Vec<Violation> {
+pub fn validate_projected(
+    kind: Kind,
+    body: &Value,
+    schemas: &SchemaSet,
+    projected: bool,
+) -> Vec<Violation> {
     let mut checker = Checker {
         schemas,
         out: Vec::new(),
