@@ -28,12 +28,14 @@ fn bad_input(message: &str) -> i32 {
     exit::BAD_INPUT
 }
 
-fn print_diagnostics(diags: &[Diagnostic]) -> i32 {
+fn print_diagnostics(diags: &[Diagnostic], what: &str, secret: Option<&Secret>) -> i32 {
+    // A diagnostic quotes the offending line, which may hold a pasted token.
+    let redact = |text: String| secret.map_or(text.clone(), |s| s.redact(&text));
     for d in diags {
-        eprintln!("{d}\n");
+        eprintln!("{}\n", redact(d.to_string()));
     }
     eprintln!(
-        "{} {} problem(s) in scenario files; nothing was sent",
+        "{} {} problem(s) in {what}; nothing was sent",
         "error:".red().bold(),
         diags.len()
     );
@@ -249,23 +251,10 @@ async fn apply_profile(
     let Some(name) = &check.profile else {
         return Ok((scenarios, None, ProfileValues::default()));
     };
-    let profile =
-        crate::profile::resolve(name).map_err(|d| print_profile_diagnostics(&d, secret))?;
+    let profile = crate::profile::resolve(name)
+        .map_err(|d| print_diagnostics(&d, "the profile", Some(secret)))?;
     let prepared = crate::profile::prepare(&profile, target, secret, options, scenarios).await;
     Ok((prepared.scenarios, Some(profile.name), prepared.values))
-}
-
-/// A profile's problems, token redacted; returns exit code 2.
-fn print_profile_diagnostics(diags: &[Diagnostic], secret: &Secret) -> i32 {
-    for d in diags {
-        eprintln!("{}\n", secret.redact(&d.to_string()));
-    }
-    eprintln!(
-        "{} {} problem(s) in the profile; nothing was sent",
-        "error:".red().bold(),
-        diags.len()
-    );
-    exit::BAD_INPUT
 }
 
 /// `scimcheck profiles`: list, show, init.
@@ -284,7 +273,7 @@ pub async fn profiles(args: crate::cli::ProfilesArgs) -> i32 {
                 print!("{}", crate::profile::show::table(&p));
                 exit::OK
             }
-            Err(d) => print_profile_diagnostics(&d, &Secret::new("")),
+            Err(d) => print_diagnostics(&d, "the profile", None),
         },
         ProfilesCommand::Init(a) => profiles_init(a).await,
     }
@@ -368,15 +357,8 @@ fn select(
         crate::select::Selection::new(&check.only, &check.skip).map_err(|e| bad_input(&e))?;
     let scenarios = selection.apply(scenarios).map_err(|e| bad_input(&e))?;
     let waivers = match &check.waivers {
-        Some(path) => crate::select::Waivers::load(path).map_err(|d| {
-            for d in &d {
-                eprintln!("{d}\n");
-            }
-            bad_input(&format!(
-                "{} problem(s) in the waiver file; nothing was sent",
-                d.len()
-            ))
-        })?,
+        Some(path) => crate::select::Waivers::load(path)
+            .map_err(|d| print_diagnostics(&d, "the waiver file", None))?,
         None => crate::select::Waivers::default(),
     };
     Ok((scenarios, waivers))
@@ -484,7 +466,7 @@ pub async fn demo(args: DemoArgs) -> i32 {
     };
     let scenarios = match load_scenarios(&[]) {
         Ok(s) => s,
-        Err(d) => return print_diagnostics(&d),
+        Err(d) => return print_diagnostics(&d, "scenario files", None),
     };
     let token = format!("demo-{}", uuid::Uuid::new_v4().simple());
     // The embedded server stands in for the profile's app: it declares the app's required
@@ -492,7 +474,7 @@ pub async fn demo(args: DemoArgs) -> i32 {
     let required_attributes = match &args.check.profile {
         Some(name) => match crate::profile::resolve(name) {
             Ok(p) => crate::profile::server_required_attributes(&p),
-            Err(d) => return print_profile_diagnostics(&d, &Secret::new(&token)),
+            Err(d) => return print_diagnostics(&d, "the profile", Some(&Secret::new(&token))),
         },
         None => vec![],
     };
@@ -542,22 +524,9 @@ pub async fn run(args: RunArgs) -> i32 {
     let scenarios = match load_scenarios(&args.paths) {
         Ok(s) => s,
         // A diagnostic quotes the offending line, which may hold a pasted token.
-        Err(d) => return print_redacted_diagnostics(&d, &secret),
+        Err(d) => return print_diagnostics(&d, "scenario files", Some(&secret)),
     };
     execute(target, secret, scenarios, &args.check, options).await
-}
-
-/// [`print_diagnostics`] with the token replaced by `REDACTED`.
-fn print_redacted_diagnostics(diags: &[Diagnostic], secret: &Secret) -> i32 {
-    for d in diags {
-        eprintln!("{}\n", secret.redact(&d.to_string()));
-    }
-    eprintln!(
-        "{} {} problem(s) in scenario files; nothing was sent",
-        "error:".red().bold(),
-        diags.len()
-    );
-    exit::BAD_INPUT
 }
 
 /// `scimcheck serve`.
@@ -604,7 +573,7 @@ pub fn lint(args: LintArgs) -> i32 {
             );
             exit::OK
         }
-        Err(d) => print_diagnostics(&d),
+        Err(d) => print_diagnostics(&d, "scenario files", None),
     }
 }
 

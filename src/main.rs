@@ -6,8 +6,8 @@ use scimcheck::{app, exit};
 
 /// mimalloc instead of the system allocator: the HTTP path allocates a lot per request, and
 /// glibc's arenas contend across threads (about a third more requests per second in load mode).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+// #[global_allocator]
+static _ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() {
     quiet_broken_pipe();

@@ -872,7 +872,9 @@ const VALIDATOR_PREVIEW: [&str; 7] = [
 #[test]
 fn the_validator_parity_table_maps_every_validator_test_to_existing_checks() {
     let parity = scimcheck::scenario::parity::validator_parity();
-    let names = |rows: &[scimcheck::scenario::parity::ParityRow]| rows.iter().map(|r| r.name.clone()).collect::<Vec<_>>();
+    let names = |rows: &[scimcheck::scenario::parity::ParityRow]| {
+        rows.iter().map(|r| r.name.clone()).collect::<Vec<_>>()
+    };
     assert_eq!(
         names(&parity.mandatory),
         VALIDATOR_MANDATORY,
