@@ -218,3 +218,37 @@ fn list_shows_the_builtin_scenarios_and_their_check_ids() {
     assert_eq!(out.status.code(), Some(0));
     assert!(stdout(&out).contains("connection.users-probe"));
 }
+
+/// Issue 2's quirks, each with a check that must catch it (the full expected sets are in
+/// tests/detection_matrix.rs; this proves the same through the binary).
+const QUIRK_CATCHERS: &[(&str, &str)] = &[
+    ("json-content-type", "connection.users-probe"),
+    ("create-returns-200", "user.create"),
+    ("no-duplicate-check", "user.create.duplicate"),
+    ("case-sensitive-filter", "user.filter.different-case"),
+    ("rejects-capitalised-ops", "user.update.replace"),
+    ("rejects-string-booleans", "user.disable"),
+    ("remove-member-wipes-group", "group.members.remove.verified"),
+    ("ignores-excluded-attributes", "group.get.excluding-members"),
+    ("empty-filter-returns-404", "connection.users-probe"),
+    ("drops-patch-changes", "user.update.replace.verified"),
+    ("disable-deletes-user", "user.disable.still-found"),
+    ("non-scim-errors", "user.get.unknown-id"),
+];
+
+#[test]
+fn each_quirk_makes_demo_exit_1_naming_the_check_that_caught_it() {
+    for (quirk, check) in QUIRK_CATCHERS {
+        let out = scimcheck(
+            &["demo", "--dialect", "default", "-q", "--quirk", quirk],
+            &[],
+        );
+        let text = stdout(&out);
+        assert_eq!(out.status.code(), Some(1), "--quirk {quirk}:\n{text}");
+        assert!(
+            text.lines()
+                .any(|l| l.contains('✗') && l.contains(&format!(" {check}:"))),
+            "--quirk {quirk} should fail {check}:\n{text}"
+        );
+    }
+}
