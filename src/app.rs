@@ -183,7 +183,7 @@ async fn execute(
             );
         });
     }
-    let runner = Runner::new(client.clone(), generators, config);
+    let mut runner = Runner::new(client.clone(), generators, config);
 
     // First Ctrl-C / SIGTERM: stop sending new steps, clean up, exit 130. Second: exit at once.
     let ledger = client.ledger.clone();
@@ -212,6 +212,7 @@ async fn execute(
     });
 
     let plan = plan(&scenarios, &dialects);
+    runner.discover_schemas(&plan).await;
     // Waivers are an event transformation between the runner and the reporters.
     let mut waived = waivers.applier();
     let mut final_summary = None;

@@ -4,11 +4,6 @@ use clap::Parser;
 use scimcheck::cli::{Cli, Command};
 use scimcheck::{app, exit};
 
-/// mimalloc instead of the system allocator: the HTTP path allocates a lot per request, and
-/// glibc's arenas contend across threads (about a third more requests per second in load mode).
-// #[global_allocator]
-static _ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn main() {
     quiet_broken_pipe();
     let cli = Cli::parse();

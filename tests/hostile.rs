@@ -752,3 +752,84 @@ async fn requests_go_through_the_proxy_given_with_proxy_or_the_environment_unles
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert!(proxy.seen().is_empty(), "NO_PROXY bypasses the proxy");
 }
+
+/// A custom extension published at /Schemas is validated like the RFC's own schemas.
+const CUSTOM_EXT: &str = "urn:example:params:scim:schemas:extension:acme:2.0:User";
+
+fn custom_extension_server(badge_value: serde_json::Value) -> impl Fn(&rogue::Seen, usize) -> Answer {
+    move |seen, _| {
+        Answer::Bytes(if seen.target.contains("/Schemas") {
+            scim(
+                200,
+                &serde_json::json!({
+                    "schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"],
+                    "totalResults": 1, "startIndex": 1, "itemsPerPage": 1,
+                    "Resources": [{
+                        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Schema"],
+                        "id": CUSTOM_EXT, "name": "AcmeUser", "description": "Acme",
+                        "attributes": [{"name": "badgeNumber", "type": "integer", "multiValued": false,
+                            "description": "badge", "required": false, "caseExact": false,
+                            "mutability": "readWrite", "returned": "default", "uniqueness": "none"}]
+                    }]
+                }),
+            )
+        } else {
+            scim(
+                200,
+                &serde_json::json!({
+                    "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User", CUSTOM_EXT],
+                    "id": "u1", "userName": "someone",
+                    "meta": {"resourceType": "User", "created": "2024-01-01T00:00:00Z", "lastModified": "2024-01-01T00:00:00Z"},
+                    CUSTOM_EXT: {"badgeNumber": badge_value.clone()}
+                }),
+            )
+        })
+    }
+}
+
+const CUSTOM_SCENARIO: &str = r#"
+id: custom-ext
+name: Custom extension
+tags: [discovery]
+steps:
+  - name: Read a user
+    id: custom.read
+    request: { method: GET, path: /Users/u1 }
+    expect: { status: 200, schema: User }
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_custom_extension_published_at_schemas_is_validated_too() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("custom.yaml"), CUSTOM_SCENARIO).unwrap();
+    let path = dir.path().display().to_string();
+
+    let good = Rogue::start(custom_extension_server(serde_json::json!(42))).await;
+    let out = scimcheck(args(&[
+        "run",
+        "--url",
+        &good.url("/scim/v2"),
+        "--token",
+        TOKEN,
+        &path,
+    ]))
+    .await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+
+    let bad = Rogue::start(custom_extension_server(serde_json::json!("forty-two"))).await;
+    let out = scimcheck(args(&[
+        "run",
+        "--url",
+        &bad.url("/scim/v2"),
+        "--token",
+        TOKEN,
+        &path,
+    ]))
+    .await;
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{t}");
+    assert!(
+        t.contains("badgeNumber"),
+        "the violation names the custom attribute: {t}"
+    );
+}

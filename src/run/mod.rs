@@ -132,6 +132,32 @@ impl Runner {
         }
     }
 
+    /// When the plan tests discovery (a scenario tagged `discovery`, as in the built-in suite),
+    /// adds what the target publishes at `/Schemas` to the schemas responses are validated
+    /// against: RFC 7643's definitions win, custom extensions are added and so validated too.
+    /// One GET; any failure keeps the built-in definitions and is left for the discovery checks
+    /// to report.
+    pub async fn discover_schemas(&mut self, plan: &[PlanItem]) {
+        if !plan
+            .iter()
+            .any(|p| p.scenario.scenario.tags.iter().any(|t| t == "discovery"))
+        {
+            return;
+        }
+        let ex = self
+            .client
+            .send(&OutRequest::new("GET", "/Schemas"), usize::MAX)
+            .await;
+        if let Ok(r) = &ex.response
+            && r.status == 200
+            && let Some(published) = r
+                .json()
+                .and_then(|b| SchemaSet::from_list_response(&b).ok())
+        {
+            self.config.schemas = Arc::new(self.config.schemas.with_published(&published));
+        }
+    }
+
     /// Runs the plan, calling `sink` with every event in plan order, and returns the summary.
     pub async fn run(&self, plan: &[PlanItem], sink: &mut dyn FnMut(&Event)) -> Summary {
         let started = Instant::now();
