@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::io::Write;
 
-use colored::{Color, Colorize};
+use colored::Colorize;
 use serde_json::Value;
 
 use crate::http::{Received, Secret};
@@ -517,7 +517,6 @@ pub fn set_color(choice: &str, is_tty: bool) {
         _ => is_tty && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
     };
     colored::control::set_override(on);
-    let _ = Color::Red;
 }
 
 #[cfg(test)]
