@@ -756,7 +756,9 @@ async fn requests_go_through_the_proxy_given_with_proxy_or_the_environment_unles
 /// A custom extension published at /Schemas is validated like the RFC's own schemas.
 const CUSTOM_EXT: &str = "urn:example:params:scim:schemas:extension:acme:2.0:User";
 
-fn custom_extension_server(badge_value: serde_json::Value) -> impl Fn(&rogue::Seen, usize) -> Answer {
+fn custom_extension_server(
+    badge_value: serde_json::Value,
+) -> impl Fn(&rogue::Seen, usize) -> Answer {
     move |seen, _| {
         Answer::Bytes(if seen.target.contains("/Schemas") {
             scim(
