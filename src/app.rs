@@ -185,31 +185,7 @@ async fn execute(
     }
     let mut runner = Runner::new(client.clone(), generators, config);
 
-    // First Ctrl-C / SIGTERM: stop sending new steps, clean up, exit 130. Second: exit at once.
-    let ledger = client.ledger.clone();
-    let signals = tokio::spawn(async move {
-        wait_for_signal().await;
-        stop.store(true, Ordering::SeqCst);
-        eprintln!(
-            "\n{} interrupted: cleaning up (press Ctrl-C again to exit at once)",
-            "!".yellow().bold()
-        );
-        wait_for_signal().await;
-        eprintln!(
-            "{} exiting without finishing cleanup; left behind:",
-            "!".red().bold()
-        );
-        for c in ledger.remaining(None) {
-            eprintln!("  DELETE {}  ({})", c.path, c.label);
-        }
-        for p in ledger.in_flight() {
-            eprintln!(
-                "  GET /{}?filter={} eq \"{}\"  (a create still on its way: delete what this finds)",
-                p.collection, p.attribute, p.value
-            );
-        }
-        std::process::exit(exit::INTERRUPTED);
-    });
+    let signals = on_interrupt(stop, client.ledger.clone());
 
     let plan = plan(&scenarios, &dialects);
     runner.discover_schemas(&plan).await;
@@ -438,6 +414,38 @@ pub fn exit_code(s: &Summary) -> i32 {
     } else {
         exit::OK
     }
+}
+
+/// First Ctrl-C / SIGTERM: sets `stop` (no new requests are started; cleanup runs and the
+/// command exits 130). Second: exits at once, listing what is left behind so a person can
+/// finish it, creates still on their way included.
+fn on_interrupt(
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    ledger: Arc<crate::http::Ledger>,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        wait_for_signal().await;
+        stop.store(true, Ordering::SeqCst);
+        eprintln!(
+            "\n{} interrupted: cleaning up (press Ctrl-C again to exit at once)",
+            "!".yellow().bold()
+        );
+        wait_for_signal().await;
+        eprintln!(
+            "{} exiting without finishing cleanup; left behind:",
+            "!".red().bold()
+        );
+        for c in ledger.remaining(None) {
+            eprintln!("  DELETE {}  ({})", c.path, c.label);
+        }
+        for p in ledger.in_flight() {
+            eprintln!(
+                "  GET /{}?filter={} eq \"{}\"  (a create still on its way: delete what this finds)",
+                p.collection, p.attribute, p.value
+            );
+        }
+        std::process::exit(exit::INTERRUPTED);
+    })
 }
 
 async fn wait_for_signal() {
@@ -700,26 +708,7 @@ pub async fn load(args: crate::cli::LoadArgs) -> i32 {
         stop: Arc::default(),
     };
 
-    // First Ctrl-C / SIGTERM: stop starting new work, clean up. Second: exit at once.
-    let stop = config.stop.clone();
-    let ledger = client.ledger.clone();
-    let signals = tokio::spawn(async move {
-        wait_for_signal().await;
-        stop.store(true, Ordering::SeqCst);
-        eprintln!(
-            "\n{} interrupted: cleaning up (press Ctrl-C again to exit at once)",
-            "!".yellow().bold()
-        );
-        wait_for_signal().await;
-        eprintln!(
-            "{} exiting without finishing cleanup; left behind:",
-            "!".red().bold()
-        );
-        for c in ledger.remaining(None) {
-            eprintln!("  DELETE {}  ({})", c.path, c.label);
-        }
-        std::process::exit(exit::INTERRUPTED);
-    });
+    let signals = on_interrupt(config.stop.clone(), client.ledger.clone());
     let progress: Arc<dyn Progress> = match Bar::on_stderr() {
         Some(b) => Arc::new(b),
         None => Arc::new(NoProgress),
