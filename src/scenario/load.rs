@@ -35,6 +35,7 @@ pub fn yaml_diagnostic(file: &str, source: &str, err: &serde_saphyr::Error) -> D
         .location()
         .map(|l| (l.line() as usize, l.column() as usize))
         .unwrap_or((1, 1));
+    let message = explain(&message, source, line, column);
     let mut d = Diagnostic::at(file, source, line, column, message.clone());
     if let Some(rest) = message.strip_prefix("unknown field `")
         && let Some((field, expected)) = rest.split_once("`, expected one of ")
@@ -45,6 +46,36 @@ pub fn yaml_diagnostic(file: &str, source: &str, err: &serde_saphyr::Error) -> D
         }
     }
     d
+}
+
+/// serde-saphyr's terse messages for a value of the wrong shape, said as "expected X, found Y".
+fn explain(message: &str, source: &str, line: usize, column: usize) -> String {
+    let found = source
+        .lines()
+        .nth(line.saturating_sub(1))
+        .and_then(|l| l.get(l.char_indices().nth(column.saturating_sub(1))?.0..))
+        .map(|rest| {
+            rest.split([',', '}', ']', '#'])
+                .next()
+                .unwrap_or_default()
+                .trim()
+        })
+        .filter(|f| !f.is_empty())
+        .map(|f| format!(", found `{f}`"))
+        .unwrap_or_default();
+    let expected = match message {
+        "invalid u8" | "invalid u16" | "invalid u32" | "invalid u64" | "invalid usize" => {
+            "a whole number"
+        }
+        "invalid i32" | "invalid i64" => "an integer",
+        "invalid f32" | "invalid f64" => "a number",
+        "invalid bool" | "invalid boolean" => "true or false",
+        "expected sequence start" => "a list (`[a, b]`, or one `- item` per line)",
+        "expected mapping start" => "a mapping (`key: value` pairs)",
+        "expected string scalar" => "a string",
+        _ => return message.to_string(),
+    };
+    format!("expected {expected}{found}")
 }
 
 /// Parses and lints one scenario file.
@@ -170,4 +201,47 @@ pub fn builtin() -> Vec<Loaded> {
             })
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::load_str;
+
+    fn first_error(yaml: &str) -> String {
+        load_str("t.yaml", yaml, false).expect_err("should not load")[0].to_string()
+    }
+
+    #[test]
+    fn wrong_types_say_what_was_expected_and_what_was_found() {
+        let step = "name: s\nsteps:\n  - name: p\n    request: { method: GET, path: /Users }\n";
+        assert!(
+            first_error(&format!("{step}    expect: {{ status: abc }}\n")).contains(
+                "expected an HTTP status code such as 200, or a list of codes such as [200, 204]"
+            )
+        );
+        assert!(
+            first_error(&format!("{step}    expect: {{ status: 42 }}\n"))
+                .contains("42 is not an HTTP status code")
+        );
+        assert!(
+            first_error(&format!("{step}    repeat: many\n"))
+                .contains("expected a whole number, found `many`")
+        );
+        assert!(
+            first_error(&format!("name: s\ntags: users\n{}", &step[8..]))
+                .contains("expected a list")
+        );
+    }
+
+    #[test]
+    fn unknown_keys_suggest_the_closest_known_one() {
+        let e = first_error(
+            "name: s\nsteps:\n  - name: p\n    requst: { method: GET, path: /Users }\n",
+        );
+        assert!(
+            e.contains("unknown field `requst`") && e.contains("did you mean `request`?"),
+            "{e}"
+        );
+        assert!(e.contains("t.yaml:4:5"), "{e}");
+    }
 }

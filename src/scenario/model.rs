@@ -186,11 +186,52 @@ pub struct PatchSpec {
 }
 
 /// Expected status: one code or a list of acceptable codes.
-#[derive(Debug, Clone, Deserialize, PartialEq)]
-#[serde(untagged)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum StatusSpec {
     One(u16),
     Any(Vec<u16>),
+}
+
+impl<'de> Deserialize<'de> for StatusSpec {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = StatusSpec;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str(
+                    "an HTTP status code such as 200, or a list of codes such as [200, 204]",
+                )
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<StatusSpec, E> {
+                u16::try_from(v)
+                    .ok()
+                    .filter(|c| (100..=599).contains(c))
+                    .map(StatusSpec::One)
+                    .ok_or_else(|| {
+                        E::custom(format!("{v} is not an HTTP status code (100 to 599)"))
+                    })
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<StatusSpec, E> {
+                self.visit_u64(u64::try_from(v).unwrap_or(0))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<StatusSpec, A::Error> {
+                let mut codes = Vec::new();
+                while let Some(c) = seq.next_element::<u16>()? {
+                    codes.push(c);
+                }
+                if codes.is_empty() {
+                    return Err(serde::de::Error::custom(
+                        "an empty list of status codes accepts nothing",
+                    ));
+                }
+                Ok(StatusSpec::Any(codes))
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 impl StatusSpec {
