@@ -104,6 +104,15 @@ fn client_options(t: &TargetArgs) -> Result<ClientOptions, String> {
     })
 }
 
+/// The token and client options of a command that talks to a target, with the panic hook that
+/// redacts the token installed; on bad input prints the problem and gives exit code 2.
+fn credentials(t: &TargetArgs) -> Result<(Secret, ClientOptions), i32> {
+    let secret = token(t).map_err(|e| bad_input(&e))?;
+    let options = client_options(t).map_err(|e| bad_input(&e))?;
+    redact_panics(secret.clone());
+    Ok((secret, options))
+}
+
 /// Runs `scenarios` against `target`, reporting to the terminal; returns the exit code.
 async fn execute(
     target: TenantUrl,
@@ -258,20 +267,15 @@ pub async fn profiles(args: crate::cli::ProfilesArgs) -> i32 {
 
 /// `scimcheck profiles init --from-schemas`.
 async fn profiles_init(a: crate::cli::ProfileInitArgs) -> i32 {
+    let (secret, mut options) = match credentials(&a.target) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
     let target = match TenantUrl::parse(&a.target.url) {
         Ok(t) => t,
         Err(e) => return bad_input(&e),
     };
-    let secret = match token(&a.target) {
-        Ok(s) => s,
-        Err(e) => return bad_input(&e),
-    };
-    let mut options = match client_options(&a.target) {
-        Ok(o) => o,
-        Err(e) => return bad_input(&e),
-    };
     options.read_only = true;
-    redact_panics(secret.clone());
     if let Some(out) = &a.out
         && out.exists()
     {
@@ -391,6 +395,8 @@ fn redact_panics(secret: Secret) {
             .cloned()
             .or_else(|| info.payload().downcast_ref::<&str>().map(|s| s.to_string()));
         match payload {
+            // A closed stdout (`| head`) is not a bug: main's hook exits quietly.
+            Some(msg) if msg.starts_with("failed printing to stdout") => default(info),
             Some(msg) => {
                 let at = info
                     .location()
@@ -517,19 +523,14 @@ pub async fn demo(args: DemoArgs) -> i32 {
 
 /// `scimcheck run`.
 pub async fn run(args: RunArgs) -> i32 {
+    let (secret, options) = match credentials(&args.target) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
     let target = match TenantUrl::parse(&args.target.url) {
         Ok(t) => t,
         Err(e) => return bad_input(&e),
     };
-    let secret = match token(&args.target) {
-        Ok(s) => s,
-        Err(e) => return bad_input(&e),
-    };
-    let options = match client_options(&args.target) {
-        Ok(o) => o,
-        Err(e) => return bad_input(&e),
-    };
-    redact_panics(secret.clone());
     let scenarios = match load_scenarios(&args.paths) {
         Ok(s) => s,
         // A diagnostic quotes the offending line, which may hold a pasted token.
@@ -747,13 +748,9 @@ fn color_name(c: ColorChoice) -> &'static str {
 
 /// `scimcheck connect`: Entra's Test Connection, diagnosed.
 pub async fn connect(args: crate::cli::ConnectArgs) -> i32 {
-    let secret = match token(&args.target) {
-        Ok(s) => s,
-        Err(e) => return bad_input(&e),
-    };
-    let options = match client_options(&args.target) {
-        Ok(o) => o,
-        Err(e) => return bad_input(&e),
+    let (secret, options) = match credentials(&args.target) {
+        Ok(c) => c,
+        Err(code) => return code,
     };
     set_color(color_name(args.color), std::io::stdout().is_terminal());
     let opts = crate::connect::ConnectOptions {
@@ -777,16 +774,12 @@ pub async fn connect(args: crate::cli::ConnectArgs) -> i32 {
 
 /// `scimcheck discover`: the discovery documents, tabulated and checked.
 pub async fn discover(args: crate::cli::DiscoverArgs) -> i32 {
-    let secret = match token(&args.target) {
-        Ok(s) => s,
-        Err(e) => return bad_input(&e),
+    let (secret, options) = match credentials(&args.target) {
+        Ok(c) => c,
+        Err(code) => return code,
     };
     let target = match TenantUrl::parse(&args.target.url) {
         Ok(t) => t,
-        Err(e) => return bad_input(&e),
-    };
-    let options = match client_options(&args.target) {
-        Ok(o) => o,
         Err(e) => return bad_input(&e),
     };
     set_color(color_name(args.color), std::io::stdout().is_terminal());
