@@ -10,7 +10,7 @@ use std::process::Output;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::TOKEN;
+use common::{TOKEN, args, output_text as text, scimcheck_async as scimcheck};
 use rogue::{Answer, Rogue, TlsFront, empty_list, head, response, scim};
 use scimcheck::http::{Client, ClientOptions, Secret, TenantUrl};
 use scimcheck::run::{CheckResult, Event, RunConfig, Runner, plan};
@@ -29,27 +29,6 @@ steps:
     request: { method: GET, path: /Users, query: { filter: 'userName eq "{{ uuid }}"' } }
     expect: { status: 200, schema: ListResponse, body: { totalResults: 0 } }
 "#;
-
-async fn scimcheck(args: Vec<String>) -> Output {
-    tokio::task::spawn_blocking(move || {
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        common::scimcheck(&args, &[])
-    })
-    .await
-    .expect("blocking task")
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
-fn args(list: &[&str]) -> Vec<String> {
-    list.iter().map(|s| s.to_string()).collect()
-}
 
 /// A directory holding the probe scenario.
 fn probe_dir() -> tempfile::TempDir {

@@ -139,17 +139,7 @@ async fn run_profile(name: &str, quirks: &[&str]) -> ProfileRun {
     let p = profile::builtin(name).expect("built-in profile");
     let server = app_server(&p, quirks, true).await;
     let out = run_profile_against(&p, &server.base_url(), vec![]).await;
-    let left = server.dump();
-    assert_eq!(
-        left["users"].as_array().map(Vec::len),
-        Some(0),
-        "{name}: users left behind: {left}"
-    );
-    assert_eq!(
-        left["groups"].as_array().map(Vec::len),
-        Some(0),
-        "{name}: groups left behind: {left}"
-    );
+    common::assert_no_test_data_left(&server, name);
     server.shutdown().await;
     out
 }

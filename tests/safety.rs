@@ -9,11 +9,11 @@ mod rogue;
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::TOKEN;
+use common::{TOKEN, args, output_text as text, scimcheck_async as scimcheck};
 use rogue::{Answer, Rogue};
 use scimcheck::http::{Client, ClientOptions, OutRequest, Secret, TenantUrl, TransportError};
 use scimcheck::server::Server;
@@ -21,28 +21,6 @@ use serde_json::{Value, json};
 
 const USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
 const GROUP: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
-
-/// Runs the binary off the async runtime (the servers live on it).
-async fn scimcheck(args: Vec<String>) -> Output {
-    tokio::task::spawn_blocking(move || {
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        common::scimcheck(&args, &[])
-    })
-    .await
-    .expect("blocking task")
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
-fn args(list: &[&str]) -> Vec<String> {
-    list.iter().map(|s| s.to_string()).collect()
-}
 
 /// A reference server holding data that existed before scimcheck came: two users and a group.
 /// Returns the server, the user ids and the group id.

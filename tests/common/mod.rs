@@ -111,18 +111,8 @@ pub async fn run_suite(quirks: &[&str]) -> RunOutput {
         &[Dialect::Default, Dialect::Compliant],
     )
     .await;
-    let left = server.dump();
     if !quirks.contains(&"disable-deletes-user") {
-        assert_eq!(
-            left["users"].as_array().map(Vec::len),
-            Some(0),
-            "users left behind with quirks {quirks:?}: {left}"
-        );
-        assert_eq!(
-            left["groups"].as_array().map(Vec::len),
-            Some(0),
-            "groups left behind with quirks {quirks:?}: {left}"
-        );
+        assert_no_test_data_left(&server, &format!("quirks {quirks:?}"));
     }
     server.shutdown().await;
     out
@@ -138,4 +128,40 @@ pub fn scimcheck(args: &[&str], env: &[(&str, &str)]) -> Output {
         cmd.env(k, v);
     }
     cmd.output().expect("run scimcheck")
+}
+
+/// The server holds no users and no groups: everything the run created was cleaned up.
+pub fn assert_no_test_data_left(server: &Server, context: &str) {
+    let left = server.dump();
+    for kind in ["users", "groups"] {
+        assert_eq!(
+            left[kind].as_array().map(Vec::len),
+            Some(0),
+            "{context}: {kind} left behind: {left}"
+        );
+    }
+}
+
+/// [`scimcheck`] from async tests (runs on a blocking thread, so in-process servers keep serving).
+pub async fn scimcheck_async(args: Vec<String>) -> Output {
+    tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        scimcheck(&args, &[])
+    })
+    .await
+    .expect("blocking task")
+}
+
+/// stdout followed by stderr, as text.
+pub fn output_text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+/// Owned arguments.
+pub fn args(list: &[&str]) -> Vec<String> {
+    list.iter().map(|s| s.to_string()).collect()
 }
