@@ -107,26 +107,14 @@ async fn run_profile_against(p: &Profile, url: &str, extra: Vec<Loaded>) -> Prof
     let plan = plan(&prepared.scenarios, &[Dialect::Default, Dialect::Compliant]);
     let mut events = Vec::new();
     let summary = runner.run(&plan, &mut |e| events.push(e.clone())).await;
-    let mut dialect_of = Vec::new();
-    let mut checks = Vec::new();
-    let mut requests = Vec::new();
-    for e in &events {
-        match e {
-            Event::ScenarioStarted(info) => dialect_of.push((info.index, info.dialect)),
-            Event::CheckFinished { scenario, result } => {
-                let d = dialect_of
-                    .iter()
-                    .find(|(i, _)| i == scenario)
-                    .map(|(_, d)| *d)
-                    .expect("started");
-                checks.push((d, result.clone()));
-            }
-            Event::RequestSent { check, request, .. } => {
-                requests.push((check.clone(), request.url.clone()))
-            }
-            _ => {}
-        }
-    }
+    let checks = common::checks_by_dialect(&events);
+    let requests = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::RequestSent { check, request, .. } => Some((check.clone(), request.url.clone())),
+            _ => None,
+        })
+        .collect();
     ProfileRun {
         checks,
         requests,

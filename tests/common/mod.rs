@@ -78,22 +78,7 @@ pub async fn run_against(url: &str, scenarios: Vec<Loaded>, dialects: &[Dialect]
     let plan = plan(&scenarios, dialects);
     let mut events = Vec::new();
     let summary = runner.run(&plan, &mut |e| events.push(e.clone())).await;
-    let mut dialect_of = Vec::new();
-    let mut checks = Vec::new();
-    for e in &events {
-        match e {
-            Event::ScenarioStarted(info) => dialect_of.push((info.index, info.dialect)),
-            Event::CheckFinished { scenario, result } => {
-                let d = dialect_of
-                    .iter()
-                    .find(|(i, _)| i == scenario)
-                    .map(|(_, d)| *d)
-                    .expect("started");
-                checks.push((d, result.clone()));
-            }
-            _ => {}
-        }
-    }
+    let checks = checks_by_dialect(&events);
     RunOutput {
         checks,
         events,
@@ -164,4 +149,25 @@ pub fn output_text(o: &Output) -> String {
 /// Owned arguments.
 pub fn args(list: &[&str]) -> Vec<String> {
     list.iter().map(|s| s.to_string()).collect()
+}
+
+/// Every check result of a run's events, with the dialect its scenario ran in.
+pub fn checks_by_dialect(events: &[Event]) -> Vec<(Dialect, CheckResult)> {
+    let mut dialect_of = Vec::new();
+    let mut checks = Vec::new();
+    for e in events {
+        match e {
+            Event::ScenarioStarted(info) => dialect_of.push((info.index, info.dialect)),
+            Event::CheckFinished { scenario, result } => {
+                let d = dialect_of
+                    .iter()
+                    .find(|(i, _)| i == scenario)
+                    .map(|(_, d)| *d)
+                    .expect("a check belongs to a started scenario");
+                checks.push((d, result.clone()));
+            }
+            _ => {}
+        }
+    }
+    checks
 }
