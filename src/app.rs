@@ -10,7 +10,7 @@ use colored::Colorize;
 
 use crate::cli::{
     CheckArgs, ColorChoice, DemoArgs, DialectChoice, LintArgs, ListArgs, RunArgs, ServeArgs,
-    TargetArgs,
+    StrictClass, TargetArgs,
 };
 use crate::diag::Diagnostic;
 use crate::exit;
@@ -172,10 +172,35 @@ async fn execute(
         Ok(r) => r,
         Err(e) => return bad_input(&e),
     };
+    let strict = crate::scenario::Strictness {
+        validator: check
+            .strict
+            .iter()
+            .any(|c| matches!(c, StrictClass::Validator | StrictClass::All)),
+        rfc: check
+            .strict
+            .iter()
+            .any(|c| matches!(c, StrictClass::Rfc | StrictClass::All)),
+    };
+    let plan = plan(&scenarios, &dialects);
+    let gate = if check.keep_going {
+        None
+    } else {
+        test_connection_gate(
+            &plan,
+            &client,
+            &secret,
+            verbosity,
+            terminal_on_stderr(check),
+        )
+        .await
+    };
     let config = RunConfig {
         jobs: check.jobs.max(1),
         keep: check.keep,
         insecure,
+        strict,
+        gate,
         on_progress: progress.hook(),
         profile: profile_name,
         ..RunConfig::default()
@@ -196,7 +221,6 @@ async fn execute(
 
     let signals = on_interrupt(stop, client.ledger.clone());
 
-    let plan = plan(&scenarios, &dialects);
     runner.discover_schemas(&plan).await;
     // Waivers are an event transformation between the runner and the reporters.
     let mut waived = waivers.applier();
@@ -222,6 +246,54 @@ async fn execute(
         }
     }
     exit_code(&summary)
+}
+
+/// Entra's Test Connection, before the suite: when the plan replays it (a scenario tagged
+/// `test-connection`) and its probes get no answer, a 401/403, or a 404, nothing else can
+/// pass. Prints the diagnosis `scimcheck connect` would and returns the reason the rest of the
+/// suite is skipped; `None` when Test Connection gets that far.
+async fn test_connection_gate(
+    plan: &[crate::run::PlanItem],
+    client: &Client,
+    secret: &Secret,
+    verbosity: Verbosity,
+    on_stderr: bool,
+) -> Option<String> {
+    if !plan.iter().any(|p| {
+        p.scenario
+            .scenario
+            .tags
+            .iter()
+            .any(|t| t == "test-connection")
+    }) {
+        return None;
+    }
+    let opts = crate::connect::ConnectOptions {
+        url: client.target().to_string(),
+        token: secret.clone(),
+        client: client.options().clone(),
+        slow: Duration::from_secs(3),
+    };
+    let report = crate::connect::diagnose(opts).await.ok()?;
+    let stopped = report.probes.iter().any(|p| {
+        p.stage == crate::connect::Stage::TestConnection
+            && (p.error.is_some() || matches!(p.status, Some(401 | 403 | 404)))
+    });
+    if !stopped {
+        return None;
+    }
+    if verbosity > Verbosity::Quiet {
+        let text = crate::connect::redact_output(&crate::connect::human(&report), secret);
+        if on_stderr {
+            eprintln!("{text}");
+        } else {
+            println!("{text}");
+        }
+    }
+    Some(format!(
+        "Entra's Test Connection fails, so nothing else can pass (`--keep-going` runs the rest anyway): {}",
+        report.verdict.summary
+    ))
 }
 
 /// `--profile`: loads the profile, reads the target's /Schemas, and returns the scenarios with

@@ -103,6 +103,26 @@ pub struct CheckArgs {
     /// apps.
     #[arg(long, value_name = "NAME|FILE")]
     pub profile: Option<String>,
+    /// Make `validator` findings (only Microsoft's SCIM Validator checks them), `rfc` findings
+    /// (RFC 7643/7644 requirements Entra does not rely on), or `all` of them fail the run;
+    /// by default they are warnings. Repeatable.
+    #[arg(long, value_enum, value_name = "CLASS")]
+    pub strict: Vec<StrictClass>,
+    /// Run the whole suite even when Entra's Test Connection fails (by default the run stops
+    /// there with the diagnosis `scimcheck connect` would print).
+    #[arg(long)]
+    pub keep_going: bool,
+}
+
+/// `--strict` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum StrictClass {
+    /// Findings only Microsoft's SCIM Validator (or Logic App harness) would flag.
+    Validator,
+    /// RFC 7643/7644 requirements Entra does not rely on.
+    Rfc,
+    /// Both.
+    All,
 }
 
 /// Connection options for a real target.

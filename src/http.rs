@@ -17,6 +17,9 @@ use crate::scenario::model::Auth;
 /// The marker that replaces secrets in every output.
 pub const REDACTED: &str = "REDACTED";
 
+/// Tokens at least this long are redacted wherever they occur, even inside a longer word.
+const LONG_TOKEN: usize = 12;
+
 /// A secret token: it formats as `REDACTED`, never as itself.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(String);
@@ -32,12 +35,35 @@ impl Secret {
         &self.0
     }
 
-    /// Replaces every occurrence of the token in `text` with `REDACTED`.
+    /// Replaces the token in `text` with `REDACTED`: every occurrence of a long token, and
+    /// every whole occurrence (not inside a longer word) of a short one, so that a token such
+    /// as `scim` or `Jensen` never rewrites `scimcheck` or `Jensen-Smith`.
     pub fn redact(&self, text: &str) -> String {
         if self.0.len() < 4 || !text.contains(&self.0) {
             return text.to_string();
         }
-        text.replace(&self.0, REDACTED)
+        if self.0.len() >= LONG_TOKEN {
+            return text.replace(&self.0, REDACTED);
+        }
+        let word = |c: char| c.is_alphanumeric() || c == '_' || c == '-';
+        let mut out = String::with_capacity(text.len());
+        let mut rest = text;
+        let mut before: Option<char> = None;
+        while let Some(at) = rest.find(&self.0) {
+            let prev = rest[..at].chars().next_back().or(before);
+            let next = rest[at + self.0.len()..].chars().next();
+            let whole = !prev.is_some_and(word) && !next.is_some_and(word);
+            out.push_str(&rest[..at]);
+            if whole {
+                out.push_str(REDACTED);
+            } else {
+                out.push_str(&self.0);
+            }
+            before = self.0.chars().next_back();
+            rest = &rest[at + self.0.len()..];
+        }
+        out.push_str(rest);
+        out
     }
 }
 
@@ -637,8 +663,9 @@ impl Client {
         let response = self
             .send_with_retries(&method, &url, &headers, body_text)
             .await;
+        // The body is kept as received: checks judge it, and reporters redact what they write
+        // (a token that happens to be a word such as `scim` must never change a verdict).
         let response = response.map(|mut r| {
-            r.body = self.token.redact(&r.body);
             r.headers = r
                 .headers
                 .into_iter()
@@ -1040,6 +1067,13 @@ mod tests {
         let s = Secret::new("s3cr3t-token");
         assert_eq!(format!("{s} {s:?}"), "REDACTED REDACTED");
         assert_eq!(s.redact("a s3cr3t-token b"), "a REDACTED b");
+        let short = Secret::new("scim");
+        assert_eq!(
+            short.redact("scimcheck-1 token scim, (scim)"),
+            "scimcheck-1 token REDACTED, (REDACTED)"
+        );
+        let long = Secret::new("abcdefghijklmnop");
+        assert_eq!(long.redact("xabcdefghijklmnopx"), "xREDACTEDx");
         assert_eq!(
             redact_header("Authorization", "Bearer xyz", &s),
             "Bearer REDACTED"

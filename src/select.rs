@@ -317,6 +317,8 @@ mod tests {
                 name: id.into(),
                 proves: None,
                 severity: Severity::Fail,
+                evidence: crate::scenario::Evidence::Entra,
+                blocked_by: None,
                 outcome,
                 findings: vec![],
                 hint: None,

@@ -222,7 +222,6 @@ fn list_shows_the_builtin_scenarios_and_their_check_ids() {
 /// Issue 2's quirks, each with a check that must catch it (the full expected sets are in
 /// tests/detection_matrix.rs; this proves the same through the binary).
 const QUIRK_CATCHERS: &[(&str, &str)] = &[
-    ("json-content-type", "connection.users-probe"),
     ("create-returns-200", "user.create"),
     ("no-duplicate-check", "user.create.duplicate"),
     ("case-sensitive-filter", "user.filter.different-case"),
@@ -246,9 +245,58 @@ fn each_quirk_makes_demo_exit_1_naming_the_check_that_caught_it() {
         let text = stdout(&out);
         assert_eq!(out.status.code(), Some(1), "--quirk {quirk}:\n{text}");
         assert!(
-            text.lines()
-                .any(|l| l.contains('✗') && l.contains(&format!(" {check}:"))),
+            names_failed(&text, check),
             "--quirk {quirk} should fail {check}:\n{text}"
         );
     }
+}
+
+/// Whether the summary lists `check` on a failure line, alone (`✗ id: why`) or in a group of
+/// checks with one cause (`✗ 3 checks: why (a, id, b)`).
+fn names_failed(text: &str, check: &str) -> bool {
+    text.lines().any(|l| {
+        l.contains('✗')
+            && [":", ",", ")", " ["].iter().any(|end| {
+                [" ", "(", ", "]
+                    .iter()
+                    .any(|start| l.contains(&format!("{start}{check}{end}")))
+            })
+    })
+}
+
+#[test]
+fn a_media_type_only_the_validator_checks_warns_by_default_and_fails_with_strict_validator() {
+    let out = scimcheck(
+        &[
+            "demo",
+            "--dialect",
+            "default",
+            "-q",
+            "--quirk",
+            "json-content-type",
+        ],
+        &[],
+    );
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(
+        text.contains("the SCIM Validator would flag"),
+        "the validator verdict is reported on its own:\n{text}"
+    );
+    let strict = scimcheck(
+        &[
+            "demo",
+            "--dialect",
+            "default",
+            "-q",
+            "--quirk",
+            "json-content-type",
+            "--strict",
+            "validator",
+        ],
+        &[],
+    );
+    let text = stdout(&strict);
+    assert_eq!(strict.status.code(), Some(1), "{text}");
+    assert!(names_failed(&text, "connection.users-probe"), "{text}");
 }

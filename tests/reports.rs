@@ -273,7 +273,8 @@ async fn the_junit_report_parses_back_with_one_suite_per_scenario_and_a_case_per
         [
             ("fuser.create", false),
             ("fuser.disable", true),
-            ("fuser.disable.verified", true)
+            // blocked by the rejected PATCH: a skipped case, not a second failure
+            ("fuser.disable.verified", false)
         ]
     );
     let quick_junit::TestCaseStatus::NonSuccess { description, .. } = &user.test_cases[1].status
@@ -283,7 +284,7 @@ async fn the_junit_report_parses_back_with_one_suite_per_scenario_and_a_case_per
     let text = description.as_ref().expect("failure text").as_str();
     assert!(text.contains("status: expected"), "{text}");
     assert!(text.contains("hint: Entra disables users"), "{text}");
-    assert_eq!(report.failures, 2);
+    assert_eq!(report.failures, 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -291,25 +292,27 @@ async fn the_har_report_has_every_field_har_1_2_requires_for_every_exchange_clea
     for quirks in [&[][..], &["rejects-capitalised-ops"][..]] {
         let out = run_fixtures(quirks, &[]).await;
         let har = out.har();
-        // connection: 1; user: create, disable, verify, cleanup DELETE + verifying GET.
-        assert_har_1_2(&har, 6);
+        // connection: 1; user: create, disable, verify, cleanup DELETE + verifying GET; with
+        // the quirk the PATCH is rejected and its verification is blocked, so not sent.
+        assert_har_1_2(&har, if quirks.is_empty() { 6 } else { 5 });
         let comments: Vec<&str> = har["log"]["entries"]
             .as_array()
             .unwrap()
             .iter()
             .map(|e| e["comment"].as_str().unwrap())
             .collect();
-        assert_eq!(
-            comments,
-            [
-                "fixture-connection: fconn.users-probe",
-                "fixture-user: fuser.create",
-                "fixture-user: fuser.disable",
-                "fixture-user: fuser.disable.verified",
-                "fixture-user: cleanup",
-                "fixture-user: cleanup",
-            ]
-        );
+        let mut expected = vec![
+            "fixture-connection: fconn.users-probe",
+            "fixture-user: fuser.create",
+            "fixture-user: fuser.disable",
+            "fixture-user: fuser.disable.verified",
+            "fixture-user: cleanup",
+            "fixture-user: cleanup",
+        ];
+        if !quirks.is_empty() {
+            expected.retain(|c| *c != "fixture-user: fuser.disable.verified");
+        }
+        assert_eq!(comments, expected);
     }
 }
 

@@ -215,6 +215,8 @@ async fn a_scenario_writing_to_foreign_data_is_refused_in_the_http_layer_and_sen
         TOKEN,
         "--dialect",
         "default",
+        // Every check in full: the default output prints one finding once.
+        "-v",
         &path_of(&dir),
     ]))
     .await;

@@ -36,7 +36,7 @@ fn case(c: &CheckResult, classname: &str) -> TestCase {
             s.set_description(check_details(c));
             s
         }
-        Outcome::Skip | Outcome::Waived => {
+        Outcome::Skip | Outcome::Waived | Outcome::Blocked => {
             let mut s = TestCaseStatus::skipped();
             s.set_message(c.note.clone().unwrap_or_else(|| c.outcome.as_str().into()))
                 .set_type(c.outcome.as_str());

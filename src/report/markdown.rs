@@ -16,6 +16,7 @@ fn icon(o: Outcome) -> &'static str {
         Outcome::Warn => "⚠️",
         Outcome::Skip => "⏭️",
         Outcome::Waived => "🔕",
+        Outcome::Blocked => "⛔",
     }
 }
 
@@ -37,8 +38,8 @@ fn fence(text: &str, lang: &str) -> String {
     format!("{ticks}{lang}\n{}\n{ticks}", text.trim_end())
 }
 
-fn counts(checks: &[&CheckResult]) -> [usize; 5] {
-    let mut c = [0; 5];
+fn counts(checks: &[&CheckResult]) -> [usize; 6] {
+    let mut c = [0; 6];
     for r in checks {
         let i = match r.outcome {
             Outcome::Pass => 0,
@@ -46,6 +47,7 @@ fn counts(checks: &[&CheckResult]) -> [usize; 5] {
             Outcome::Warn => 2,
             Outcome::Skip => 3,
             Outcome::Waived => 4,
+            Outcome::Blocked => 5,
         };
         c[i] += 1;
     }
@@ -79,6 +81,7 @@ fn check_block(out: &mut String, s: &ScenarioRecord, c: &CheckResult, several: b
         esc(&c.name),
         where_(s, several)
     );
+    let _ = writeln!(out, "*Evidence:* `{}`\n", c.evidence.as_str());
     if let Some(p) = &c.proves {
         let _ = writeln!(out, "*Proves:* {}\n", esc(p));
     }
@@ -116,6 +119,9 @@ pub fn render(r: &RunRecord) -> String {
         "**{} passed**, **{} failed**, {} warnings, {} skipped",
         summary.passed, summary.failed, summary.warned, summary.skipped
     );
+    if summary.blocked > 0 {
+        let _ = write!(totals, ", {} blocked", summary.blocked);
+    }
     if summary.waived > 0 {
         let _ = write!(totals, ", {} waived", summary.waived);
     }
@@ -155,16 +161,49 @@ pub fn render(r: &RunRecord) -> String {
         );
     }
 
+    if !summary.root_causes.is_empty() {
+        let _ = writeln!(out, "### Root causes\n");
+        for c in &summary.root_causes {
+            let dialect = if several {
+                format!(" ({} dialect)", c.dialect.as_str())
+            } else {
+                String::new()
+            };
+            let _ = writeln!(
+                out,
+                "- `{}`{dialect} blocked {} check{}: {}",
+                c.check,
+                c.blocked,
+                if c.blocked == 1 { "" } else { "s" },
+                esc(&c.message)
+            );
+        }
+        out.push('\n');
+    }
+    if summary.validator_findings + summary.rfc_findings > 0 {
+        let _ = writeln!(
+            out,
+            "{} warning{} the SCIM Validator would flag, {} RFC 7643/7644 deviation{} Entra does not rely on (`--strict validator|rfc|all` makes them fail).\n",
+            summary.validator_findings,
+            if summary.validator_findings == 1 {
+                ""
+            } else {
+                "s"
+            },
+            summary.rfc_findings,
+            if summary.rfc_findings == 1 { "" } else { "s" },
+        );
+    }
     let dialect_col = if several { " Dialect |" } else { "" };
     let dialect_rule = if several { "---|" } else { "" };
     let _ = writeln!(
         out,
-        "| | Scenario |{dialect_col} Passed | Failed | Warnings | Skipped | Waived |"
+        "| | Scenario |{dialect_col} Passed | Failed | Warnings | Blocked | Skipped | Waived |"
     );
-    let _ = writeln!(out, "|---|---|{dialect_rule}--:|--:|--:|--:|--:|");
+    let _ = writeln!(out, "|---|---|{dialect_rule}--:|--:|--:|--:|--:|--:|");
     for s in &r.scenarios {
         let checks: Vec<&CheckResult> = s.checks.iter().collect();
-        let [p, f, w, sk, wv] = counts(&checks);
+        let [p, f, w, sk, wv, b] = counts(&checks);
         let dialect = if several {
             format!(" {} |", s.info.dialect.as_str())
         } else {
@@ -172,7 +211,7 @@ pub fn render(r: &RunRecord) -> String {
         };
         let _ = writeln!(
             out,
-            "| {} | {} (`{}`) |{dialect} {p} | {f} | {w} | {sk} | {wv} |",
+            "| {} | {} (`{}`) |{dialect} {p} | {f} | {w} | {b} | {sk} | {wv} |",
             icon(s.outcome()),
             esc(&s.info.name),
             s.info.id

@@ -279,6 +279,8 @@ mod tests {
                     name: "A".into(),
                     proves: None,
                     severity: crate::scenario::Severity::Fail,
+                    evidence: crate::scenario::Evidence::Entra,
+                    blocked_by: None,
                     outcome: crate::run::Outcome::Fail,
                     findings: vec![crate::run::Finding::fail(
                         "body",

@@ -39,15 +39,26 @@ pub struct Terminal<W: Write> {
     /// Per area (a check id's first segment): counts and the checks that did not pass.
     areas: BTreeMap<String, Area>,
     dialects: usize,
+    /// Finding signatures already printed in full -> the check that printed them.
+    printed: std::collections::HashMap<String, String>,
+    /// Scenario runs none of whose checks ran, by the reason: (note, scenario runs, checks).
+    not_run: Vec<(String, usize, usize)>,
 }
 
 /// One area of the final summary.
 #[derive(Default)]
 struct Area {
-    /// Count per outcome, in [`Outcome`] order (fail, waived, warn, skip, pass).
-    counts: [usize; 5],
-    /// `(outcome, line)` for every check that failed, was waived or warned.
-    notable: Vec<(Outcome, String)>,
+    /// Count per outcome, in [`Outcome`] order (fail, waived, warn, blocked, skip, pass).
+    counts: [usize; 6],
+    /// The checks that failed, were waived or warned, one entry per distinct reason.
+    notable: Vec<Notable>,
+}
+
+/// Checks of one area with one outcome and one reason.
+struct Notable {
+    outcome: Outcome,
+    why: String,
+    ids: Vec<String>,
 }
 
 impl Area {
@@ -56,6 +67,7 @@ impl Area {
             Outcome::Fail,
             Outcome::Waived,
             Outcome::Warn,
+            Outcome::Blocked,
             Outcome::Skip,
             Outcome::Pass,
         ]
@@ -71,8 +83,9 @@ fn outcome_slot(o: Outcome) -> usize {
         Outcome::Fail => 0,
         Outcome::Waived => 1,
         Outcome::Warn => 2,
-        Outcome::Skip => 3,
-        Outcome::Pass => 4,
+        Outcome::Blocked => 3,
+        Outcome::Skip => 4,
+        Outcome::Pass => 5,
     }
 }
 
@@ -83,6 +96,38 @@ fn mark(o: Outcome) -> colored::ColoredString {
         Outcome::Warn => "!".yellow().bold(),
         Outcome::Skip => "-".dimmed(),
         Outcome::Waived => "~".cyan(),
+        Outcome::Blocked => "⊘".yellow(),
+    }
+}
+
+/// What a check's findings say, for telling one root cause printed many times from another.
+fn signature(c: &CheckResult) -> String {
+    c.findings
+        .iter()
+        .map(|f| format!("{}:{}", f.kind, f.message))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Why a warned check did not fail the run, from its findings' evidence classes.
+fn warn_reason(c: &CheckResult) -> Option<&'static str> {
+    use crate::scenario::Evidence;
+    let classes: Vec<Evidence> = c.findings.iter().map(|f| f.class(c.evidence)).collect();
+    if classes.contains(&Evidence::Validator) {
+        Some("the SCIM Validator would flag this; Entra provisioning does not need it")
+    } else if classes.contains(&Evidence::Rfc) {
+        Some("an RFC 7643/7644 requirement Entra does not rely on")
+    } else {
+        None
+    }
+}
+
+/// `a, b, c` for at most `max` ids, then `… (N in all)`.
+fn id_list(ids: &[String], max: usize) -> String {
+    if ids.len() <= max {
+        ids.join(", ")
+    } else {
+        format!("{}, … ({} in all)", ids[..max].join(", "), ids.len())
     }
 }
 
@@ -157,15 +202,28 @@ impl<W: Write> Terminal<W> {
             cleanups: vec![],
             areas: BTreeMap::new(),
             dialects: 1,
+            printed: std::collections::HashMap::new(),
+            not_run: vec![],
         }
     }
 
+    /// Writes a line that may carry data from the exchange (redacted).
     fn write(&mut self, text: &str) {
-        let text = match &self.secret {
+        let text = self.redact(text);
+        let _ = writeln!(self.out, "{text}");
+    }
+
+    /// Writes a line of scimcheck's own wording (check ids, names, what a check proves, hints):
+    /// never rewritten by redaction, even when the token is an ordinary word.
+    fn write_own(&mut self, text: &str) {
+        let _ = writeln!(self.out, "{text}");
+    }
+
+    fn redact(&self, text: &str) -> String {
+        match &self.secret {
             Some(s) => s.redact(text),
             None => text.to_string(),
-        };
-        let _ = writeln!(self.out, "{text}");
+        }
     }
 
     fn exchange_text(ex: &Recorded) -> String {
@@ -206,6 +264,24 @@ impl<W: Write> Terminal<W> {
         if self.verbosity == Verbosity::Quiet {
             return;
         }
+        // A scenario run none of whose checks ran (the target went away, Test Connection
+        // failed, the run was interrupted) is one line at the end, not one line per check.
+        if self.verbosity < Verbosity::Verbose
+            && !checks.is_empty()
+            && checks.iter().all(|c| c.outcome == Outcome::Skip)
+        {
+            let note = checks[0].note.clone().unwrap_or_else(|| "skipped".into());
+            match self.not_run.iter_mut().find(|(n, _, _)| *n == note) {
+                Some((_, runs, n)) => {
+                    *runs += 1;
+                    *n += checks.len();
+                }
+                None => self.not_run.push((note, 1, checks.len())),
+            }
+            self.exchanges.clear();
+            self.cleanups.clear();
+            return;
+        }
         let title = format!(
             "{} {}{} {}",
             mark(worst),
@@ -213,20 +289,77 @@ impl<W: Write> Terminal<W> {
             dialect,
             format!("({}, {ms:.0} ms)", info.id).dimmed()
         );
-        self.write(&title);
+        self.write_own(&title);
         let exchanges = std::mem::take(&mut self.exchanges);
         for line in &exchanges {
             self.write(&indent(line, 4));
         }
-        for c in &checks {
+        let mut i = 0;
+        while i < checks.len() {
+            let c = &checks[i];
+            // Consecutive checks with one cause print as one line: blocked by the same root,
+            // or the same findings as a check already printed in full (`-v` prints each).
+            let group_end = |same: &dyn Fn(&CheckResult) -> bool| {
+                let mut j = i + 1;
+                while j < checks.len() && same(&checks[j]) {
+                    j += 1;
+                }
+                j
+            };
+            if self.verbosity < Verbosity::Verbose && c.outcome == Outcome::Blocked {
+                let j = group_end(&|o: &CheckResult| {
+                    o.outcome == Outcome::Blocked && o.blocked_by == c.blocked_by
+                });
+                if j - i > 1 {
+                    let ids: Vec<String> = checks[i..j].iter().map(|c| c.id.clone()).collect();
+                    let root = c.blocked_by.as_deref().unwrap_or("an earlier check");
+                    self.write(&format!(
+                        "    {} {}  {}",
+                        mark(Outcome::Blocked),
+                        id_list(&ids, 6),
+                        format!("{} checks blocked by {root}", ids.len()).dimmed()
+                    ));
+                    i = j;
+                    continue;
+                }
+            }
+            let notable = matches!(c.outcome, Outcome::Fail | Outcome::Warn | Outcome::Waived);
+            let sig = signature(c);
+            if notable
+                && self.verbosity < Verbosity::Verbose
+                && let Some(first) = self.printed.get(&sig).cloned()
+            {
+                let j = group_end(&|o: &CheckResult| o.outcome == c.outcome && signature(o) == sig);
+                let ids: Vec<String> = checks[i..j].iter().map(|c| c.id.clone()).collect();
+                let what = c.findings.first().map(|f| f.message.as_str()).unwrap_or("");
+                self.write(&format!(
+                    "    {} {}  {}",
+                    mark(c.outcome),
+                    id_list(&ids, 6),
+                    format!(
+                        "same finding as {first}: {}",
+                        super::record::one_line(what, 100)
+                    )
+                    .dimmed()
+                ));
+                i = j;
+                continue;
+            }
             let mut line = format!("    {} {}  {}", mark(c.outcome), c.id, c.name.dimmed());
             if let Some(note) = &c.note {
-                line.push_str(&format!("  {}", note.dimmed()));
+                line.push_str(&format!("  {}", self.redact(note).dimmed()));
             }
-            self.write(&line);
-            if matches!(c.outcome, Outcome::Fail | Outcome::Warn | Outcome::Waived) {
+            if c.outcome == Outcome::Warn
+                && let Some(why) = warn_reason(c)
+            {
+                line.push_str(&format!("  {}", format!("({why})").dimmed()));
+            }
+            self.write_own(&line);
+            if notable {
                 self.write_details(c);
+                self.printed.entry(sig).or_insert_with(|| c.id.clone());
             }
+            i += 1;
         }
         let cleanups = std::mem::take(&mut self.cleanups);
         for line in &cleanups {
@@ -236,9 +369,15 @@ impl<W: Write> Terminal<W> {
 
     fn write_details(&mut self, c: &CheckResult) {
         if let Some(p) = &c.proves {
-            self.write(&format!("        {} {p}", "proves:".dimmed()));
+            self.write_own(&format!("        {} {p}", "proves:".dimmed()));
         }
+        let mut seen: Vec<(&str, &str)> = Vec::new();
         for f in &c.findings {
+            // A repeated step reports the same finding once per iteration: show it once.
+            if seen.contains(&(f.kind, f.message.as_str())) {
+                continue;
+            }
+            seen.push((f.kind, f.message.as_str()));
             let kind = match f.level {
                 crate::scim::validate::Level::Fail => f.kind.red(),
                 crate::scim::validate::Level::Warn => f.kind.yellow(),
@@ -258,7 +397,7 @@ impl<W: Write> Terminal<W> {
             self.write(&indent(&Self::exchange_text(ex), 8).dimmed().to_string());
         }
         if let Some(h) = &c.hint {
-            self.write(&format!("        {} {h}", "hint:".cyan().bold()));
+            self.write_own(&format!("        {} {h}", "hint:".cyan().bold()));
         }
     }
 
@@ -280,8 +419,19 @@ impl<W: Write> Terminal<W> {
                 (_, Some(note), None) => note.clone(),
                 _ => String::new(),
             };
-            area.notable
-                .push((c.outcome, format!("{}{dialect}: {why}", c.id)));
+            let id = format!("{}{dialect}", c.id);
+            match area
+                .notable
+                .iter_mut()
+                .find(|n| n.outcome == c.outcome && n.why == why)
+            {
+                Some(n) => n.ids.push(id),
+                None => area.notable.push(Notable {
+                    outcome: c.outcome,
+                    why,
+                    ids: vec![id],
+                }),
+            }
         }
     }
 
@@ -300,8 +450,10 @@ impl<W: Write> Terminal<W> {
             .unwrap_or(0);
         self.write(&"Summary by area:".bold().to_string());
         for (name, area) in &areas {
-            let names = ["failed", "waived", "warnings", "skipped", "passed"];
-            let mut parts: Vec<String> = [4, 0, 1, 2, 3]
+            let names = [
+                "failed", "waived", "warnings", "blocked", "skipped", "passed",
+            ];
+            let mut parts: Vec<String> = [5, 0, 1, 2, 3, 4]
                 .into_iter()
                 .filter(|i| area.counts[*i] > 0)
                 .map(|i| format!("{} {}", area.counts[i], names[i]))
@@ -314,10 +466,16 @@ impl<W: Write> Terminal<W> {
                 mark(area.worst()),
                 parts.join(", ")
             ));
-            let mut notable: Vec<&(Outcome, String)> = area.notable.iter().collect();
-            notable.sort_by_key(|(o, _)| *o);
-            for (o, line) in notable {
-                self.write(&format!("      {} {line}", mark(*o)));
+            let mut notable: Vec<&Notable> = area.notable.iter().collect();
+            notable.sort_by_key(|n| n.outcome);
+            for n in notable {
+                let why = super::record::one_line(&n.why, 160);
+                let line = if n.ids.len() == 1 {
+                    format!("{}: {why}", n.ids[0])
+                } else {
+                    format!("{} checks: {why} ({})", n.ids.len(), id_list(&n.ids, 4))
+                };
+                self.write(&format!("      {} {line}", mark(n.outcome)));
             }
         }
         self.write("");
@@ -361,6 +519,33 @@ impl<W: Write> Terminal<W> {
 
     fn write_summary(&mut self, s: &Summary) {
         if self.verbosity > Verbosity::Quiet {
+            for (note, runs, checks) in std::mem::take(&mut self.not_run) {
+                self.write(&format!(
+                    "{} {runs} scenario run{} ({checks} checks) not run: {}",
+                    mark(Outcome::Skip),
+                    if runs == 1 { "" } else { "s" },
+                    note.trim_start_matches("skipped: ")
+                ));
+            }
+            self.write("");
+        }
+        if !s.root_causes.is_empty() {
+            self.write(&"Root causes (fix these first):".bold().to_string());
+            for c in &s.root_causes {
+                let dialect = if self.dialects > 1 {
+                    format!(" [{}]", c.dialect.as_str())
+                } else {
+                    String::new()
+                };
+                self.write(&format!(
+                    "  {} {}{dialect} blocked {} check{}: {}",
+                    mark(Outcome::Fail),
+                    c.check,
+                    c.blocked,
+                    if c.blocked == 1 { "" } else { "s" },
+                    super::record::one_line(&c.message, 160)
+                ));
+            }
             self.write("");
         }
         self.write_areas();
@@ -377,18 +562,33 @@ impl<W: Write> Terminal<W> {
             }
             self.write("");
         }
-        let counts = format!(
-            "{} passed, {} failed, {} warnings, {} skipped{}",
-            s.passed,
-            s.failed,
-            s.warned,
-            s.skipped,
-            if s.waived > 0 {
-                format!(", {} waived", s.waived)
-            } else {
-                String::new()
-            }
+        let mut counts = format!(
+            "{} passed, {} failed, {} warnings",
+            s.passed, s.failed, s.warned
         );
+        if s.blocked > 0 {
+            counts.push_str(&format!(", {} blocked", s.blocked));
+        }
+        counts.push_str(&format!(", {} skipped", s.skipped));
+        if s.waived > 0 {
+            counts.push_str(&format!(", {} waived", s.waived));
+        }
+        if s.validator_findings > 0 {
+            self.write(&format!(
+                "{} the SCIM Validator would flag {} check{} (warnings here; `--strict validator` makes them fail)",
+                mark(Outcome::Warn),
+                s.validator_findings,
+                if s.validator_findings == 1 { "" } else { "s" }
+            ));
+        }
+        if s.rfc_findings > 0 {
+            self.write(&format!(
+                "{} {} check{} found RFC 7643/7644 deviations Entra does not rely on (`--strict rfc` makes them fail)",
+                mark(Outcome::Warn),
+                s.rfc_findings,
+                if s.rfc_findings == 1 { "" } else { "s" }
+            ));
+        }
         let verdict = if s.unreachable {
             "UNREACHABLE".red().bold()
         } else if s.interrupted {

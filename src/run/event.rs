@@ -6,7 +6,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 use crate::http::{Created, Received, SentRequest, TransportError};
-use crate::scenario::{Dialect, Severity};
+use crate::scenario::{Dialect, Evidence, Severity};
 use crate::scim::validate::Level;
 
 /// The outcome of one check.
@@ -17,8 +17,11 @@ pub enum Outcome {
     Fail,
     /// It failed, but a waiver says it is expected to.
     Waived,
-    /// An RFC deviation Entra tolerates.
+    /// A finding that does not fail the run: a `validator` or `rfc` class finding (without
+    /// `--strict`), or a deviation Entra tolerates.
     Warn,
+    /// Not judged: a check it depends on was not accepted (`blocked_by` names the root cause).
+    Blocked,
     /// Not run (a value it needed was not captured, or the target went away).
     Skip,
     /// It passed.
@@ -32,6 +35,7 @@ impl Outcome {
             Outcome::Fail => "fail",
             Outcome::Waived => "waived",
             Outcome::Warn => "warn",
+            Outcome::Blocked => "blocked",
             Outcome::Skip => "skip",
             Outcome::Pass => "pass",
         }
@@ -53,6 +57,10 @@ pub struct Finding {
     /// Unified diff of expected against actual (lines prefixed `-`, `+`, ` `), for body mismatches.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub diff: Option<String>,
+    /// The evidence class of this finding when it differs from its check's (a wrong media type
+    /// is a `validator` finding in any check; an RFC-only schema rule is `rfc`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub evidence: Option<Evidence>,
 }
 
 impl Finding {
@@ -64,6 +72,7 @@ impl Finding {
             path: None,
             level: Level::Fail,
             diff: None,
+            evidence: None,
         }
     }
 
@@ -75,7 +84,19 @@ impl Finding {
             path: None,
             level: Level::Warn,
             diff: None,
+            evidence: None,
         }
+    }
+
+    /// Sets the evidence class of this finding.
+    pub fn evidence(mut self, e: Evidence) -> Self {
+        self.evidence = Some(e);
+        self
+    }
+
+    /// This finding's evidence class, given its check's.
+    pub fn class(&self, check: Evidence) -> Evidence {
+        self.evidence.unwrap_or(check)
     }
 
     /// Sets the JSON path.
@@ -105,7 +126,12 @@ pub struct CheckResult {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub proves: Option<String>,
     pub severity: Severity,
+    /// Why the check exists: `entra`, `validator` or `rfc`.
+    pub evidence: Evidence,
     pub outcome: Outcome,
+    /// For a `blocked` check: the id of the failed check at the root of the cascade.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub blocked_by: Option<String>,
     /// Why it did not pass (empty when it passed).
     pub findings: Vec<Finding>,
     /// The consequence in Entra terms and what to change (shown when it did not pass).
@@ -157,6 +183,14 @@ pub struct Summary {
     pub warned: usize,
     pub skipped: usize,
     pub waived: usize,
+    /// Checks not judged because a check they depend on was not accepted.
+    pub blocked: usize,
+    /// Warned checks whose findings the SCIM Validator would flag (`validator` class).
+    pub validator_findings: usize,
+    /// Warned checks whose findings are RFC requirements Entra does not rely on (`rfc` class).
+    pub rfc_findings: usize,
+    /// The failed checks that blocked others, with how many each blocked, most first.
+    pub root_causes: Vec<RootCause>,
     /// Milliseconds.
     pub elapsed_ms: f64,
     /// Test data that could not be removed (method DELETE on these paths finishes it).
@@ -168,6 +202,19 @@ pub struct Summary {
     /// How each waiver of `--waivers` fared (empty without a waiver file).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub waivers: Vec<WaiverStatus>,
+}
+
+/// A failed check that other checks depended on.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct RootCause {
+    /// The failed check's id.
+    pub check: String,
+    /// Its dialect, when the run used more than one.
+    pub dialect: Dialect,
+    /// Its first finding, in one line.
+    pub message: String,
+    /// How many checks it blocked.
+    pub blocked: usize,
 }
 
 /// How one waiver fared in a run.
@@ -220,13 +267,64 @@ impl Summary {
             Outcome::Warn => self.warned += 1,
             Outcome::Skip => self.skipped += 1,
             Outcome::Waived => self.waived += 1,
+            Outcome::Blocked => self.blocked += 1,
         }
+    }
+
+    /// Adds one check result to the totals: its outcome, the evidence classes of a warning,
+    /// and the root cause it was blocked by.
+    pub fn count_result(&mut self, r: &CheckResult, dialect: Dialect) {
+        self.count(r.outcome);
+        if r.outcome == Outcome::Warn {
+            let classes: Vec<Evidence> = r.findings.iter().map(|f| f.class(r.evidence)).collect();
+            if classes.contains(&Evidence::Validator) {
+                self.validator_findings += 1;
+            } else if classes.contains(&Evidence::Rfc) {
+                self.rfc_findings += 1;
+            }
+        }
+        if let Some(root) = &r.blocked_by {
+            match self
+                .root_causes
+                .iter_mut()
+                .find(|c| &c.check == root && c.dialect == dialect)
+            {
+                Some(c) => c.blocked += 1,
+                None => self.root_causes.push(RootCause {
+                    check: root.clone(),
+                    dialect,
+                    message: String::new(),
+                    blocked: 1,
+                }),
+            }
+        }
+    }
+
+    /// Fills in the root causes' messages from the failed checks and orders them, most
+    /// blocked first.
+    pub fn finish_root_causes(&mut self, failed: &[(Dialect, CheckResult)]) {
+        for c in &mut self.root_causes {
+            if let Some((_, r)) = failed
+                .iter()
+                .find(|(d, r)| r.id == c.check && *d == c.dialect)
+            {
+                c.message = r
+                    .findings
+                    .first()
+                    .map(|f| f.message.clone())
+                    .unwrap_or_default();
+            }
+        }
+        self.root_causes
+            .sort_by(|a, b| b.blocked.cmp(&a.blocked).then(a.check.cmp(&b.check)));
     }
 }
 
 /// Everything a run reports, in order.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 #[serde(tag = "event", rename_all = "kebab-case")]
+// `RunFinished` carries the summary, and there is one per run: boxing it would buy nothing.
+#[allow(clippy::large_enum_variant)]
 pub enum Event {
     RunStarted {
         run_id: String,

@@ -5,6 +5,7 @@ use serde_json::Value;
 use similar::TextDiff;
 
 use crate::http::{Received, TransportError};
+use crate::scenario::Evidence;
 use crate::scenario::capture::select;
 use crate::scenario::model::{Assertion, Expect};
 use crate::scim::filter::{MatchContext, matches, parse_filter};
@@ -22,6 +23,16 @@ pub fn is_scim_json(content_type: &str) -> bool {
         .unwrap_or_default()
         .trim()
         .eq_ignore_ascii_case("application/scim+json")
+}
+
+/// `application/json` (parameters allowed), case-insensitive.
+fn is_plain_json(content_type: &str) -> bool {
+    content_type
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .eq_ignore_ascii_case("application/json")
 }
 
 /// A short, single-line excerpt of a body for messages.
@@ -66,6 +77,23 @@ pub fn describe_non_json(r: &Received) -> String {
             "the body is not valid JSON ({err}; Content-Type: {ct}): {}",
             excerpt(&r.body, 120)
         )
+    }
+}
+
+/// The evidence class of a schema violation. Entra needs what it reads back: the resource's
+/// `id` (kept for every later call), a ListResponse's `totalResults` and `Resources`, and values
+/// of the type the schema declares (otherwise "not able to deserialize the resource received
+/// from your SCIM endpoint"). Everything else RFC 7643 requires (a missing `schemas` entry, a
+/// required attribute left out, `meta` details) is an `rfc` finding.
+fn schema_evidence(path: &str, message: &str) -> Option<Evidence> {
+    let last = path.rsplit(['.', '[']).next().unwrap_or(path);
+    let read_back = matches!(last, "id" | "totalResults" | "Resources");
+    let wrong_type = message.starts_with("expected ") && message.contains(", found ");
+    let schemas_attr = path == "$.schemas" || path.starts_with("$.schemas[");
+    if read_back || (wrong_type && !schemas_attr) {
+        None
+    } else {
+        Some(Evidence::Rfc)
     }
 }
 
@@ -119,14 +147,28 @@ pub fn check(
     if expect.content_type.as_deref() != Some("any") && has_body {
         match r.header("content-type") {
             Some(ct) if is_scim_json(ct) => {}
-            Some(ct) => out.push(Finding::fail(
+            // RFC 7644 section 8.1 names `application/scim+json`; Entra's provisioning service
+            // reads `application/json` too (Microsoft, MicrosoftDocs/azure-docs#94189), but the
+            // SCIM Validator aborts on it: a `validator` finding. Other media types stay
+            // failures of the check's own class.
+            Some(ct) if !is_plain_json(ct) => out.push(Finding::fail(
                 "content-type",
-                format!("Content-Type is `{ct}`; SCIM responses must be `application/scim+json` (Microsoft's SCIM Validator aborts the whole run on `application/json`)"),
+                format!("Content-Type is `{ct}`; SCIM responses must be `application/scim+json` (RFC 7644 section 8.1)"),
             )),
-            None => out.push(Finding::fail(
-                "content-type",
-                "the response has a body but no Content-Type; SCIM responses must be `application/scim+json`",
-            )),
+            Some(ct) => out.push(
+                Finding::fail(
+                    "content-type",
+                    format!("Content-Type is `{ct}`; SCIM responses must be `application/scim+json` (RFC 7644 section 8.1; Microsoft's SCIM Validator aborts the whole run on `application/json`, Entra's provisioning service reads it)"),
+                )
+                .evidence(Evidence::Validator),
+            ),
+            None => out.push(
+                Finding::fail(
+                    "content-type",
+                    "the response has a body but no Content-Type; SCIM responses must be `application/scim+json` (RFC 7644 section 8.1)",
+                )
+                .evidence(Evidence::Validator),
+            ),
         }
     }
     // A wrong status is the root cause; judging the body of an unexpected reply only adds noise.
@@ -156,12 +198,14 @@ pub fn check(
         && let Ok(kind) = kind.value.parse::<Kind>()
     {
         for v in validate_projected(kind, &json, schemas, projected) {
+            let evidence = schema_evidence(&v.path, &v.message);
             out.push(Finding {
                 kind: "schema",
                 message: format!("{} schema: {}", kind.name(), v.message),
                 path: Some(v.path),
                 level: v.level,
                 diff: None,
+                evidence,
             });
         }
     }

@@ -3,6 +3,7 @@
 
 pub mod event;
 pub mod expect;
+pub mod hint;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -17,14 +18,14 @@ use crate::http::{Client, Exchange, OutRequest, resource_path};
 use crate::scenario::capture::{CaptureSpec, capture};
 use crate::scenario::model::{Expect, PatchSpec, RequestSpec};
 use crate::scenario::template::{Context, Generators, TemplateError};
-use crate::scenario::{Dialect, Loaded, Severity, check_id};
+use crate::scenario::{Dialect, Evidence, Loaded, Severity, Strictness, check_id};
 use crate::scim::dialect::{NeutralPatch, render};
 use crate::scim::schema::SchemaSet;
 use crate::scim::validate::Level;
 
 pub use event::{
-    CheckResult, CleanupOutcome, Event, Finding, Outcome, Recorded, ScenarioInfo, Summary,
-    WaiverState, WaiverStatus,
+    CheckResult, CleanupOutcome, Event, Finding, Outcome, Recorded, RootCause, ScenarioInfo,
+    Summary, WaiverState, WaiverStatus,
 };
 
 /// One scenario to run in one dialect.
@@ -68,6 +69,11 @@ pub struct RunConfig {
     pub stop: Arc<AtomicBool>,
     /// TLS verification is off (reported loudly).
     pub insecure: bool,
+    /// Which evidence classes fail the run (`--strict`).
+    pub strict: Strictness,
+    /// Set when Entra's Test Connection fails: every scenario but the `test-connection` ones is
+    /// skipped with this reason (`--keep-going` leaves it unset).
+    pub gate: Option<String>,
     /// Test hook: panic just before running the check with this id (proves cleanup survives a
     /// bug). Never set by the CLI.
     #[doc(hidden)]
@@ -85,6 +91,8 @@ impl Default for RunConfig {
             profile: None,
             stop: Arc::default(),
             insecure: false,
+            strict: Strictness::default(),
+            gate: None,
             panic_at: None,
             on_progress: None,
         }
@@ -107,8 +115,11 @@ struct StepRun<'a> {
     vars: Map<String, Value>,
     events: Vec<Event>,
     cleanups: Vec<(OutRequest, String)>,
-    /// Captures that a failed step did not produce: name -> step name.
-    missing: Vec<(String, String)>,
+    /// Captures that a failed step did not produce: (name, step name, check id at the root).
+    missing: Vec<(String, String, String)>,
+    /// Checks of this scenario whose request was not accepted (or that were blocked
+    /// themselves): check id -> (root check id, what happened, e.g. "answered 400").
+    rejected: Vec<(String, String, String)>,
     aborted: Option<String>,
 }
 
@@ -174,18 +185,28 @@ impl Runner {
             insecure: self.config.insecure,
         });
         let mut summary = Summary::default();
+        let mut failed: Vec<(Dialect, CheckResult)> = Vec::new();
         let jobs = self.config.jobs.max(1);
         let mut stream = futures_util::stream::iter(plan.iter().enumerate())
             .map(|(i, item)| self.run_scenario(i, item, plan.len()))
             .buffered(jobs);
         while let Some(events) = stream.next().await {
+            let dialect = events.iter().find_map(|e| match e {
+                Event::ScenarioStarted(info) => Some(info.dialect),
+                _ => None,
+            });
             for e in &events {
                 if let Event::CheckFinished { result, .. } = e {
-                    summary.count(result.outcome);
+                    let d = dialect.unwrap_or(Dialect::Default);
+                    summary.count_result(result, d);
+                    if matches!(result.outcome, Outcome::Fail | Outcome::Warn) {
+                        failed.push((d, result.clone()));
+                    }
                 }
                 sink(e);
             }
         }
+        summary.finish_root_causes(&failed);
         summary.elapsed_ms = event::ms(started.elapsed());
         summary.leftovers = if self.config.keep {
             vec![]
@@ -248,7 +269,11 @@ impl Runner {
             events: Vec::new(),
             cleanups: Vec::new(),
             missing: Vec::new(),
-            aborted: self.give_up(),
+            rejected: Vec::new(),
+            aborted: self.give_up().or_else(|| {
+                let probe = s.scenario.tags.iter().any(|t| t == "test-connection");
+                self.config.gate.clone().filter(|_| !probe)
+            }),
         };
         run.events.push(Event::ScenarioStarted(ScenarioInfo {
             index,
@@ -389,7 +414,9 @@ impl Runner {
             name: step.name.clone(),
             proves: step.proves.clone(),
             severity: step.severity,
+            evidence: step.evidence,
             outcome: Outcome::Pass,
+            blocked_by: None,
             findings: vec![],
             hint: None,
             note: None,
@@ -399,6 +426,14 @@ impl Runner {
         if let Some(why) = &run.aborted {
             result.outcome = Outcome::Skip;
             result.note = Some(format!("skipped: {why}"));
+            return result;
+        }
+        if let Some((root, note)) = blocking_dependency(run, step, &id) {
+            self.forget_captures(run, step, &root);
+            run.rejected.push((id, root.clone(), "blocked".into()));
+            result.outcome = Outcome::Blocked;
+            result.blocked_by = Some(root);
+            result.note = Some(note);
             return result;
         }
         let iterations = step.repeat.unwrap_or(1).max(1);
@@ -418,9 +453,31 @@ impl Runner {
             let (req, expect) = match expect {
                 Ok(x) => x,
                 Err(e) => {
-                    result.outcome = Outcome::Skip;
-                    result.note = Some(self.explain_skip(run, &e));
-                    self.forget_captures(run, step);
+                    match blocked_by_capture(run, &e) {
+                        Some((root, note)) => {
+                            result.outcome = Outcome::Blocked;
+                            result.note = Some(note);
+                            self.forget_captures(run, step, &root);
+                            run.rejected.push((id, root.clone(), "blocked".into()));
+                            result.blocked_by = Some(root);
+                        }
+                        None if matches!(e, TemplateError::Skipped { .. }) => {
+                            // A profile marks the step as not applicable, with the reason.
+                            result.outcome = Outcome::Skip;
+                            result.note = Some(format!("skipped: {e}"));
+                            self.forget_captures(run, step, &id);
+                        }
+                        None => {
+                            // A template that cannot be resolved is a failure of this step.
+                            result.outcome = Outcome::Fail;
+                            result.findings.push(Finding::fail(
+                                "template",
+                                format!("the step could not be built: {e}"),
+                            ));
+                            self.forget_captures(run, step, &id);
+                            run.rejected.push((id.clone(), id, "not sent".into()));
+                        }
+                    }
                     return result;
                 }
             };
@@ -510,14 +567,27 @@ impl Runner {
         }
         for name in step.capture.keys() {
             if !run.vars.contains_key(name) {
-                run.missing.push((name.clone(), step.name.clone()));
+                run.missing
+                    .push((name.clone(), step.name.clone(), id.clone()));
             }
         }
         result.elapsed_ms = event::ms(started.elapsed());
-        result.outcome = outcome(&result.findings, step.severity);
+        result.outcome = outcome(
+            &result.findings,
+            step.severity,
+            step.evidence,
+            self.config.strict,
+        );
+        if let Some(what) = not_accepted(&result) {
+            run.rejected.push((id.clone(), id.clone(), what));
+        }
         // The hint explains a failure in Entra terms; a warning's findings speak for themselves.
         if result.outcome == Outcome::Fail {
-            result.hint = step.hint.clone();
+            result.hint = hint::fitting(
+                step.hint.as_deref(),
+                &result.findings,
+                result.exchange.as_ref(),
+            );
         }
         result
     }
@@ -549,19 +619,11 @@ impl Runner {
         })
     }
 
-    fn forget_captures(&self, run: &mut StepRun<'_>, step: &crate::scenario::Step) {
+    fn forget_captures(&self, run: &mut StepRun<'_>, step: &crate::scenario::Step, root: &str) {
         for name in step.capture.keys() {
-            run.missing.push((name.clone(), step.name.clone()));
+            run.missing
+                .push((name.clone(), step.name.clone(), root.to_string()));
         }
-    }
-
-    fn explain_skip(&self, run: &StepRun<'_>, e: &TemplateError) -> String {
-        if let TemplateError::Undefined { name } = e
-            && let Some((_, step)) = run.missing.iter().find(|(n, _)| n == name)
-        {
-            return format!("skipped: needs `{name}`, which step \"{step}\" did not capture");
-        }
-        format!("skipped: {e}")
     }
 
     fn render_expect(&self, run: &StepRun<'_>, e: &Expect) -> Result<Expect, TemplateError> {
@@ -670,7 +732,9 @@ fn internal_error(scenario_id: &str, message: &str) -> CheckResult {
         name: "scimcheck internal error".into(),
         proves: None,
         severity: Severity::Fail,
+        evidence: Evidence::Entra,
         outcome: Outcome::Fail,
+        blocked_by: None,
         findings: vec![Finding::fail(
             "internal",
             format!("scimcheck panicked while running this scenario: {message}; its remaining steps were not run, its test data was cleaned up"),
@@ -682,16 +746,85 @@ fn internal_error(scenario_id: &str, message: &str) -> CheckResult {
     }
 }
 
-/// The outcome of a check from its findings and severity.
-pub fn outcome(findings: &[Finding], severity: Severity) -> Outcome {
-    if findings.iter().any(|f| f.level == Level::Fail) {
-        match severity {
-            Severity::Fail => Outcome::Fail,
-            Severity::Warn => Outcome::Warn,
-        }
+/// The outcome of a check from its findings, its severity and evidence class, and `--strict`:
+/// it fails when a failing finding's class fails the run; any other finding is a warning.
+pub fn outcome(
+    findings: &[Finding],
+    severity: Severity,
+    evidence: Evidence,
+    strict: Strictness,
+) -> Outcome {
+    let fails = findings
+        .iter()
+        .any(|f| f.level == Level::Fail && strict.fails(f.class(evidence)));
+    if fails && severity == Severity::Fail {
+        Outcome::Fail
     } else if findings.is_empty() {
         Outcome::Pass
     } else {
         Outcome::Warn
     }
+}
+
+/// What went wrong with a judged check's request when the server did not accept it: no
+/// response, or an unexpected status that is not a success (a 200 where 201 was expected is
+/// a failure of its own check, but the resource exists and later checks can judge it).
+/// `None` when the server accepted it (other findings do not stop the checks that build on it).
+fn not_accepted(r: &CheckResult) -> Option<String> {
+    let f = r
+        .findings
+        .iter()
+        .find(|f| f.level == Level::Fail && matches!(f.kind, "status" | "transport"))?;
+    match r.exchange.as_ref().map(|e| &e.response) {
+        Some(Ok(resp)) if (200..300).contains(&resp.status) => None,
+        Some(Ok(resp)) => Some(format!("answered {}", resp.status)),
+        _ if f.kind == "transport" => Some("got no response".to_string()),
+        _ => Some("was not accepted".to_string()),
+    }
+}
+
+/// The earlier check of this scenario that `step` judges the effect of (its `after:` list, or
+/// the check whose id is a prefix of its own: `user.disable` for `user.disable.still-found`),
+/// when that check was not accepted: the root check id and the note to show.
+fn blocking_dependency(
+    run: &StepRun<'_>,
+    step: &crate::scenario::Step,
+    id: &str,
+) -> Option<(String, String)> {
+    let implicit = run
+        .rejected
+        .iter()
+        .filter(|(dep, _, _)| id.starts_with(&format!("{dep}.")))
+        .max_by_key(|(dep, _, _)| dep.len());
+    let explicit = run
+        .rejected
+        .iter()
+        .find(|(dep, _, _)| step.after.iter().any(|a| a == dep));
+    let (dep, root, what) = explicit.or(implicit)?;
+    let note =
+        if what == "blocked" {
+            format!("blocked by {root}: {dep}, which this check builds on, was not judged")
+        } else if step.patch.is_none()
+            && run.item.scenario.scenario.steps.iter().any(|s| {
+                check_id(&run.item.scenario.id, &s.value) == *dep && s.value.patch.is_some()
+            })
+        {
+            format!("not verified: the PATCH ({dep}) was rejected ({what})")
+        } else {
+            format!("blocked by {root}: {dep}, which this check builds on, {what}")
+        };
+    Some((root.clone(), note))
+}
+
+/// For a template naming a value an earlier failed step did not capture: the root check id and
+/// the note to show.
+fn blocked_by_capture(run: &StepRun<'_>, e: &TemplateError) -> Option<(String, String)> {
+    let TemplateError::Undefined { name } = e else {
+        return None;
+    };
+    let (_, step, root) = run.missing.iter().rev().find(|(n, _, _)| n == name)?;
+    Some((
+        root.clone(),
+        format!("blocked by {root}: needs `{name}`, which step \"{step}\" did not capture"),
+    ))
 }

@@ -10,4 +10,4 @@ pub mod template;
 
 pub use lint::check_id;
 pub use load::{Loaded, builtin, load_paths, load_str};
-pub use model::{Dialect, Scenario, Severity, Step};
+pub use model::{Dialect, Evidence, Scenario, Severity, Step, Strictness};

@@ -60,6 +60,55 @@ pub enum Severity {
     Warn,
 }
 
+/// Why a check exists, and so whether its failure fails the run.
+///
+/// By default only `entra` findings fail a run; `validator` and `rfc` findings are warnings
+/// unless `--strict` names their class.
+#[derive(
+    Debug, Clone, Copy, Deserialize, serde::Serialize, PartialEq, Eq, Default, Hash, PartialOrd, Ord,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Evidence {
+    /// Entra provisioning sends this and breaks (or drifts, or quarantines) without it.
+    #[default]
+    Entra,
+    /// Only Microsoft's SCIM Validator (or the Logic App harness) exercises it.
+    Validator,
+    /// An RFC 7643/7644 requirement that Entra does not rely on.
+    Rfc,
+}
+
+impl Evidence {
+    /// The name used in `list`, reports and `--strict`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Evidence::Entra => "entra",
+            Evidence::Validator => "validator",
+            Evidence::Rfc => "rfc",
+        }
+    }
+}
+
+/// Which evidence classes fail the run (`entra` always; `--strict` adds the others).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Strictness {
+    /// `validator` findings fail the run.
+    pub validator: bool,
+    /// `rfc` findings fail the run.
+    pub rfc: bool,
+}
+
+impl Strictness {
+    /// Whether a failing finding of this class fails the run.
+    pub fn fails(self, e: Evidence) -> bool {
+        match e {
+            Evidence::Entra => true,
+            Evidence::Validator => self.validator,
+            Evidence::Rfc => self.rfc,
+        }
+    }
+}
+
 /// Which Entra PATCH dialect a run (or a step) uses.
 #[derive(
     Debug, Clone, Copy, Deserialize, serde::Serialize, PartialEq, Eq, Hash, PartialOrd, Ord,
@@ -98,9 +147,18 @@ pub struct Step {
     /// Shown on failure: the consequence in Entra terms and what to change.
     #[serde(default)]
     pub hint: Option<String>,
-    /// `fail` (default) or `warn`.
+    /// `fail` (default) or `warn` (never fails the run, whatever `--strict` says).
     #[serde(default)]
     pub severity: Severity,
+    /// Why the check exists: `entra` (default), `validator` or `rfc`; cite the source in
+    /// `proves`.
+    #[serde(default)]
+    pub evidence: Evidence,
+    /// Check ids of earlier steps this one judges the effect of (a verification GET after a
+    /// PATCH, a duplicate create after the create). When one of them was not accepted, this
+    /// check is `blocked` rather than failed. `<id>.suffix` implicitly depends on `<id>`.
+    #[serde(default)]
+    pub after: Vec<String>,
     /// Run this step only in this dialect.
     #[serde(default)]
     pub dialect: Option<Dialect>,

@@ -64,6 +64,16 @@ pub async fn server(quirks: &[&str]) -> Server {
 
 /// Runs `scenarios` against `url` in `dialects` and collects everything.
 pub async fn run_against(url: &str, scenarios: Vec<Loaded>, dialects: &[Dialect]) -> RunOutput {
+    run_against_with(url, scenarios, dialects, RunConfig::default()).await
+}
+
+/// [`run_against`] with these run settings.
+pub async fn run_against_with(
+    url: &str,
+    scenarios: Vec<Loaded>,
+    dialects: &[Dialect],
+    config: RunConfig,
+) -> RunOutput {
     let generators = Arc::new(Generators::new(Generators::random_run_id()));
     let g = generators.clone();
     let client = Client::new(
@@ -73,7 +83,7 @@ pub async fn run_against(url: &str, scenarios: Vec<Loaded>, dialects: &[Dialect]
         Arc::new(move |id: &str| g.minted(id)),
     )
     .expect("client");
-    let runner = Runner::new(Arc::new(client), generators, RunConfig::default());
+    let runner = Runner::new(Arc::new(client), generators, config);
     let scenarios: Vec<Arc<Loaded>> = scenarios.into_iter().map(Arc::new).collect();
     let plan = plan(&scenarios, dialects);
     let mut events = Vec::new();
@@ -86,14 +96,22 @@ pub async fn run_against(url: &str, scenarios: Vec<Loaded>, dialects: &[Dialect]
     }
 }
 
-/// The built-in suite against a fresh reference server with `quirks`, in both dialects.
-/// Also asserts the server holds no data afterwards (everything created was cleaned up).
+/// The built-in suite against a fresh reference server with `quirks`, in both dialects, with
+/// every evidence class failing (`--strict all`), so that each quirk's findings are failures
+/// whatever their class. Also asserts the server holds no data afterwards.
 pub async fn run_suite(quirks: &[&str]) -> RunOutput {
     let server = server(quirks).await;
-    let out = run_against(
+    let out = run_against_with(
         &server.base_url(),
         scimcheck::scenario::builtin(),
         &[Dialect::Default, Dialect::Compliant],
+        RunConfig {
+            strict: scimcheck::scenario::Strictness {
+                validator: true,
+                rfc: true,
+            },
+            ..RunConfig::default()
+        },
     )
     .await;
     if !quirks.contains(&"disable-deletes-user") {
