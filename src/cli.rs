@@ -150,6 +150,14 @@ pub struct TargetArgs {
     /// Allow PATCH / PUT / DELETE on resources this run did not create.
     #[arg(long)]
     pub allow_foreign_writes: bool,
+    /// Accept a Tenant URL with credentials in it (`https://user:pw@host/...`); they are sent as
+    /// HTTP Basic auth by the HTTP client, next to the token.
+    #[arg(long)]
+    pub allow_url_credentials: bool,
+    /// How long, in all, cleanup retries transient failures (no answer, 5xx, 429) before it
+    /// gives up and lists what is left, in seconds.
+    #[arg(long, default_value_t = 30, value_name = "SECS")]
+    pub cleanup_retry: u64,
 }
 
 #[derive(Debug, Args)]
