@@ -68,8 +68,9 @@ impl Secret {
             form_encode(value),
             json,
             xml_escape(value),
-            xml_escape(value).replace("&#39;", "&apos;"),
-            xml_escape(value).replace("&#39;", "&#x27;"),
+            xml_escape(value).replace("&apos;", "&#39;"),
+            xml_escape(value).replace("&apos;", "&#x27;"),
+            xml_escape(value).replace("&apos;", "'"),
             serde_json::to_string(value)
                 .unwrap_or_default()
                 .trim_matches('"')
