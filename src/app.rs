@@ -349,10 +349,20 @@ async fn profiles_init(a: crate::cli::ProfileInitArgs) -> i32 {
     let yaml = match crate::profile::init::starter(&discovery, &base, &app) {
         Ok(y) => y,
         Err(e) => {
-            eprintln!("{} {}", "error:".red().bold(), secret.redact(&e));
-            return exit::CHECK_FAILED;
+            eprintln!(
+                "{} {}",
+                "error:".red().bold(),
+                crate::report::escape::visible(&secret.redact(&e))
+            );
+            return if discovery.unreachable {
+                exit::UNREACHABLE
+            } else {
+                exit::CHECK_FAILED
+            };
         }
     };
+    // The server's /Schemas text ends up in the file: a token it echoes does not.
+    let yaml = secret.redact(&yaml);
     match &a.out {
         Some(path) => match std::fs::write(path, &yaml) {
             Ok(()) => {

@@ -63,7 +63,7 @@ pub struct CheckArgs {
     #[arg(long, value_enum)]
     pub dialect: Option<DialectChoice>,
     /// Scenarios run at once.
-    #[arg(long, short = 'j', default_value_t = 4)]
+    #[arg(long, short = 'j', default_value_t = 4, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=256))]
     pub jobs: usize,
     /// Leave created test data in place for inspection (it is listed at the end).
     #[arg(long)]
@@ -130,7 +130,7 @@ pub struct TargetArgs {
     #[arg(long, default_value_t = 10)]
     pub connect_timeout: u64,
     /// Largest response body read, in MiB; beyond it the check fails and the rest is not read.
-    #[arg(long, default_value_t = 10, value_name = "MIB")]
+    #[arg(long, default_value_t = 10, value_name = "MIB", value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=4096))]
     pub max_body_mib: usize,
     /// How many times a 429 / 503 with Retry-After is waited out and retried.
     #[arg(long, default_value_t = 3)]
@@ -248,7 +248,7 @@ pub struct LoadArgs {
     #[arg(long, default_value = "25", value_name = "REQ/S|max")]
     pub rate: crate::load::Rate,
     /// Requests in flight at most.
-    #[arg(long, short = 'c', default_value_t = 8)]
+    #[arg(long, short = 'c', default_value_t = 8, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1024))]
     pub concurrency: usize,
     /// What to send.
     #[arg(long, value_enum, default_value_t = LoadMode::Cycle)]

@@ -772,9 +772,16 @@ impl Client {
             .pool_max_idle_per_host(64)
             .tls_danger_accept_invalid_certs(options.insecure);
         if let Some(pem) = &options.ca_cert {
-            for cert in
-                reqwest::Certificate::from_pem_bundle(pem).map_err(|e| format!("--ca-cert: {e}"))?
-            {
+            let certs = reqwest::Certificate::from_pem_bundle(pem).map_err(|_| {
+                "--ca-cert: the file is not a valid PEM certificate (a `-----BEGIN CERTIFICATE-----` block is damaged)".to_string()
+            })?;
+            if certs.is_empty() {
+                return Err(
+                    "--ca-cert: the file holds no certificate (no `-----BEGIN CERTIFICATE-----` block)"
+                        .into(),
+                );
+            }
+            for cert in certs {
                 b = b.add_root_certificate(cert);
             }
         }

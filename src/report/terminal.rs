@@ -297,7 +297,8 @@ impl<W: Write> Terminal<W> {
             .iter()
             .map(|(n, _)| n.chars().count())
             .max()
-            .unwrap_or(0);
+            .unwrap_or(0)
+            .min(60);
         self.write(&"Summary by area:".bold().to_string());
         for (name, area) in &areas {
             let names = ["failed", "waived", "warnings", "skipped", "passed"];

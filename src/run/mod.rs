@@ -258,12 +258,12 @@ impl Runner {
             scenario: run.index,
             check: check.to_string(),
             started_at,
-            request: ex.request.clone(),
+            request: kept_request(&ex.request),
         });
         run.events.push(Event::ResponseReceived {
             scenario: run.index,
             check: check.to_string(),
-            response: ex.response.clone(),
+            response: kept_response(&ex.response),
             elapsed_ms: event::ms(ex.elapsed),
         });
     }
@@ -311,7 +311,10 @@ impl Runner {
                     Ok(v) => {
                         run.vars.insert(name.clone(), v);
                     }
-                    Err(e) => run.aborted = Some(format!("variable `{name}`: {e}")),
+                    Err(e) => {
+                        run.aborted = Some(format!("variable `{name}`: {e}"));
+                        break;
+                    }
                 }
             }
         }
@@ -561,10 +564,31 @@ impl Runner {
                     result.note = Some(notes.join("; "));
                 }
             }
-            result.findings.extend(findings);
+            let room = MAX_FINDINGS.saturating_sub(result.findings.len());
+            if findings.len() > room {
+                let level = if findings.iter().any(|f| f.level == Level::Fail) {
+                    Level::Fail
+                } else {
+                    Level::Warn
+                };
+                result.findings.extend(findings.into_iter().take(room));
+                if room > 0 {
+                    result.findings.push(Finding {
+                        level,
+                        ..Finding::fail(
+                            "limit",
+                            format!(
+                                "… more findings were not listed (at most {MAX_FINDINGS} per check)"
+                            ),
+                        )
+                    });
+                }
+            } else {
+                result.findings.extend(findings);
+            }
             result.exchange = Some(Recorded {
-                request: ex.request,
-                response: ex.response,
+                request: kept_request(&ex.request),
+                response: kept_response(&ex.response),
                 elapsed_ms: event::ms(ex.elapsed),
             });
         }
@@ -804,6 +828,55 @@ fn inconclusive_auth(findings: &mut Vec<Finding>, ex: &Exchange) {
             "inconclusive: the endpoint {answer}, which shows neither that it refuses nor that it accepts this request; Entra needs a 401"
         ),
     ));
+}
+
+/// At most this many findings are kept per check (a repeated step adds up).
+pub const MAX_FINDINGS: usize = 200;
+
+/// At most this much of a body is kept in events, and so in every report (HAR included): the
+/// checks read the whole body (up to `--max-body-mib`), the record keeps an excerpt.
+pub const MAX_KEPT_BODY: usize = 64 * 1024;
+
+/// `body` cut to [`MAX_KEPT_BODY`] bytes, saying so.
+fn kept_body(body: &str) -> Option<String> {
+    if body.len() <= MAX_KEPT_BODY {
+        return None;
+    }
+    let mut cut = MAX_KEPT_BODY;
+    while !body.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    Some(format!(
+        "{}\n… [scimcheck kept the first {cut} of {} bytes]",
+        &body[..cut],
+        body.len()
+    ))
+}
+
+fn kept_request(r: &crate::http::SentRequest) -> crate::http::SentRequest {
+    let mut r = r.clone();
+    if let Some(b) = r.body.as_deref().and_then(kept_body) {
+        r.body = Some(b);
+    }
+    r
+}
+
+fn kept_response(
+    r: &Result<crate::http::Received, crate::http::TransportError>,
+) -> Result<crate::http::Received, crate::http::TransportError> {
+    match r {
+        Ok(rec) => match kept_body(&rec.body) {
+            Some(body) => Ok(crate::http::Received {
+                status: rec.status,
+                headers: rec.headers.clone(),
+                body,
+                truncated: rec.truncated,
+                retries: rec.retries.clone(),
+            }),
+            None => Ok(rec.clone()),
+        },
+        Err(e) => Err(e.clone()),
+    }
 }
 
 /// The failed check that stands for a panic inside a scenario.
