@@ -34,7 +34,10 @@ fn bad_input(message: &str) -> i32 {
 
 fn print_diagnostics(diags: &[Diagnostic], what: &str, secret: Option<&Secret>) -> i32 {
     // A diagnostic quotes the offending line, which may hold a pasted token.
-    let redact = |text: String| secret.map_or(text.clone(), |s| s.redact(&text));
+    let redact = |text: String| {
+        let text = secret.map_or(text.clone(), |s| s.redact(&text));
+        crate::report::escape::visible(&text).into_owned()
+    };
     for d in diags {
         eprintln!("{}\n", redact(d.to_string()));
     }

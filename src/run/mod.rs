@@ -452,6 +452,7 @@ impl Runner {
         let default_expect = Expect::default();
         let expect_spec = step.expect.as_ref().map_or(&default_expect, |e| &e.value);
         let mut captured_lists: Map<String, Value> = Map::new();
+        let mut unrecorded = 0usize;
         for i in 1..=iterations {
             if step.repeat.is_some() {
                 run.vars.insert("i".into(), Value::from(i));
@@ -481,6 +482,11 @@ impl Runner {
                 break;
             }
             let ex = self.send(run, &id, &req).await;
+            if i > MAX_RECORDED_REPEATS && i < iterations {
+                // The exchanges of a long `repeat` are not all kept: the first ones and the last.
+                run.events.truncate(run.events.len().saturating_sub(2));
+                unrecorded += 1;
+            }
             let mut findings = match &ex.response {
                 Err(e) => {
                     if e.is_unreachable() && self.responses.load(Ordering::SeqCst) == 0 {
@@ -594,6 +600,15 @@ impl Runner {
         }
         for (k, v) in captured_lists {
             run.vars.insert(k, v);
+        }
+        if unrecorded > 0 {
+            let kept = format!(
+                "the exchanges of {unrecorded} repetitions are not in the reports (the first {MAX_RECORDED_REPEATS} and the last are)"
+            );
+            result.note = Some(match result.note.take() {
+                Some(n) => format!("{n}; {kept}"),
+                None => kept,
+            });
         }
         for name in step.capture.keys() {
             if !run.vars.contains_key(name) {
@@ -830,12 +845,15 @@ fn inconclusive_auth(findings: &mut Vec<Finding>, ex: &Exchange) {
     ));
 }
 
+/// The exchanges of at most this many repetitions of a step are recorded (and the last one).
+pub const MAX_RECORDED_REPEATS: u32 = 20;
+
 /// At most this many findings are kept per check (a repeated step adds up).
 pub const MAX_FINDINGS: usize = 200;
 
 /// At most this much of a body is kept in events, and so in every report (HAR included): the
 /// checks read the whole body (up to `--max-body-mib`), the record keeps an excerpt.
-pub const MAX_KEPT_BODY: usize = 64 * 1024;
+pub const MAX_KEPT_BODY: usize = 16 * 1024;
 
 /// `body` cut to [`MAX_KEPT_BODY`] bytes, saying so.
 fn kept_body(body: &str) -> Option<String> {
