@@ -158,7 +158,10 @@ async fn a_create_answered_with_an_existing_user_is_never_written_to_whatever_th
 // Creates whose outcome is unknown.
 
 /// The faults a gateway can put on a create that the server did store.
-fn create_faults() -> Vec<(&'static str, Box<dyn Fn() -> Fault + Send + Sync>)> {
+/// Makes a fresh fault for each create.
+type MakeFault = Box<dyn Fn() -> Fault + Send + Sync>;
+
+fn create_faults() -> Vec<(&'static str, MakeFault)> {
     vec![
         (
             "502",

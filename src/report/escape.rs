@@ -40,23 +40,6 @@ fn escape(text: &str, multiline: bool) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn escape_sequences_and_control_characters_become_visible() {
-        assert_eq!(visible("plain\ttext\n"), "plain\ttext\n");
-        assert_eq!(
-            visible("\x1b[2J\x1b[1A\rPASSED\x07"),
-            "\\x1b[2J\\x1b[1A\\x0dPASSED\\x07"
-        );
-        assert_eq!(visible("abc\u{202e}fed"), "abc\\u{202e}fed");
-        assert_eq!(visible("\u{9b}31m"), "\\x9b31m");
-        assert_eq!(one_line("a\nPASSED"), "a\\x0aPASSED");
-    }
-}
-
 /// A reporter in front of another (the terminal): every server-controlled string of an event
 /// is escaped with [`visible`] / [`one_line`] before the inner reporter sees it.
 pub struct Escaped<R>(pub R);
@@ -167,4 +150,21 @@ pub fn escape_event(event: &crate::run::Event) -> crate::run::Event {
         _ => {}
     }
     e
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escape_sequences_and_control_characters_become_visible() {
+        assert_eq!(visible("plain\ttext\n"), "plain\ttext\n");
+        assert_eq!(
+            visible("\x1b[2J\x1b[1A\rPASSED\x07"),
+            "\\x1b[2J\\x1b[1A\\x0dPASSED\\x07"
+        );
+        assert_eq!(visible("abc\u{202e}fed"), "abc\\u{202e}fed");
+        assert_eq!(visible("\u{9b}31m"), "\\x9b31m");
+        assert_eq!(one_line("a\nPASSED"), "a\\x0aPASSED");
+    }
 }
