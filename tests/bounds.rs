@@ -69,7 +69,7 @@ async fn a_list_of_200000_broken_resources_gives_bounded_findings_and_bounded_re
         out_text.len()
     );
     assert!(
-        out_text.contains("more problems were not listed (at most 100"),
+        out_text.contains("more findings were not listed (at most 200 per check)"),
         "{}",
         &out_text[..out_text.len().min(4000)]
     );

@@ -233,7 +233,7 @@ struct Checker<'a> {
 
 /// At most this many problems are reported per response: a hostile list of a million broken
 /// resources costs one line, not gigabytes.
-pub const MAX_VIOLATIONS: usize = 100;
+pub const MAX_VIOLATIONS: usize = 1000;
 
 /// At most this many resources of one ListResponse are examined (Entra asks for pages of 100).
 pub const MAX_LIST_ITEMS: usize = 1000;
