@@ -183,7 +183,7 @@ async fn execute(
             Ok(x) => x,
             Err(code) => return code,
         };
-    let (scenarios, waivers) = match select(scenarios, check) {
+    let (scenarios, waivers) = match select(scenarios, check, &secret) {
         Ok(x) => x,
         Err(code) => return code,
     };
@@ -398,13 +398,14 @@ fn terminal_on_stderr(check: &CheckArgs) -> bool {
 fn select(
     scenarios: Vec<Arc<Loaded>>,
     check: &CheckArgs,
+    secret: &Secret,
 ) -> Result<(Vec<Arc<Loaded>>, crate::select::Waivers), i32> {
     let selection =
         crate::select::Selection::new(&check.only, &check.skip).map_err(|e| bad_input(&e))?;
     let scenarios = selection.apply(scenarios).map_err(|e| bad_input(&e))?;
     let waivers = match &check.waivers {
         Some(path) => crate::select::Waivers::load(path)
-            .map_err(|d| print_diagnostics(&d, "the waiver file", None))?,
+            .map_err(|d| print_diagnostics(&d, "the waiver file", Some(secret)))?,
         None => crate::select::Waivers::default(),
     };
     Ok((scenarios, waivers))

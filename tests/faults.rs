@@ -694,3 +694,27 @@ async fn under_jobs_8_and_over_100_injected_faults_nothing_is_left_unlisted() {
         "only {total_faults} faults were injected in {runs} runs"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn load_probe_with_a_billion_requests_stops_at_the_first_sigterm() {
+    let child = spawn(&[
+        "load",
+        "--embedded",
+        "--mode",
+        "probe",
+        "-n",
+        "1000000000",
+        "--rate",
+        "max",
+    ]);
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+    let started = Instant::now();
+    let out = wait(child).await;
+    assert_eq!(out.status.code(), Some(130), "{}", text(&out));
+    assert!(started.elapsed() < Duration::from_secs(30), "it stopped");
+}

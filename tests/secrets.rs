@@ -282,3 +282,23 @@ async fn insecure_warns_even_with_quiet_and_on_every_command_that_connects() {
     }
     let _ = Path::new(".");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_broken_waiver_file_quoting_the_token_does_not_show_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let waivers = dir.path().join("waivers.yaml");
+    std::fs::write(&waivers, format!("waivers:\n  - check: [{TOKEN}\n")).expect("write");
+    let out = scimcheck(args(&[
+        "run",
+        "--url",
+        "http://127.0.0.1:9/scim",
+        "--token",
+        TOKEN,
+        "--waivers",
+        &waivers.display().to_string(),
+    ]))
+    .await;
+    let out_text = text(&out);
+    assert_eq!(out.status.code(), Some(2), "{out_text}");
+    assert!(!out_text.contains(TOKEN), "{out_text}");
+}
