@@ -220,3 +220,36 @@ async fn profiles_init_against_an_unreachable_server_exits_3() {
     .await;
     assert_eq!(out.status.code(), Some(3), "{}", text(&out));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn load_against_a_200_html_login_page_does_not_meet_the_bar() {
+    let login = Rogue::start(|_, _| {
+        Answer::Bytes(rogue::response(
+            200,
+            &[("Content-Type", "text/html")],
+            "<html>Sign in</html>",
+        ))
+    })
+    .await;
+    let out = scimcheck(args(&[
+        "load",
+        "--url",
+        &login.url("/scim"),
+        "--token",
+        TOKEN,
+        "--mode",
+        "probe",
+        "-n",
+        "30",
+        "--rate",
+        "max",
+    ]))
+    .await;
+    let out_text = text(&out);
+    assert_ne!(out.status.code(), Some(0), "{out_text}");
+    assert!(!out_text.contains("meets the gallery"), "{out_text}");
+    assert!(
+        out_text.contains("200 with a body that is not a JSON object"),
+        "{out_text}"
+    );
+}
