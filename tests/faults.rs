@@ -718,3 +718,36 @@ async fn load_probe_with_a_billion_requests_stops_at_the_first_sigterm() {
     assert_eq!(out.status.code(), Some(130), "{}", text(&out));
     assert!(started.elapsed() < Duration::from_secs(30), "it stopped");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_deadline_cuts_a_retry_after_wait_short_and_cleans_up() {
+    let server = common::server(&[]).await;
+    let upstream = server.addr();
+    let proxy = Rogue::start(move |seen, _| {
+        if is_create(seen) || seen.method == "DELETE" || seen.target.contains("/Users/") {
+            Answer::Forward(upstream)
+        } else {
+            Answer::Bytes(rogue::response(429, &[("Retry-After", "50")], ""))
+        }
+    })
+    .await;
+    let scenario = lifecycle().replace(
+        "  - name: Disable",
+        "  - name: Throttled\n    request: { method: GET, path: /Users }\n    expect: { status: 200 }\n  - name: Disable",
+    );
+    let dir = scenario_dir("life.yaml", &scenario);
+    let started = Instant::now();
+    let out = scimcheck(run_args(
+        &proxy.url("/scim/v2"),
+        &dir,
+        &["--max-retry-wait", "100", "--deadline", "2"],
+    ))
+    .await;
+    let out_text = text(&out);
+    assert_eq!(out.status.code(), Some(130), "{out_text}");
+    assert!(
+        started.elapsed() < Duration::from_secs(40),
+        "the 50 s wait was cut"
+    );
+    assert_eq!(users(&server), Vec::<Value>::new(), "{out_text}");
+}
