@@ -24,13 +24,20 @@ use crate::server::{QUIRKS, Quirk, Server, ServerOptions};
 
 /// Prints a usage / input error and returns exit code 2.
 fn bad_input(message: &str) -> i32 {
-    eprintln!("{} {message}", "error:".red().bold());
+    eprintln!(
+        "{} {}",
+        "error:".red().bold(),
+        crate::report::escape::visible(message)
+    );
     exit::BAD_INPUT
 }
 
 fn print_diagnostics(diags: &[Diagnostic], what: &str, secret: Option<&Secret>) -> i32 {
     // A diagnostic quotes the offending line, which may hold a pasted token.
-    let redact = |text: String| secret.map_or(text.clone(), |s| s.redact(&text));
+    let redact = |text: String| {
+        let text = secret.map_or(text.clone(), |s| s.redact(&text));
+        crate::report::escape::visible(&text).into_owned()
+    };
     for d in diags {
         eprintln!("{}\n", redact(d.to_string()));
     }
@@ -68,21 +75,58 @@ fn parse_quirks(names: &[String]) -> Result<Vec<Quirk>, String> {
         .collect()
 }
 
-/// Reads the token from `--token`, `SCIMCHECK_TOKEN` or `--token-file`.
+/// Reads the token from `--token`, `SCIMCHECK_TOKEN` or `--token-file`. A token with a
+/// newline or another control character inside (two lines in the file, a pasted line break)
+/// is refused: it cannot go into an HTTP header. A UTF-8 byte order mark is dropped. Values
+/// the Tenant URL carries (query values, userinfo) are redacted like the token.
 fn token(t: &TargetArgs) -> Result<Secret, String> {
-    if let Some(file) = &t.token_file {
+    let (token, source) = if let Some(file) = &t.token_file {
         let text = std::fs::read_to_string(file)
             .map_err(|e| format!("--token-file {}: {e}", file.display()))?;
-        let text = text.trim();
+        let text = text.trim_start_matches('\u{feff}').trim().to_string();
         if text.is_empty() {
             return Err(format!("--token-file {} is empty", file.display()));
         }
-        return Ok(Secret::new(text));
+        (text, format!("--token-file {}", file.display()))
+    } else {
+        match &t.token {
+            Some(tok) if !tok.trim().is_empty() => (
+                tok.trim().to_string(),
+                "the token (--token or SCIMCHECK_TOKEN)".to_string(),
+            ),
+            _ => {
+                return Err(
+                    "no token: pass --token, set SCIMCHECK_TOKEN, or use --token-file FILE".into(),
+                );
+            }
+        }
+    };
+    if let Some((at, c)) = token.chars().enumerate().find(|(_, c)| c.is_control()) {
+        let what = if c == '\n' || c == '\r' {
+            "a line break: it holds more than one line".to_string()
+        } else {
+            format!("the control character U+{:04X}", c as u32)
+        };
+        return Err(format!(
+            "{source} contains {what} (at character {}); a token must be one line of printable characters",
+            at + 1
+        ));
     }
-    match &t.token {
-        Some(tok) if !tok.trim().is_empty() => Ok(Secret::new(tok.trim())),
-        _ => Err("no token: pass --token, set SCIMCHECK_TOKEN, or use --token-file FILE".into()),
+    let mut secret = Secret::new(token);
+    if let Ok(url) = TenantUrl::parse_with(&t.url, true) {
+        for s in url.secrets() {
+            secret = secret.also(&s);
+        }
     }
+    Ok(secret)
+}
+
+/// The loud warning of `--insecure`, on stderr (also with `-q`).
+fn warn_insecure() {
+    eprintln!(
+        "{} TLS certificate verification is OFF (--insecure): anyone on the network path can read the token and the data",
+        "WARNING:".red().bold()
+    );
 }
 
 fn client_options(t: &TargetArgs) -> Result<ClientOptions, String> {
@@ -100,6 +144,7 @@ fn client_options(t: &TargetArgs) -> Result<ClientOptions, String> {
         ca_cert,
         proxy: t.proxy.clone(),
         allow_foreign_writes: t.allow_foreign_writes,
+        cleanup_retry: Duration::from_secs(t.cleanup_retry),
         ..ClientOptions::default()
     })
 }
@@ -138,7 +183,7 @@ async fn execute(
             Ok(x) => x,
             Err(code) => return code,
         };
-    let (scenarios, waivers) = match select(scenarios, check) {
+    let (scenarios, waivers) = match select(scenarios, check, &secret) {
         Ok(x) => x,
         Err(code) => return code,
     };
@@ -157,8 +202,15 @@ async fn execute(
         scenarios.retain(|s| !s.scenario.sends_writes());
     }
     redact_panics(secret.clone());
+    if check.quiet && insecure {
+        warn_insecure();
+    }
+    let stop: Arc<std::sync::atomic::AtomicBool> = Arc::default();
     let client = match Client::new(target, secret.clone(), options, minted) {
-        Ok(c) => Arc::new(c.with_run_prefix(generators.prefix())),
+        Ok(c) => Arc::new(
+            c.with_run_prefix(generators.prefix())
+                .with_stop(stop.clone()),
+        ),
         Err(e) => return bad_input(&e),
     };
     let verbosity = if check.quiet {
@@ -203,6 +255,7 @@ async fn execute(
         gate,
         on_progress: progress.hook(),
         profile: profile_name,
+        stop,
         ..RunConfig::default()
     };
     let stop = config.stop.clone();
@@ -219,7 +272,7 @@ async fn execute(
     }
     let mut runner = Runner::new(client.clone(), generators, config);
 
-    let signals = on_interrupt(stop, client.ledger.clone());
+    crate::session::guard(stop, client.ledger.clone());
 
     runner.discover_schemas(&plan).await;
     // Waivers are an event transformation between the runner and the reporters.
@@ -239,7 +292,6 @@ async fn execute(
     if let Some(s) = final_summary.take() {
         summary = s;
     }
-    signals.abort();
     for r in reporters.iter_mut() {
         if let Err(e) = r.finish() {
             eprintln!("{} writing a report failed: {e}", "error:".red().bold());
@@ -343,9 +395,12 @@ async fn profiles_init(a: crate::cli::ProfileInitArgs) -> i32 {
         Ok(c) => c,
         Err(code) => return code,
     };
-    let target = match TenantUrl::parse(&a.target.url) {
+    if options.insecure {
+        warn_insecure();
+    }
+    let target = match TenantUrl::parse_with(&a.target.url, a.target.allow_url_credentials) {
         Ok(t) => t,
-        Err(e) => return bad_input(&e),
+        Err(e) => return bad_input(&secret.redact(&e)),
     };
     options.read_only = true;
     if let Some(out) = &a.out
@@ -369,10 +424,20 @@ async fn profiles_init(a: crate::cli::ProfileInitArgs) -> i32 {
     let yaml = match crate::profile::init::starter(&discovery, &base, &app) {
         Ok(y) => y,
         Err(e) => {
-            eprintln!("{} {}", "error:".red().bold(), secret.redact(&e));
-            return exit::CHECK_FAILED;
+            eprintln!(
+                "{} {}",
+                "error:".red().bold(),
+                crate::report::escape::visible(&secret.redact(&e))
+            );
+            return if discovery.unreachable {
+                exit::UNREACHABLE
+            } else {
+                exit::CHECK_FAILED
+            };
         }
     };
+    // The server's /Schemas text ends up in the file: a token it echoes does not.
+    let yaml = secret.redact(&yaml);
     match &a.out {
         Some(path) => match std::fs::write(path, &yaml) {
             Ok(()) => {
@@ -405,13 +470,14 @@ fn terminal_on_stderr(check: &CheckArgs) -> bool {
 fn select(
     scenarios: Vec<Arc<Loaded>>,
     check: &CheckArgs,
+    secret: &Secret,
 ) -> Result<(Vec<Arc<Loaded>>, crate::select::Waivers), i32> {
     let selection =
         crate::select::Selection::new(&check.only, &check.skip).map_err(|e| bad_input(&e))?;
     let scenarios = selection.apply(scenarios).map_err(|e| bad_input(&e))?;
     let waivers = match &check.waivers {
         Some(path) => crate::select::Waivers::load(path)
-            .map_err(|d| print_diagnostics(&d, "the waiver file", None))?,
+            .map_err(|d| print_diagnostics(&d, "the waiver file", Some(secret)))?,
         None => crate::select::Waivers::default(),
     };
     Ok((scenarios, waivers))
@@ -436,18 +502,19 @@ fn reporters(
         return Err("only one --report can write to stdout (`-`)".into());
     }
     let progress = Progress::stderr_if_terminal();
+    use crate::report::escape::Escaped;
     let terminal: Box<dyn Reporter> = if terminal_on_stderr(check) {
-        Box::new(Terminal::new(
+        Box::new(Escaped(Terminal::new(
             progress.writer(std::io::stderr()),
             verbosity,
             Some(secret.clone()),
-        ))
+        )))
     } else {
-        Box::new(Terminal::new(
+        Box::new(Escaped(Terminal::new(
             progress.writer(std::io::stdout()),
             verbosity,
             Some(secret.clone()),
-        ))
+        )))
     };
     // The bar first: it is cleared at `RunFinished` before the terminal prints the summary.
     let mut reporters: Vec<Box<dyn Reporter>> = vec![Box::new(progress.clone()), terminal];
@@ -491,57 +558,6 @@ pub fn exit_code(s: &Summary) -> i32 {
         exit::CHECK_FAILED
     } else {
         exit::OK
-    }
-}
-
-/// First Ctrl-C / SIGTERM: sets `stop` (no new requests are started; cleanup runs and the
-/// command exits 130). Second: exits at once, listing what is left behind so a person can
-/// finish it, creates still on their way included.
-fn on_interrupt(
-    stop: Arc<std::sync::atomic::AtomicBool>,
-    ledger: Arc<crate::http::Ledger>,
-) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        wait_for_signal().await;
-        stop.store(true, Ordering::SeqCst);
-        eprintln!(
-            "\n{} interrupted: cleaning up (press Ctrl-C again to exit at once)",
-            "!".yellow().bold()
-        );
-        wait_for_signal().await;
-        eprintln!(
-            "{} exiting without finishing cleanup; left behind:",
-            "!".red().bold()
-        );
-        for c in ledger.remaining(None) {
-            eprintln!("  DELETE {}  ({})", c.path, c.label);
-        }
-        for p in ledger.in_flight() {
-            eprintln!(
-                "  GET /{}?filter={} eq \"{}\"  (a create still on its way: delete what this finds)",
-                p.collection, p.attribute, p.value
-            );
-        }
-        std::process::exit(exit::INTERRUPTED);
-    })
-}
-
-async fn wait_for_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        let mut term = match signal(SignalKind::terminate()) {
-            Ok(s) => s,
-            Err(_) => return std::future::pending().await,
-        };
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = term.recv() => {}
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
     }
 }
 
@@ -599,9 +615,9 @@ pub async fn run(args: RunArgs) -> i32 {
         Ok(c) => c,
         Err(code) => return code,
     };
-    let target = match TenantUrl::parse(&args.target.url) {
+    let target = match TenantUrl::parse_with(&args.target.url, args.target.allow_url_credentials) {
         Ok(t) => t,
-        Err(e) => return bad_input(&e),
+        Err(e) => return bad_input(&secret.redact(&e)),
     };
     let scenarios = match load_scenarios(&args.paths) {
         Ok(s) => s,
@@ -639,7 +655,7 @@ pub async fn serve(args: ServeArgs) -> i32 {
         server.base_url()
     );
     eprintln!("Tenant URL: {}   (Ctrl-C to stop)", server.base_url());
-    server.run_until(wait_for_signal()).await;
+    server.run_until(crate::session::shutdown_requested()).await;
     exit::OK
 }
 
@@ -739,10 +755,11 @@ pub async fn load(args: crate::cli::LoadArgs) -> i32 {
         if args.target.url.trim().is_empty() {
             return bad_input("give the Tenant URL with --url, or use --embedded");
         }
-        let target = match TenantUrl::parse(&args.target.url) {
-            Ok(t) => t,
-            Err(e) => return bad_input(&e),
-        };
+        let target =
+            match TenantUrl::parse_with(&args.target.url, args.target.allow_url_credentials) {
+                Ok(t) => t,
+                Err(e) => return bad_input(&e),
+            };
         match token(&args.target) {
             Ok(s) => (None, target, s),
             Err(e) => return bad_input(&e),
@@ -760,8 +777,14 @@ pub async fn load(args: crate::cli::LoadArgs) -> i32 {
     };
     redact_panics(secret.clone());
     let generators = Generators::new(Generators::random_run_id());
+    if options.insecure {
+        warn_insecure();
+    }
+    let stop: Arc<std::sync::atomic::AtomicBool> = Arc::default();
     let client = match Client::new(target, secret, options, Arc::new(|_: &str| false)) {
-        Ok(c) => c.with_run_prefix(generators.prefix()),
+        Ok(c) => c
+            .with_run_prefix(generators.prefix())
+            .with_stop(stop.clone()),
         Err(e) => return bad_input(&e),
     };
     set_color("auto", std::io::stdout().is_terminal());
@@ -778,16 +801,15 @@ pub async fn load(args: crate::cli::LoadArgs) -> i32 {
         rate: args.rate,
         concurrency: args.concurrency.max(1),
         dialect,
-        stop: Arc::default(),
+        stop,
     };
 
-    let signals = on_interrupt(config.stop.clone(), client.ledger.clone());
+    crate::session::guard(config.stop.clone(), client.ledger.clone());
     let progress: Arc<dyn Progress> = match Bar::on_stderr() {
         Some(b) => Arc::new(b),
         None => Arc::new(NoProgress),
     };
     let report = crate::load::run(Arc::new(client), &generators, &config, progress).await;
-    signals.abort();
     if args.json {
         println!(
             "{}",
@@ -824,6 +846,9 @@ pub async fn connect(args: crate::cli::ConnectArgs) -> i32 {
         Ok(c) => c,
         Err(code) => return code,
     };
+    if options.insecure {
+        warn_insecure();
+    }
     set_color(color_name(args.color), std::io::stdout().is_terminal());
     let opts = crate::connect::ConnectOptions {
         url: args.target.url.clone(),
@@ -850,9 +875,12 @@ pub async fn discover(args: crate::cli::DiscoverArgs) -> i32 {
         Ok(c) => c,
         Err(code) => return code,
     };
-    let target = match TenantUrl::parse(&args.target.url) {
+    if options.insecure {
+        warn_insecure();
+    }
+    let target = match TenantUrl::parse_with(&args.target.url, args.target.allow_url_credentials) {
         Ok(t) => t,
-        Err(e) => return bad_input(&e),
+        Err(e) => return bad_input(&secret.redact(&e)),
     };
     set_color(color_name(args.color), std::io::stdout().is_terminal());
     let report = match crate::discover::discover(target, secret.clone(), options).await {

@@ -63,7 +63,7 @@ pub struct CheckArgs {
     #[arg(long, value_enum)]
     pub dialect: Option<DialectChoice>,
     /// Scenarios run at once.
-    #[arg(long, short = 'j', default_value_t = 4)]
+    #[arg(long, short = 'j', default_value_t = 4, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=256))]
     pub jobs: usize,
     /// Leave created test data in place for inspection (it is listed at the end).
     #[arg(long)]
@@ -150,7 +150,7 @@ pub struct TargetArgs {
     #[arg(long, default_value_t = 10)]
     pub connect_timeout: u64,
     /// Largest response body read, in MiB; beyond it the check fails and the rest is not read.
-    #[arg(long, default_value_t = 10, value_name = "MIB")]
+    #[arg(long, default_value_t = 10, value_name = "MIB", value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=4096))]
     pub max_body_mib: usize,
     /// How many times a 429 / 503 with Retry-After is waited out and retried.
     #[arg(long, default_value_t = 3)]
@@ -170,6 +170,14 @@ pub struct TargetArgs {
     /// Allow PATCH / PUT / DELETE on resources this run did not create.
     #[arg(long)]
     pub allow_foreign_writes: bool,
+    /// Accept a Tenant URL with credentials in it (`https://user:pw@host/...`); they are sent as
+    /// HTTP Basic auth by the HTTP client, next to the token.
+    #[arg(long)]
+    pub allow_url_credentials: bool,
+    /// How long, in all, cleanup retries transient failures (no answer, 5xx, 429) before it
+    /// gives up and lists what is left, in seconds.
+    #[arg(long, default_value_t = 30, value_name = "SECS")]
+    pub cleanup_retry: u64,
 }
 
 #[derive(Debug, Args)]
@@ -260,7 +268,7 @@ pub struct LoadArgs {
     #[arg(long, default_value = "25", value_name = "REQ/S|max")]
     pub rate: crate::load::Rate,
     /// Requests in flight at most.
-    #[arg(long, short = 'c', default_value_t = 8)]
+    #[arg(long, short = 'c', default_value_t = 8, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1024))]
     pub concurrency: usize,
     /// What to send.
     #[arg(long, value_enum, default_value_t = LoadMode::Cycle)]

@@ -5,6 +5,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -17,54 +18,171 @@ use crate::scenario::model::Auth;
 /// The marker that replaces secrets in every output.
 pub const REDACTED: &str = "REDACTED";
 
-/// Tokens at least this long are redacted wherever they occur, even inside a longer word.
+/// Secrets at least this long are redacted wherever they occur, even inside a longer word;
+/// shorter ones only as whole words.
 const LONG_TOKEN: usize = 12;
 
-/// A secret token: it formats as `REDACTED`, never as itself.
+/// A secret token: it formats as `REDACTED`, never as itself. Redaction also covers the forms
+/// a server may echo it back in (base64, percent-encoded, JSON-, XML- or HTML-escaped), the bare
+/// token when it was pasted with its `Bearer ` prefix, and any other secret of the run (values
+/// from the Tenant URL's query or userinfo), see [`Secret::also`].
 #[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
+pub struct Secret {
+    token: String,
+    /// Every string replaced by `REDACTED`, longest first.
+    forms: Vec<String>,
+}
+
+/// The shortest secret redacted: shorter strings would blank out ordinary text.
+const MIN_SECRET: usize = 4;
 
 impl Secret {
     /// Wraps a token.
     pub fn new(token: impl Into<String>) -> Self {
-        Secret(token.into())
+        let token = token.into();
+        let mut s = Secret {
+            token: token.clone(),
+            forms: vec![],
+        };
+        s.add(&token);
+        if let Some(bare) = strip_scheme(&token) {
+            s.add(bare);
+        }
+        s
+    }
+
+    /// Also redacts `value` (and its encoded forms) wherever the token is redacted.
+    pub fn also(mut self, value: &str) -> Self {
+        self.add(value);
+        self
+    }
+
+    fn add(&mut self, value: &str) {
+        use base64::Engine;
+        if value.len() < MIN_SECRET {
+            return;
+        }
+        let b64 = base64::engine::general_purpose::STANDARD;
+        let json = serde_json::to_string(value).unwrap_or_default();
+        let json = json.trim_matches('"').to_string();
+        let forms = [
+            value.to_string(),
+            encode(value),
+            encode(value).replace("%20", "+"),
+            form_encode(value),
+            json,
+            xml_escape(value),
+            xml_escape(value).replace("&apos;", "&#39;"),
+            xml_escape(value).replace("&apos;", "&#x27;"),
+            xml_escape(value).replace("&apos;", "'"),
+            serde_json::to_string(value)
+                .unwrap_or_default()
+                .trim_matches('"')
+                .replace('/', "\\/"),
+            b64.encode(value),
+            b64.encode(format!(":{value}")),
+            b64.encode(format!("{value}:")),
+        ];
+        for f in forms {
+            if f.len() >= MIN_SECRET && !self.forms.contains(&f) {
+                self.forms.push(f);
+            }
+        }
+        self.forms.sort_by_key(|f| std::cmp::Reverse(f.len()));
     }
 
     /// The token itself, only for the `Authorization` header and for redaction.
     pub fn expose(&self) -> &str {
-        &self.0
+        &self.token
     }
 
-    /// Replaces the token in `text` with `REDACTED`: every occurrence of a long token, and
-    /// every whole occurrence (not inside a longer word) of a short one, so that a token such
-    /// as `scim` or `Jensen` never rewrites `scimcheck` or `Jensen-Smith`.
+    /// Replaces the token, in any of its forms, in `text` with `REDACTED`: every occurrence of
+    /// a long form, and every whole occurrence (not inside a longer word) of a short one, so
+    /// that a token such as `scim` or `Jensen` never rewrites `scimcheck` or `Jensen-Smith`.
     pub fn redact(&self, text: &str) -> String {
-        if self.0.len() < 4 || !text.contains(&self.0) {
-            return text.to_string();
-        }
-        if self.0.len() >= LONG_TOKEN {
-            return text.replace(&self.0, REDACTED);
-        }
-        let word = |c: char| c.is_alphanumeric() || c == '_' || c == '-';
-        let mut out = String::with_capacity(text.len());
-        let mut rest = text;
-        let mut before: Option<char> = None;
-        while let Some(at) = rest.find(&self.0) {
-            let prev = rest[..at].chars().next_back().or(before);
-            let next = rest[at + self.0.len()..].chars().next();
-            let whole = !prev.is_some_and(word) && !next.is_some_and(word);
-            out.push_str(&rest[..at]);
-            if whole {
-                out.push_str(REDACTED);
-            } else {
-                out.push_str(&self.0);
+        let mut out: Option<String> = None;
+        for f in &self.forms {
+            let cur = out.as_deref().unwrap_or(text);
+            if cur.contains(f.as_str()) {
+                out = Some(replace_form(cur, f));
             }
-            before = self.0.chars().next_back();
-            rest = &rest[at + self.0.len()..];
         }
-        out.push_str(rest);
+        out.unwrap_or_else(|| text.to_string())
+    }
+
+
+    /// [`Secret::redact`] for text that was cut at its end: a tail that is the beginning of a
+    /// secret is redacted too (truncate first, then redact, and nothing of a token survives).
+    pub fn redact_cut(&self, text: &str) -> String {
+        let mut out = self.redact(text);
+        for f in &self.forms {
+            let max = f.len().min(out.len());
+            if let Some(n) = (3..max)
+                .rev()
+                .find(|&n| f.is_char_boundary(n) && out.ends_with(&f[..n]))
+            {
+                let keep = out.len() - n;
+                out.truncate(keep);
+                out.push_str(REDACTED);
+                break;
+            }
+        }
         out
     }
+}
+
+/// `Bearer abc` -> `abc` (a token pasted with its scheme).
+fn strip_scheme(token: &str) -> Option<&str> {
+    let (scheme, rest) = token.split_once(' ')?;
+    (scheme.eq_ignore_ascii_case("bearer") && !rest.trim().is_empty()).then(|| rest.trim())
+}
+
+/// `application/x-www-form-urlencoded`: spaces as `+`, everything else but `*-._` and
+/// alphanumerics percent-encoded.
+fn form_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        match b {
+            b' ' => out.push('+'),
+            b if b.is_ascii_alphanumeric() || matches!(b, b'*' | b'-' | b'.' | b'_') => {
+                out.push(b as char)
+            }
+            b => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+/// `&<>"'` as XML / HTML entities.
+fn xml_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&apos;")
+}
+
+/// `text` with `form` replaced by `REDACTED`: everywhere for a long form, as a whole word only
+/// for a short one.
+fn replace_form(text: &str, form: &str) -> String {
+    if form.len() >= LONG_TOKEN {
+        return text.replace(form, REDACTED);
+    }
+    let word = |c: char| c.is_alphanumeric() || c == '_' || c == '-';
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    let mut before: Option<char> = None;
+    while let Some(at) = rest.find(form) {
+        let prev = rest[..at].chars().next_back().or(before);
+        let next = rest[at + form.len()..].chars().next();
+        let whole = !prev.is_some_and(word) && !next.is_some_and(word);
+        out.push_str(&rest[..at]);
+        out.push_str(if whole { REDACTED } else { form });
+        before = form.chars().next_back();
+        rest = &rest[at + form.len()..];
+    }
+    out.push_str(rest);
+    out
 }
 
 impl fmt::Debug for Secret {
@@ -89,12 +207,22 @@ pub struct TenantUrl {
     pub query: Option<String>,
 }
 
+/// The query parameters of a Tenant URL that are flags, not secrets: shown as they are.
+const DIALECT_FLAGS: [&str; 1] = ["aadOptscim062020"];
+
 impl TenantUrl {
-    /// Parses and checks an `http(s)://` Tenant URL.
+    /// Parses and checks an `http(s)://` Tenant URL; one that carries credentials
+    /// (`https://user:pw@host/...`) is refused (see [`TenantUrl::parse_with`]).
     pub fn parse(input: &str) -> Result<TenantUrl, String> {
+        TenantUrl::parse_with(input, false)
+    }
+
+    /// Parses and checks an `http(s)://` Tenant URL; userinfo is accepted only when
+    /// `allow_credentials` (`--allow-url-credentials`).
+    pub fn parse_with(input: &str, allow_credentials: bool) -> Result<TenantUrl, String> {
         let input = input.trim();
-        let url =
-            reqwest::Url::parse(input).map_err(|e| format!("`{input}` is not a valid URL: {e}"))?;
+        let url = reqwest::Url::parse(input)
+            .map_err(|e| format!("`{}` is not a valid URL: {e}", redact_url_text(input)))?;
         if url.scheme() != "https" && url.scheme() != "http" {
             return Err(format!(
                 "the Tenant URL must start with https:// (got `{}://`)",
@@ -102,10 +230,19 @@ impl TenantUrl {
             ));
         }
         if url.host_str().is_none() {
-            return Err(format!("the Tenant URL `{input}` has no host"));
+            return Err(format!(
+                "the Tenant URL `{}` has no host",
+                redact_url_text(input)
+            ));
+        }
+        if (!url.username().is_empty() || url.password().is_some()) && !allow_credentials {
+            return Err(
+                "the Tenant URL carries credentials (`user:password@`): Entra sends the Secret Token as a bearer token, and credentials in a URL end up in logs. Remove them, or pass --allow-url-credentials to send them (as HTTP Basic auth, next to the token)"
+                    .into(),
+            );
         }
         let (base, query) = match input.split_once('?') {
-            Some((b, q)) => (b, Some(q.to_string())),
+            Some((b, q)) => (b, Some(q.split('#').next().unwrap_or(q).to_string())),
             None => (input, None),
         };
         let base = base
@@ -115,6 +252,45 @@ impl TenantUrl {
             .trim_end_matches('/')
             .to_string();
         Ok(TenantUrl { base, query })
+    }
+
+    /// The secrets this URL carries: userinfo, and every query value but the dialect flags'.
+    /// They are redacted from all output like the token (see [`Secret::also`]).
+    pub fn secrets(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if let Ok(url) = reqwest::Url::parse(&self.base) {
+            if !url.username().is_empty() {
+                out.push(url.username().to_string());
+            }
+            if let Some(p) = url.password() {
+                out.push(p.to_string());
+            }
+        }
+        for (k, v) in self.query_pairs() {
+            if !v.is_empty() && !DIALECT_FLAGS.contains(&k) {
+                out.push(v.to_string());
+                if let Ok(decoded) = percent_decode(v) {
+                    out.push(decoded);
+                }
+            }
+        }
+        out.retain(|s| !s.is_empty());
+        out
+    }
+
+    /// Whether the URL carries userinfo (sent by the HTTP client as Basic auth).
+    pub fn has_credentials(&self) -> bool {
+        reqwest::Url::parse(&self.base)
+            .is_ok_and(|u| !u.username().is_empty() || u.password().is_some())
+    }
+
+    fn query_pairs(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.query
+            .as_deref()
+            .unwrap_or_default()
+            .split('&')
+            .filter(|p| !p.is_empty())
+            .map(|p| p.split_once('=').unwrap_or((p, "")))
     }
 
     /// The absolute URL of `path` (`/Users`, `Users/1`, ...).
@@ -145,13 +321,62 @@ impl TenantUrl {
 }
 
 impl fmt::Display for TenantUrl {
+    /// The URL as shown to people and in reports: userinfo and query values (but the dialect
+    /// flags) replaced by `REDACTED`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.base)?;
-        if let Some(q) = &self.query {
-            write!(f, "/?{q}")?;
+        f.write_str(&redact_url_text(&self.base))?;
+        if self.query.is_some() {
+            let q: Vec<String> = self
+                .query
+                .as_deref()
+                .unwrap_or_default()
+                .split('&')
+                .map(|p| match p.split_once('=') {
+                    Some((k, v)) if !v.is_empty() && !DIALECT_FLAGS.contains(&k) => {
+                        format!("{k}={REDACTED}")
+                    }
+                    _ => p.to_string(),
+                })
+                .collect();
+            write!(f, "/?{}", q.join("&"))?;
         }
         Ok(())
     }
+}
+
+/// `https://user:pw@host/x` -> `https://REDACTED@host/x` (text that may not parse as a URL).
+fn redact_url_text(text: &str) -> String {
+    let Some((scheme, rest)) = text.split_once("://") else {
+        return text.to_string();
+    };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => format!("{scheme}://{REDACTED}@{}", &rest[at + 1..]),
+        None => text.to_string(),
+    }
+}
+
+/// `%2B` -> `+`; `Err` when the result is not UTF-8.
+fn percent_decode(s: &str) -> Result<String, std::string::FromUtf8Error> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && i + 2 < bytes.len()
+            && let Ok(b) = u8::from_str_radix(
+                std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("zz"),
+                16,
+            )
+        {
+            out.push(b);
+            i += 3;
+        } else {
+            out.push(if bytes[i] == b'+' { b' ' } else { bytes[i] });
+            i += 1;
+        }
+    }
+    String::from_utf8(out)
 }
 
 /// Client settings.
@@ -177,6 +402,8 @@ pub struct ClientOptions {
     pub max_retry_wait: Duration,
     /// Refuse every request that could write (anything but GET and HEAD).
     pub read_only: bool,
+    /// How long, in all, cleanup and the look-up of lost creates retry transient failures.
+    pub cleanup_retry: Duration,
 }
 
 impl Default for ClientOptions {
@@ -192,6 +419,7 @@ impl Default for ClientOptions {
             max_retries: 3,
             max_retry_wait: Duration::from_secs(60),
             read_only: false,
+            cleanup_retry: Duration::from_secs(30),
         }
     }
 }
@@ -321,9 +549,9 @@ pub struct Created {
     pub owner: usize,
 }
 
-/// A create whose response never arrived (timeout, dropped connection): the resource may exist,
-/// so it is looked up by its unique name before cleanup.
-#[derive(Debug, Clone, PartialEq)]
+/// A create whose outcome is unknown (no answer, a 5xx from a gateway, a 2xx without an id): the
+/// resource may exist, so it is looked up by its unique name before cleanup.
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Pending {
     /// `Users` or `Groups`.
     pub collection: String,
@@ -335,13 +563,29 @@ pub struct Pending {
     pub owner: usize,
 }
 
+impl Pending {
+    /// The request that finds it: `GET /Users?filter=userName eq "…"`.
+    pub fn lookup(&self) -> String {
+        format!(
+            "GET /{}?filter={} eq \"{}\"",
+            self.collection, self.attribute, self.value
+        )
+    }
+}
+
 /// Every resource this run created, and which of them are gone.
 #[derive(Debug, Default)]
 pub struct Ledger {
     created: Mutex<CreatedSet>,
+    /// Creates whose outcome is unknown, until a look-up resolves them.
     pending: Mutex<Vec<Pending>>,
     /// Creates sent and not answered yet.
     in_flight: Mutex<Vec<Pending>>,
+    /// Creates whose look-up failed: they may exist, nobody could tell.
+    unconfirmed: Mutex<Vec<Pending>>,
+    /// Creates the server answered with a resource this run did not create (an "upsert"), with
+    /// whether the runner has reported it yet.
+    foreign: Mutex<Vec<(Created, bool)>>,
 }
 
 /// The created resources, each path stored once (a load run records 100,000 of them): a list
@@ -381,16 +625,65 @@ impl Ledger {
 
     /// Remembers a create whose outcome is unknown.
     pub fn record_pending(&self, p: Pending) {
-        self.pending.lock().expect("ledger lock").push(p);
+        let mut all = self.pending.lock().expect("ledger lock");
+        if !all.contains(&p) {
+            all.push(p);
+        }
     }
 
-    /// Takes the unresolved creates of `owner`.
-    pub fn take_pending(&self, owner: usize) -> Vec<Pending> {
-        let mut all = self.pending.lock().expect("ledger lock");
-        let (mine, rest): (Vec<Pending>, Vec<Pending>) =
-            all.drain(..).partition(|p| p.owner == owner);
-        *all = rest;
-        mine
+    /// The unresolved creates of `owner` (they stay listed until [`Ledger::resolve`]).
+    pub fn pending_of(&self, owner: usize) -> Vec<Pending> {
+        let all = self.pending.lock().expect("ledger lock");
+        all.iter().filter(|p| p.owner == owner).cloned().collect()
+    }
+
+    /// Every create whose outcome is still unknown: not resolved yet, or its look-up failed.
+    pub fn unresolved(&self) -> Vec<Pending> {
+        let mut out = self.pending.lock().expect("ledger lock").clone();
+        out.extend(self.unconfirmed());
+        out
+    }
+
+    /// A look-up answered: the create is either recorded as created, or was never made.
+    pub fn resolve(&self, p: &Pending) {
+        self.pending.lock().expect("ledger lock").retain(|q| q != p);
+    }
+
+    /// A look-up failed for good: the resource may exist, and a person has to look.
+    pub fn unconfirm(&self, p: &Pending) {
+        self.resolve(p);
+        self.unconfirmed
+            .lock()
+            .expect("ledger lock")
+            .push(p.clone());
+    }
+
+    /// Creates whose look-up failed.
+    pub fn unconfirmed(&self) -> Vec<Pending> {
+        self.unconfirmed.lock().expect("ledger lock").clone()
+    }
+
+    /// Notes a create answered with a resource this run did not create.
+    pub fn record_foreign(&self, c: Created) {
+        self.foreign.lock().expect("ledger lock").push((c, false));
+    }
+
+    /// The foreign answers of `owner` not reported yet (each is returned once).
+    pub fn take_new_foreign(&self, owner: usize) -> Vec<Created> {
+        let mut all = self.foreign.lock().expect("ledger lock");
+        all.iter_mut()
+            .filter(|(c, reported)| c.owner == owner && !*reported)
+            .map(|(c, reported)| {
+                *reported = true;
+                c.clone()
+            })
+            .collect()
+    }
+
+    /// Every create answered with a resource this run did not create.
+    pub fn foreign(&self) -> Vec<Created> {
+        let all = self.foreign.lock().expect("ledger lock");
+        all.iter().map(|(c, _)| c.clone()).collect()
     }
 
     /// Records a created resource.
@@ -415,6 +708,14 @@ impl Ledger {
         let mut c = self.created.lock().expect("ledger lock");
         if let Some(&i) = c.index.get(path) {
             c.entries[i].deleted = true;
+        }
+    }
+
+    /// A delete that could not be confirmed: the resource is listed as remaining again.
+    pub fn unmark_deleted(&self, path: &str) {
+        let mut c = self.created.lock().expect("ledger lock");
+        if let Some(&i) = c.index.get(path) {
+            c.entries[i].deleted = false;
         }
     }
 
@@ -474,6 +775,10 @@ pub struct Client {
     pub ledger: Arc<Ledger>,
     minted: Arc<dyn Fn(&str) -> bool + Send + Sync>,
     run_prefix: String,
+    /// Set on Ctrl-C / `--deadline`: a `Retry-After` wait is cut short.
+    stop: Arc<AtomicBool>,
+    /// When cleanup first had to retry: all retries share one `cleanup_retry` budget.
+    retrying_since: Mutex<Option<Instant>>,
 }
 
 /// A token that is certainly wrong, for the auth checks.
@@ -497,9 +802,16 @@ impl Client {
             .pool_max_idle_per_host(64)
             .tls_danger_accept_invalid_certs(options.insecure);
         if let Some(pem) = &options.ca_cert {
-            for cert in
-                reqwest::Certificate::from_pem_bundle(pem).map_err(|e| format!("--ca-cert: {e}"))?
-            {
+            let certs = reqwest::Certificate::from_pem_bundle(pem).map_err(|_| {
+                "--ca-cert: the file is not a valid PEM certificate (a `-----BEGIN CERTIFICATE-----` block is damaged)".to_string()
+            })?;
+            if certs.is_empty() {
+                return Err(
+                    "--ca-cert: the file holds no certificate (no `-----BEGIN CERTIFICATE-----` block)"
+                        .into(),
+                );
+            }
+            for cert in certs {
                 b = b.add_root_certificate(cert);
             }
         }
@@ -517,6 +829,8 @@ impl Client {
             ledger: Arc::default(),
             minted,
             run_prefix: "scimcheck-".into(),
+            stop: Arc::default(),
+            retrying_since: Mutex::new(None),
         })
     }
 
@@ -532,37 +846,91 @@ impl Client {
         &self.options
     }
 
-    /// Looks up, by their unique names, the resources whose create response never arrived, and
-    /// records those that exist in the ledger so cleanup removes them.
-    pub async fn adopt_pending(&self, owner: usize) {
-        for p in self.ledger.take_pending(owner) {
+    /// Shares the run's stop flag: once set, a `Retry-After` wait ends at once.
+    pub fn with_stop(mut self, stop: Arc<AtomicBool>) -> Self {
+        self.stop = stop;
+        self
+    }
+
+    /// How long to wait before retry `attempt` (from 0) of a cleanup request, or `None` when
+    /// the run's cleanup retry budget (`--cleanup-retry`) is spent. Exponential: 0.25 s,
+    /// 0.5 s, 1 s ... at most 4 s.
+    pub fn backoff(&self, attempt: u32) -> Option<Duration> {
+        let budget = self.options.cleanup_retry;
+        let since = *self
+            .retrying_since
+            .lock()
+            .expect("retry lock")
+            .get_or_insert_with(Instant::now);
+        let left = budget.checked_sub(since.elapsed())?;
+        if left.is_zero() {
+            return None;
+        }
+        let wait = Duration::from_millis(250u64.saturating_mul(1 << attempt.min(4)));
+        Some(wait.min(left))
+    }
+
+    /// Looks up, by their unique names, the creates of `owner` whose outcome is unknown (no
+    /// answer, a 5xx, a 2xx without an id), retrying transient failures within the cleanup
+    /// budget, and records those that exist in the ledger so cleanup removes them. A look-up
+    /// that keeps failing leaves the create listed as unconfirmed. Returns the exchanges.
+    pub async fn adopt_pending(&self, owner: usize) -> Vec<Exchange> {
+        let mut exchanges = Vec::new();
+        for p in self.ledger.pending_of(owner) {
             let filter = format!("{} eq {}", p.attribute, Value::String(p.value.clone()));
             let mut req = OutRequest::new("GET", format!("/{}", p.collection));
             req.query.push(("filter".into(), filter));
-            let ex = self.send(&req, owner).await;
-            let Some(body) = ex.response.ok().and_then(|r| r.json()) else {
-                continue;
-            };
-            let resources = body
-                .get("Resources")
-                .and_then(Value::as_array)
-                .cloned()
-                .unwrap_or_default();
-            for r in resources {
-                if r.get(p.attribute).and_then(Value::as_str) != Some(p.value.as_str()) {
-                    continue;
-                }
-                let id = match r.get("id") {
-                    Some(Value::String(s)) => s.clone(),
-                    Some(Value::Number(n)) => n.to_string(),
-                    _ => continue,
+            let mut attempt = 0;
+            loop {
+                let ex = self.send(&req, owner).await;
+                let found = match &ex.response {
+                    Ok(r) if r.status == 200 => r.json().and_then(|body| {
+                        match body.get("Resources").and_then(Value::as_array) {
+                            Some(list) => Some(list.clone()),
+                            None => (body.get("totalResults").and_then(Value::as_u64) == Some(0))
+                                .then(Vec::new),
+                        }
+                    }),
+                    _ => None,
                 };
-                self.ledger.record(Created {
-                    path: format!("/{}/{id}", p.collection),
-                    label: p.value.clone(),
-                    owner,
-                });
+                let transient = found.is_none() && is_transient(&ex.response)
+                    || matches!(&ex.response, Ok(r) if r.status == 200);
+                exchanges.push(ex);
+                if let Some(resources) = found {
+                    self.adopt_found(&p, &resources, owner);
+                    self.ledger.resolve(&p);
+                    break;
+                }
+                match transient.then(|| self.backoff(attempt)).flatten() {
+                    Some(wait) => {
+                        tokio::time::sleep(wait).await;
+                        attempt += 1;
+                    }
+                    None => {
+                        self.ledger.unconfirm(&p);
+                        break;
+                    }
+                }
             }
+        }
+        exchanges
+    }
+
+    fn adopt_found(&self, p: &Pending, resources: &[Value], owner: usize) {
+        for r in resources {
+            if r.get(p.attribute).and_then(Value::as_str) != Some(p.value.as_str()) {
+                continue;
+            }
+            let id = match r.get("id") {
+                Some(Value::String(s)) if !s.is_empty() => s.clone(),
+                Some(Value::Number(n)) => n.to_string(),
+                _ => continue,
+            };
+            self.ledger.record(Created {
+                path: format!("/{}/{id}", p.collection),
+                label: p.value.clone(),
+                owner,
+            });
         }
     }
 
@@ -608,12 +976,22 @@ impl Client {
             headers.push(("Content-Type".into(), "application/scim+json".into()));
         }
         headers.extend(req.headers.iter().cloned());
+        // The HTTP client sends a URL's userinfo as Basic auth (`--allow-url-credentials`): the
+        // record says so, next to whatever else was sent.
+        let basic = self
+            .target
+            .has_credentials()
+            .then(|| ("Authorization".to_string(), format!("Basic {REDACTED}")));
         let sent = SentRequest {
             method: method.clone(),
             url: self.token.redact(&url),
-            headers: headers
-                .iter()
-                .map(|(k, v)| (k.clone(), redact_header(k, v, &self.token)))
+            headers: basic
+                .into_iter()
+                .chain(
+                    headers
+                        .iter()
+                        .map(|(k, v)| (k.clone(), redact_header(k, v, &self.token))),
+                )
                 .collect(),
             body: body_text.as_ref().map(|b| self.token.redact(b)),
         };
@@ -666,6 +1044,10 @@ impl Client {
         // The body is kept as received: checks judge it, and reporters redact what they write
         // (a token that happens to be a word such as `scim` must never change a verdict).
         let response = response.map(|mut r| {
+            // A body cut at the cap is not judged; its cut edge may hold part of the token.
+            if r.truncated {
+                r.body = self.token.redact_cut(&r.body);
+            }
             r.headers = r
                 .headers
                 .into_iter()
@@ -677,7 +1059,18 @@ impl Client {
             r
         });
         match (&response, &flying) {
-            (Ok(r), _) => self.track(&method, req, r, owner),
+            (Ok(r), Some(p)) => {
+                if !self.track_create(req, r, owner) {
+                    self.ledger.record_pending(p.clone());
+                }
+            }
+            (Ok(r), None) => {
+                if method == "POST" {
+                    self.track_create(req, r, owner);
+                } else {
+                    self.track(&method, req, r);
+                }
+            }
             (Err(_), Some(p)) => self.ledger.record_pending(p.clone()),
             (Err(_), None) => {}
         }
@@ -712,8 +1105,47 @@ impl Client {
             })
     }
 
+    /// Records the answer to a POST: a resource is adopted as this run's only when the RESPONSE
+    /// proves it (its userName / displayName / externalId carries this run's prefix); a create
+    /// answered with any other resource (an "upsert" that matched an existing user) is noted as
+    /// foreign and never written to. Returns whether the outcome is known: `false` for a 5xx,
+    /// 408 or 429, or a 2xx without an id (the resource may exist; look it up by name).
+    fn track_create(&self, req: &OutRequest, r: &Received, owner: usize) -> bool {
+        let (collection, id) = resource_of(&req.path);
+        if id.is_some() || collection.is_empty() || collection.eq_ignore_ascii_case("Bulk") {
+            return true;
+        }
+        if !(200..300).contains(&r.status) {
+            return !(r.status >= 500 || matches!(r.status, 408 | 429));
+        }
+        let Some(body) = r.json() else { return false };
+        let id = match body.get("id") {
+            Some(Value::String(s)) if !s.is_empty() => s.clone(),
+            Some(Value::Number(n)) => n.to_string(),
+            _ => return false,
+        };
+        let names: Vec<&str> = ["userName", "displayName", "externalId"]
+            .iter()
+            .filter_map(|k| body.get(*k).and_then(Value::as_str))
+            .collect();
+        let path = format!("/{collection}/{id}");
+        let label = names.first().copied().unwrap_or_default().to_string();
+        if names.iter().any(|n| n.starts_with(&self.run_prefix)) {
+            self.ledger.record(Created { path, label, owner });
+            return true;
+        }
+        if names.is_empty() && self.create_intent(req, owner).is_some() {
+            // Nothing in the answer names the resource: look it up by the name sent.
+            return false;
+        }
+        if !self.ledger.owns(&path) {
+            self.ledger.record_foreign(Created { path, label, owner });
+        }
+        true
+    }
+
     /// Whether the body of a create names the resource with this run's prefix.
-    fn carries_run_prefix(&self, req: &OutRequest) -> bool {
+    pub fn carries_run_prefix(&self, req: &OutRequest) -> bool {
         req.body.as_ref().is_some_and(|body| {
             ["userName", "displayName", "externalId"].iter().any(|a| {
                 body.get(*a)
@@ -723,43 +1155,12 @@ impl Client {
         })
     }
 
-    fn track(&self, method: &str, req: &OutRequest, r: &Received, owner: usize) {
-        let ok = (200..300).contains(&r.status);
-        let path = req.path.as_str();
-        match method {
-            "POST" if ok => {
-                let (collection, id) = resource_of(path);
-                if id.is_some() || collection.is_empty() {
-                    return;
-                }
-                // A create answered 200 may be an "upsert" that returns a resource which already
-                // existed: only a 201, or a name carrying this run's prefix, makes it this run's.
-                if r.status != 201 && !self.carries_run_prefix(req) {
-                    return;
-                }
-                let Some(body) = r.json() else { return };
-                let id = match body.get("id") {
-                    Some(Value::String(s)) if !s.is_empty() => s.clone(),
-                    Some(Value::Number(n)) => n.to_string(),
-                    _ => return,
-                };
-                let label = ["userName", "displayName"]
-                    .iter()
-                    .find_map(|k| body.get(*k).and_then(Value::as_str))
-                    .unwrap_or_default()
-                    .to_string();
-                self.ledger.record(Created {
-                    path: format!("/{collection}/{id}"),
-                    label,
-                    owner,
-                });
-            }
-            "DELETE" if ok || r.status == 404 => {
-                if let Some(p) = resource_path(path) {
-                    self.ledger.mark_deleted(&p);
-                }
-            }
-            _ => {}
+    fn track(&self, method: &str, req: &OutRequest, r: &Received) {
+        if method == "DELETE"
+            && ((200..300).contains(&r.status) || r.status == 404)
+            && let Some(p) = resource_path(&req.path)
+        {
+            self.ledger.mark_deleted(&p);
         }
     }
 
@@ -778,13 +1179,32 @@ impl Client {
                 && let Some(wait) = r.header("retry-after").and_then(parse_retry_after)
                 && wait <= self.options.max_retry_wait
             {
-                retries.push((r.status, wait.as_secs_f64()));
-                tokio::time::sleep(wait).await;
+                let waited = self.wait_unless_stopped(wait).await;
+                retries.push((r.status, waited.as_secs_f64()));
+                if waited < wait {
+                    // Ctrl-C or --deadline: this answer stands, cleanup comes next.
+                    r.retries = retries;
+                    return Ok(r);
+                }
                 continue;
             }
             r.retries = retries;
             return Ok(r);
         }
+    }
+
+    /// Sleeps `wait`, or less once the stop flag is set (checked every 50 ms); returns how long
+    /// it slept.
+    async fn wait_unless_stopped(&self, wait: Duration) -> Duration {
+        let started = Instant::now();
+        while started.elapsed() < wait {
+            if self.stop.load(Ordering::SeqCst) {
+                break;
+            }
+            let left = wait - started.elapsed();
+            tokio::time::sleep(left.min(Duration::from_millis(50))).await;
+        }
+        started.elapsed().min(wait)
     }
 
     async fn send_once(
@@ -950,6 +1370,22 @@ fn tls_diagnosis(chain: &str) -> String {
         return detail.to_string();
     };
     format!("{hint} ({detail})")
+}
+
+/// Whether a failed request may succeed when sent again: no answer (refused, reset, timed out,
+/// cut short), or a 5xx, 408 or 429.
+pub fn is_transient(r: &Result<Received, TransportError>) -> bool {
+    match r {
+        Ok(r) => r.status >= 500 || matches!(r.status, 408 | 429),
+        Err(e) => matches!(
+            e,
+            TransportError::Refused(_)
+                | TransportError::Timeout(_)
+                | TransportError::Connect(_)
+                | TransportError::Body(_)
+                | TransportError::Dns(_)
+        ),
+    }
 }
 
 /// Headers some servers honour to turn a POST (or GET) into another method.

@@ -20,3 +20,4 @@ pub mod scenario;
 pub mod scim;
 pub mod select;
 pub mod server;
+pub mod session;

@@ -6,7 +6,6 @@ use scimcheck::{app, exit};
 
 fn main() {
     quiet_broken_pipe();
-    let cli = Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -17,6 +16,9 @@ fn main() {
             std::process::exit(exit::BAD_INPUT);
         }
     };
+    // Signals are handled from the first moment on (see `session`).
+    runtime.block_on(async { scimcheck::session::install() });
+    let cli = Cli::parse();
     let code = runtime.block_on(async {
         match cli.command {
             Command::Demo(a) => app::demo(a).await,

@@ -390,7 +390,12 @@ pub async fn run(
             )];
             let req = Arc::new(req);
             let (started, before) = (Instant::now(), cx.counts());
-            spawn_workers(&cx, 0..config.users, conc, move |cx, _| {
+            // Once stopped, no more work is handed out (not a billion no-op items either).
+            let until_stopped = {
+                let cx = cx.clone();
+                (0..config.users).take_while(move |_| !cx.stopped())
+            };
+            spawn_workers(&cx, until_stopped, conc, move |cx, _| {
                 let req = req.clone();
                 async move {
                     if !cx.stopped() {
@@ -405,10 +410,18 @@ pub async fn run(
         Mode::Cycle => {
             progress.phase("cycle", config.expected_requests());
             let (started, before) = (Instant::now(), cx.counts());
-            let mut users = spawn_workers(&cx, 0..config.users, conc, |cx, i| async move {
-                cx.user(i).await
-            })
-            .await;
+            let until_stopped = {
+                let cx = cx.clone();
+                (0..config.users).take_while(move |_| !cx.stopped())
+            };
+            let mut users =
+                spawn_workers(
+                    &cx,
+                    until_stopped,
+                    conc,
+                    |cx, i| async move { cx.user(i).await },
+                )
+                .await;
             users.shrink_to_fit();
             let users = Arc::new(users);
             let k = config.members_per_group;

@@ -42,7 +42,10 @@ impl FromStr for Rate {
             return Ok(Rate::Max);
         }
         match s.parse::<f64>() {
-            Ok(r) if r.is_finite() && r > 0.0 => Ok(Rate::PerSecond(r)),
+            Ok(r) if r.is_finite() && (0.01..=100_000.0).contains(&r) => Ok(Rate::PerSecond(r)),
+            Ok(r) if r.is_finite() && r > 0.0 => Err(format!(
+                "`{s}` is out of range: give between 0.01 and 100000 requests per second, or `max`"
+            )),
             _ => Err(format!(
                 "`{s}` is not a rate: give requests per second (e.g. 25) or `max`"
             )),

@@ -160,7 +160,25 @@ impl Stats {
                         self.asked_to_wait(wait.as_secs_f64());
                     }
                 }
-                (!ok(r.status)).then_some(Failure::Status(r.status))
+                if !ok(r.status) {
+                    Some(Failure::Status(r.status))
+                } else if !r.body.trim().is_empty()
+                    && serde_json::from_str::<serde_json::Value>(&r.body)
+                        .map_or(true, |v| !v.is_object())
+                {
+                    // A 200 login page or a broken body is no success, however fast.
+                    let class = "not a SCIM JSON answer";
+                    self.transport_examples.entry(class).or_insert_with(|| {
+                        format!(
+                            "{} with a body that is not a JSON object (Content-Type: {})",
+                            r.status,
+                            r.header("content-type").unwrap_or("none")
+                        )
+                    });
+                    Some(Failure::Transport(class))
+                } else {
+                    None
+                }
             }
             Err(e) => {
                 let class = transport_class(e);

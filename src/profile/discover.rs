@@ -19,6 +19,8 @@ pub struct Discovery {
     list: String,
     /// Why the server's schemas are unknown (no `/Schemas`, not a ListResponse...), if they are.
     pub unavailable: Option<String>,
+    /// The server could not be reached at all (exit code 3).
+    pub unreachable: bool,
 }
 
 /// Where a mapped attribute is (or is not) in a server's `/Schemas`.
@@ -86,6 +88,7 @@ impl Discovery {
             schemas: vec![],
             list: String::new(),
             unavailable: Some(reason.into()),
+            unreachable: false,
         }
     }
 
@@ -111,6 +114,7 @@ impl Discovery {
                 .map(|(i, s)| (format!("{prefix}/{i}"), s.clone()))
                 .collect(),
             list: prefix,
+            unreachable: false,
             unavailable: None,
         }
     }
@@ -122,7 +126,10 @@ impl Discovery {
             .await;
         match ex.response {
             Ok(r) => Discovery::from_reply(r.status, r.json().as_ref()),
-            Err(e) => Discovery::unavailable(format!("GET /Schemas failed: {e}")),
+            Err(e) => Discovery {
+                unreachable: e.is_unreachable(),
+                ..Discovery::unavailable(format!("GET /Schemas failed: {e}"))
+            },
         }
     }
 

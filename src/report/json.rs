@@ -96,6 +96,7 @@ fn cleanup(c: &CleanupRecord) -> Value {
         CleanupOutcome::AlreadyGone => ("already-gone", None),
         CleanupOutcome::Kept => ("kept", None),
         CleanupOutcome::Failed(why) => ("failed", Some(why.clone())),
+        CleanupOutcome::Unverified(why) => ("unverified", Some(why.clone())),
     };
     json!({
         "method": c.method,
@@ -150,7 +151,19 @@ fn summary(s: &Summary) -> Value {
             "path": c.path,
             "label": c.label,
             "scenario": c.owner,
+        })).chain(s.unconfirmed.iter().map(|p| json!({
+            "method": "GET",
+            "path": format!("/{}?filter={} eq \"{}\"", p.collection, p.attribute, p.value),
+            "label": p.value,
+            "scenario": p.owner,
+            "then": "a create whose outcome is unknown: DELETE the resource this finds",
+        }))).collect::<Vec<_>>(),
+        "foreign_answers": s.foreign.iter().map(|c| json!({
+            "path": c.path,
+            "label": c.label,
+            "scenario": c.owner,
         })).collect::<Vec<_>>(),
+        "stopped_answering": s.stopped_answering,
         "waivers": s.waivers.iter().map(|w| json!({
             "check": w.check,
             "reason": w.reason,

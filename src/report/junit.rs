@@ -81,6 +81,7 @@ fn suite(s: &ScenarioRecord) -> TestSuite {
                 CleanupOutcome::AlreadyGone => "already gone".to_string(),
                 CleanupOutcome::Kept => "kept (--keep)".to_string(),
                 CleanupOutcome::Failed(why) => format!("FAILED: {why}"),
+                CleanupOutcome::Unverified(why) => format!("UNVERIFIED: {why}"),
             };
             format!("cleanup {} {} ({}): {what}", c.method, c.path, c.label)
         })

@@ -266,10 +266,17 @@ pub fn render(r: &RunRecord) -> String {
         }
         out.push('\n');
     }
-    if !summary.leftovers.is_empty() {
+    if !summary.leftovers.is_empty() || !summary.unconfirmed.is_empty() {
         let _ = writeln!(out, "### Test data left behind\n\nDelete these by hand:\n");
         for c in &summary.leftovers {
             let _ = writeln!(out, "- `DELETE {}` ({})", c.path, esc(&c.label));
+        }
+        for p in &summary.unconfirmed {
+            let _ = writeln!(
+                out,
+                "- `{}` (a create whose outcome is unknown: delete what this finds)",
+                esc(&p.lookup())
+            );
         }
         out.push('\n');
     }

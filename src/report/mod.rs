@@ -5,6 +5,7 @@
 //! [`junit`], [`markdown`], [`har`]) collect the whole run into a [`record::RunRecord`] and
 //! write it when the run finishes (`--report FORMAT=PATH`, `-` for stdout).
 
+pub mod escape;
 pub mod har;
 pub mod json;
 pub mod junit;

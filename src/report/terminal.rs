@@ -447,7 +447,8 @@ impl<W: Write> Terminal<W> {
             .iter()
             .map(|(n, _)| n.chars().count())
             .max()
-            .unwrap_or(0);
+            .unwrap_or(0)
+            .min(60);
         self.write(&"Summary by area:".bold().to_string());
         for (name, area) in &areas {
             let names = [
@@ -550,7 +551,26 @@ impl<W: Write> Terminal<W> {
         }
         self.write_areas();
         self.write_waivers(s);
-        if !s.leftovers.is_empty() {
+        if let Some(line) = &s.stopped_answering {
+            self.write(&format!(
+                "{} {line}: no new steps were sent, cleanup was tried",
+                "!".red().bold()
+            ));
+            self.write("");
+        }
+        if !s.foreign.is_empty() {
+            self.write(
+                &"The server answered creates with resources this run did not create (nothing was written to them):"
+                    .red()
+                    .bold()
+                    .to_string(),
+            );
+            for c in &s.foreign {
+                self.write(&format!("  {}  ({})", c.path, c.label));
+            }
+            self.write("");
+        }
+        if !s.leftovers.is_empty() || !s.unconfirmed.is_empty() {
             self.write(
                 &"Test data that could not be removed (delete it by hand):"
                     .yellow()
@@ -559,6 +579,12 @@ impl<W: Write> Terminal<W> {
             );
             for c in &s.leftovers {
                 self.write(&format!("  DELETE {}  ({})", c.path, c.label));
+            }
+            for p in &s.unconfirmed {
+                self.write(&format!(
+                    "  {}  (a create whose outcome is unknown: delete what this finds)",
+                    p.lookup()
+                ));
             }
             self.write("");
         }
@@ -688,6 +714,10 @@ impl<W: Write> Reporter for Terminal<W> {
                 let line = match outcome {
                     CleanupOutcome::Failed(why) => format!(
                         "{} cleanup {method} {path} ({label}) failed: {why}",
+                        "!".yellow().bold()
+                    ),
+                    CleanupOutcome::Unverified(why) => format!(
+                        "{} cleanup {method} {path} ({label}): {why}",
                         "!".yellow().bold()
                     ),
                     CleanupOutcome::Kept => format!("{} kept {path} ({label})", "~".cyan()),

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::http::{Created, Received, SentRequest, TransportError};
+use crate::http::{Created, Pending, Received, SentRequest, TransportError};
 use crate::scenario::{Dialect, Evidence, Severity};
 use crate::scim::validate::Level;
 
@@ -173,6 +173,9 @@ pub enum CleanupOutcome {
     Kept,
     /// Could not be deleted; a person has to finish it.
     Failed(String),
+    /// The DELETE was accepted, but the GET that should confirm it kept failing (a 5xx, no
+    /// answer): it may still exist, so it is listed with the leftovers.
+    Unverified(String),
 }
 
 /// The totals of a run.
@@ -195,6 +198,17 @@ pub struct Summary {
     pub elapsed_ms: f64,
     /// Test data that could not be removed (method DELETE on these paths finishes it).
     pub leftovers: Vec<Created>,
+    /// Creates whose outcome stayed unknown (their look-up by unique name failed): each may
+    /// exist; its `lookup()` finds it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unconfirmed: Vec<Pending>,
+    /// Creates the server answered with a resource this run did not create (an "upsert"):
+    /// nothing was written to them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub foreign: Vec<Created>,
+    /// `the endpoint stopped answering at 12:03:07 after 84 requests`, when it did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stopped_answering: Option<String>,
     /// No response at all was received from the target.
     pub unreachable: bool,
     /// The run was interrupted (Ctrl-C / SIGTERM).

@@ -14,9 +14,9 @@ use std::panic::AssertUnwindSafe;
 use futures_util::{FutureExt, StreamExt};
 use serde_json::{Map, Value};
 
-use crate::http::{Client, Exchange, OutRequest, resource_path};
+use crate::http::{Client, Created, Exchange, OutRequest, is_transient, resource_path};
 use crate::scenario::capture::{CaptureSpec, capture};
-use crate::scenario::model::{Expect, PatchSpec, RequestSpec};
+use crate::scenario::model::{Auth, Expect, PatchSpec, RequestSpec};
 use crate::scenario::template::{Context, Generators, TemplateError};
 use crate::scenario::{Dialect, Evidence, Loaded, Severity, Strictness, check_id};
 use crate::scim::dialect::{NeutralPatch, render};
@@ -107,7 +107,15 @@ pub struct Runner {
     responses: AtomicU64,
     unreachable: AtomicBool,
     done: AtomicUsize,
+    /// Requests in a row that got no answer at all, and when the first of them was sent.
+    failing: std::sync::Mutex<(usize, Option<chrono::DateTime<chrono::Local>>)>,
+    /// Set once the endpoint stopped answering mid-run: the one line that says so.
+    gone: std::sync::OnceLock<String>,
 }
+
+/// Consecutive requests without any answer (refused, reset, timed out) after which the
+/// endpoint is taken as gone: no new steps are sent, cleanup is tried, the run exits 3.
+pub const GONE_AFTER: usize = 5;
 
 struct StepRun<'a> {
     index: usize,
@@ -140,6 +148,8 @@ impl Runner {
             responses: AtomicU64::new(0),
             unreachable: AtomicBool::new(false),
             done: AtomicUsize::new(0),
+            failing: std::sync::Mutex::new((0, None)),
+            gone: std::sync::OnceLock::new(),
         }
     }
 
@@ -213,8 +223,12 @@ impl Runner {
         } else {
             self.client.ledger.remaining(None)
         };
-        summary.unreachable =
-            self.unreachable.load(Ordering::SeqCst) && self.responses.load(Ordering::SeqCst) == 0;
+        summary.unconfirmed = self.client.ledger.unresolved();
+        summary.foreign = self.client.ledger.foreign();
+        summary.stopped_answering = self.gone.get().cloned();
+        summary.unreachable = self.unreachable.load(Ordering::SeqCst)
+            && self.responses.load(Ordering::SeqCst) == 0
+            || summary.stopped_answering.is_some();
         summary.interrupted = self.config.stop.load(Ordering::SeqCst);
         sink(&Event::RunFinished {
             summary: summary.clone(),
@@ -225,31 +239,61 @@ impl Runner {
     async fn send(&self, run: &mut StepRun<'_>, check: &str, req: &OutRequest) -> Exchange {
         let started_at = event::now();
         let ex = self.client.send(req, run.index).await;
+        self.note_answer(&ex);
+        Self::record(run, check, started_at, &ex);
+        ex
+    }
+
+    /// Counts answers, and notices an endpoint that stopped answering: [`GONE_AFTER`] requests
+    /// in a row without any answer, after it had answered before.
+    fn note_answer(&self, ex: &Exchange) {
+        let mut failing = self.failing.lock().expect("failing lock");
         match &ex.response {
             Ok(_) => {
                 self.responses.fetch_add(1, Ordering::SeqCst);
+                *failing = (0, None);
             }
-            Err(e) if e.is_unreachable() => self.unreachable.store(true, Ordering::SeqCst),
+            Err(e) if e.is_unreachable() => {
+                self.unreachable.store(true, Ordering::SeqCst);
+                if failing.0 == 0 {
+                    failing.1 = Some(chrono::Local::now());
+                }
+                failing.0 += 1;
+                let answered = self.responses.load(Ordering::SeqCst);
+                if failing.0 >= GONE_AFTER
+                    && answered > 0
+                    && let Some(at) = failing.1
+                {
+                    let _ = self.gone.set(format!(
+                        "the endpoint stopped answering at {} after {answered} answered requests",
+                        at.format("%H:%M:%S")
+                    ));
+                }
+            }
             Err(_) => {}
         }
+    }
+
+    fn record(run: &mut StepRun<'_>, check: &str, started_at: String, ex: &Exchange) {
         run.events.push(Event::RequestSent {
             scenario: run.index,
             check: check.to_string(),
             started_at,
-            request: ex.request.clone(),
+            request: kept_request(&ex.request),
         });
         run.events.push(Event::ResponseReceived {
             scenario: run.index,
             check: check.to_string(),
-            response: ex.response.clone(),
+            response: kept_response(&ex.response),
             elapsed_ms: event::ms(ex.elapsed),
         });
-        ex
     }
 
     fn give_up(&self) -> Option<String> {
         if self.config.stop.load(Ordering::SeqCst) {
             Some("the run was interrupted".into())
+        } else if self.gone.get().is_some() {
+            Some("the endpoint stopped answering".into())
         } else if self.unreachable.load(Ordering::SeqCst)
             && self.responses.load(Ordering::SeqCst) == 0
         {
@@ -292,7 +336,10 @@ impl Runner {
                     Ok(v) => {
                         run.vars.insert(name.clone(), v);
                     }
-                    Err(e) => run.aborted = Some(format!("variable `{name}`: {e}")),
+                    Err(e) => {
+                        run.aborted = Some(format!("variable `{name}`: {e}"));
+                        break;
+                    }
                 }
             }
         }
@@ -440,6 +487,7 @@ impl Runner {
         let default_expect = Expect::default();
         let expect_spec = step.expect.as_ref().map_or(&default_expect, |e| &e.value);
         let mut captured_lists: Map<String, Value> = Map::new();
+        let mut unrecorded = 0usize;
         for i in 1..=iterations {
             if step.repeat.is_some() {
                 run.vars.insert("i".into(), Value::from(i));
@@ -481,8 +529,22 @@ impl Runner {
                     return result;
                 }
             };
+            if i > 1
+                && let Some(why) = self.give_up()
+            {
+                result.note = Some(format!(
+                    "stopped after {} of {iterations} repetitions: {why}",
+                    i - 1
+                ));
+                break;
+            }
             let ex = self.send(run, &id, &req).await;
-            let findings = match &ex.response {
+            if i > MAX_RECORDED_REPEATS && i < iterations {
+                // The exchanges of a long `repeat` are not all kept: the first ones and the last.
+                run.events.truncate(run.events.len().saturating_sub(2));
+                unrecorded += 1;
+            }
+            let mut findings = match &ex.response {
                 Err(e) => {
                     if e.is_unreachable() && self.responses.load(Ordering::SeqCst) == 0 {
                         run.aborted = Some("the target could not be reached".into());
@@ -532,6 +594,16 @@ impl Runner {
                     f
                 }
             };
+            for c in self.client.ledger.take_new_foreign(run.index) {
+                findings.push(foreign_answer(&c, self.client.carries_run_prefix(&req)));
+                run.aborted = Some(format!(
+                    "the server answered a create with {}, a resource this run did not create: nothing more is sent to it",
+                    c.path
+                ));
+            }
+            if req.auth != Auth::Token {
+                inconclusive_auth(&mut findings, &ex);
+            }
             if let Some(c) = &step.cleanup
                 && let Ok(req) = self.build_request(run, &c.value)
             {
@@ -555,15 +627,45 @@ impl Runner {
                     result.note = Some(notes.join("; "));
                 }
             }
-            result.findings.extend(findings);
+            let room = MAX_FINDINGS.saturating_sub(result.findings.len());
+            if findings.len() > room {
+                let level = if findings.iter().any(|f| f.level == Level::Fail) {
+                    Level::Fail
+                } else {
+                    Level::Warn
+                };
+                result.findings.extend(findings.into_iter().take(room));
+                if room > 0 {
+                    result.findings.push(Finding {
+                        level,
+                        ..Finding::fail(
+                            "limit",
+                            format!(
+                                "… more findings were not listed (at most {MAX_FINDINGS} per check)"
+                            ),
+                        )
+                    });
+                }
+            } else {
+                result.findings.extend(findings);
+            }
             result.exchange = Some(Recorded {
-                request: ex.request,
-                response: ex.response,
+                request: kept_request(&ex.request),
+                response: kept_response(&ex.response),
                 elapsed_ms: event::ms(ex.elapsed),
             });
         }
         for (k, v) in captured_lists {
             run.vars.insert(k, v);
+        }
+        if unrecorded > 0 {
+            let kept = format!(
+                "the exchanges of {unrecorded} repetitions are not in the reports (the first {MAX_RECORDED_REPEATS} and the last are)"
+            );
+            result.note = Some(match result.note.take() {
+                Some(n) => format!("{n}; {kept}"),
+                None => kept,
+            });
         }
         for name in step.capture.keys() {
             if !run.vars.contains_key(name) {
@@ -665,7 +767,11 @@ impl Runner {
     }
 
     async fn cleanup(&self, run: &mut StepRun<'_>) {
-        self.client.adopt_pending(run.index).await;
+        let started_at = event::now();
+        for ex in self.client.adopt_pending(run.index).await {
+            self.note_answer(&ex);
+            Self::record(run, "cleanup", started_at.clone(), &ex);
+        }
         if self.config.keep {
             for c in self.client.ledger.remaining(Some(run.index)) {
                 run.events.push(Event::Cleanup {
@@ -688,18 +794,30 @@ impl Runner {
         }
     }
 
+    /// Sends a cleanup request, retrying transient failures (no answer, 5xx, 429) with
+    /// exponential backoff within the run's cleanup budget, and verifies a DELETE with a GET.
     async fn clean_one(&self, run: &mut StepRun<'_>, req: OutRequest, label: String) {
-        let ex = self.send(run, "cleanup", &req).await;
-        let outcome = match &ex.response {
-            Err(e) => CleanupOutcome::Failed(e.to_string()),
-            Ok(r) if r.status == 404 && req.method == "DELETE" => CleanupOutcome::AlreadyGone,
-            Ok(r) if !(200..300).contains(&r.status) => {
-                CleanupOutcome::Failed(format!("{} answered {}", req.method, r.status))
+        let mut attempt = 0;
+        let outcome = loop {
+            let ex = self.send(run, "cleanup", &req).await;
+            if is_transient(&ex.response)
+                && let Some(wait) = self.client.backoff(attempt)
+            {
+                tokio::time::sleep(wait).await;
+                attempt += 1;
+                continue;
             }
-            Ok(_) => match (req.method.as_str(), resource_path(&req.path)) {
-                ("DELETE", Some(path)) => self.verify_gone(run, &path).await,
-                _ => CleanupOutcome::Deleted,
-            },
+            break match &ex.response {
+                Err(e) => CleanupOutcome::Failed(e.to_string()),
+                Ok(r) if r.status == 404 && req.method == "DELETE" => CleanupOutcome::AlreadyGone,
+                Ok(r) if !(200..300).contains(&r.status) => {
+                    CleanupOutcome::Failed(format!("{} answered {}", req.method, r.status))
+                }
+                Ok(_) => match (req.method.as_str(), resource_path(&req.path)) {
+                    ("DELETE", Some(path)) => self.verify_gone(run, &path).await,
+                    _ => CleanupOutcome::Deleted,
+                },
+            };
         };
         run.events.push(Event::Cleanup {
             scenario: run.index,
@@ -710,18 +828,134 @@ impl Runner {
         });
     }
 
+    /// GETs a deleted resource until it answers 404 (deleted) or 2xx (still there); a 5xx or
+    /// no answer proves nothing, so after the retries it is "could not verify", and the
+    /// resource stays listed with the leftovers.
     async fn verify_gone(&self, run: &mut StepRun<'_>, path: &str) -> CleanupOutcome {
-        let ex = self
-            .send(run, "cleanup", &OutRequest::new("GET", path))
-            .await;
-        match &ex.response {
-            Ok(r) if r.status == 404 => CleanupOutcome::Deleted,
-            Ok(r) => CleanupOutcome::Failed(format!(
-                "DELETE succeeded but GET {path} still answers {}",
-                r.status
-            )),
-            Err(e) => CleanupOutcome::Failed(format!("could not verify the delete: {e}")),
+        let mut attempt = 0;
+        loop {
+            let ex = self
+                .send(run, "cleanup", &OutRequest::new("GET", path))
+                .await;
+            let why = match &ex.response {
+                Ok(r) if r.status == 404 => return CleanupOutcome::Deleted,
+                Ok(r) if (200..300).contains(&r.status) => {
+                    self.client.ledger.unmark_deleted(path);
+                    return CleanupOutcome::Failed(format!(
+                        "DELETE succeeded but GET {path} still answers {}",
+                        r.status
+                    ));
+                }
+                Ok(r) => format!("GET {path} answered {}", r.status),
+                Err(e) => format!("GET {path}: {e}"),
+            };
+            if is_transient(&ex.response)
+                && let Some(wait) = self.client.backoff(attempt)
+            {
+                tokio::time::sleep(wait).await;
+                attempt += 1;
+                continue;
+            }
+            self.client.ledger.unmark_deleted(path);
+            return CleanupOutcome::Unverified(format!(
+                "the DELETE was accepted but could not verify that it is gone ({why})"
+            ));
         }
+    }
+}
+
+/// The finding of a create answered with a resource this run did not create.
+fn foreign_answer(c: &Created, named_with_prefix: bool) -> Finding {
+    let label = if c.label.is_empty() {
+        String::new()
+    } else {
+        format!(" `{}`", c.label)
+    };
+    let why = if named_with_prefix {
+        "the server answered the create with an existing resource that this run did not create"
+    } else {
+        "the create did not name the resource with this run's prefix (use `{{ unique.userName }}`), so nothing proves the resource the server answered with is this run's"
+    };
+    Finding::fail(
+        "create",
+        format!(
+            "{why} ({}{label}): scimcheck will not change or delete it, and stops this scenario",
+            c.path
+        ),
+    )
+}
+
+/// A request sent with a wrong or no token that was not answered 2xx proves no hole: a 5xx, a
+/// redirect or no answer at all is inconclusive, so its failure is only a warning (and the
+/// check's SECURITY hint, which says the endpoint let the request in, is not shown).
+fn inconclusive_auth(findings: &mut Vec<Finding>, ex: &Exchange) {
+    let answer = match &ex.response {
+        Ok(r) if (200..300).contains(&r.status) => return,
+        Ok(r) if matches!(r.status, 401 | 403) => return,
+        Ok(r) => format!("answered {}", r.status),
+        Err(e) => format!("did not answer ({e})"),
+    };
+    if findings.iter().all(|f| f.level != Level::Fail) {
+        return;
+    }
+    findings.clear();
+    findings.push(Finding::warn(
+        "auth",
+        format!(
+            "inconclusive: the endpoint {answer}, which shows neither that it refuses nor that it accepts this request; Entra needs a 401"
+        ),
+    ));
+}
+
+/// The exchanges of at most this many repetitions of a step are recorded (and the last one).
+pub const MAX_RECORDED_REPEATS: u32 = 20;
+
+/// At most this many findings are kept per check (a repeated step adds up).
+pub const MAX_FINDINGS: usize = 200;
+
+/// At most this much of a body is kept in events, and so in every report (HAR included): the
+/// checks read the whole body (up to `--max-body-mib`), the record keeps an excerpt.
+pub const MAX_KEPT_BODY: usize = 16 * 1024;
+
+/// `body` cut to [`MAX_KEPT_BODY`] bytes, saying so.
+fn kept_body(body: &str) -> Option<String> {
+    if body.len() <= MAX_KEPT_BODY {
+        return None;
+    }
+    let mut cut = MAX_KEPT_BODY;
+    while !body.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    Some(format!(
+        "{}\n… [scimcheck kept the first {cut} of {} bytes]",
+        &body[..cut],
+        body.len()
+    ))
+}
+
+fn kept_request(r: &crate::http::SentRequest) -> crate::http::SentRequest {
+    let mut r = r.clone();
+    if let Some(b) = r.body.as_deref().and_then(kept_body) {
+        r.body = Some(b);
+    }
+    r
+}
+
+fn kept_response(
+    r: &Result<crate::http::Received, crate::http::TransportError>,
+) -> Result<crate::http::Received, crate::http::TransportError> {
+    match r {
+        Ok(rec) => match kept_body(&rec.body) {
+            Some(body) => Ok(crate::http::Received {
+                status: rec.status,
+                headers: rec.headers.clone(),
+                body,
+                truncated: rec.truncated,
+                retries: rec.retries.clone(),
+            }),
+            None => Ok(rec.clone()),
+        },
+        Err(e) => Err(e.clone()),
     }
 }
 

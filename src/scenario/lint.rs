@@ -111,6 +111,12 @@ impl Linter<'_> {
     }
 }
 
+/// The most repetitions of one step (`repeat:`).
+pub const MAX_REPEAT: u32 = 10_000;
+
+/// The longest check id.
+pub const MAX_CHECK_ID: usize = 200;
+
 /// The check id of a step: its explicit `id`, else `<scenario-id>.<slug of the step name>`.
 pub fn check_id(scenario_id: &str, step: &Step) -> String {
     step.id
@@ -181,9 +187,26 @@ pub fn lint(file: &str, source: &str, scenario_id: &str, scenario: &Scenario) ->
             .help = Some("give one of them an explicit `id:`".into());
         }
         let mut step_defined = defined.clone();
+        if id.len() > MAX_CHECK_ID {
+            l.at(
+                at,
+                format!(
+                    "the check id is {} characters long; at most {MAX_CHECK_ID} are allowed",
+                    id.len()
+                ),
+            );
+        }
         match step.repeat {
             Some(0) => {
                 l.at(at, "`repeat` must be at least 1".into());
+            }
+            Some(n) if n > MAX_REPEAT => {
+                l.at(
+                    at,
+                    format!(
+                        "`repeat` is {n}; at most {MAX_REPEAT} repetitions are allowed per step"
+                    ),
+                );
             }
             Some(_) => step_defined.push("i".into()),
             None => {}

@@ -53,7 +53,15 @@ pub enum TemplateError {
     /// skipped, and the reason is its note.
     #[error("{reason}")]
     Skipped { reason: String },
+    #[error(
+        "the template expands to more than {} MiB, scimcheck's limit for one value (a variable that repeats another grows exponentially)",
+        MAX_RENDERED >> 20
+    )]
+    TooLarge,
 }
+
+/// The largest text one template may render to.
+pub const MAX_RENDERED: usize = 1 << 20;
 
 /// Finds every `{{ ... }}` reference in `s`.
 pub fn references(s: &str) -> Result<Vec<Reference>, TemplateError> {
@@ -307,6 +315,9 @@ impl Context<'_> {
             match self.eval(&r.expr)? {
                 Value::String(v) => out.push_str(&v),
                 other => out.push_str(&other.to_string()),
+            }
+            if out.len() > MAX_RENDERED {
+                return Err(TemplateError::TooLarge);
             }
             last = end;
         }

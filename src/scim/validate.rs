@@ -136,6 +136,7 @@ pub fn validate_projected(
         out: Vec::new(),
         nulls_reported: false,
         projected,
+        dropped: 0,
     };
     match body.as_object() {
         Some(obj) => {
@@ -146,6 +147,20 @@ pub fn validate_projected(
             "$",
             format!("expected a JSON object, found {}", describe(body)),
         ),
+    }
+    if checker.dropped > 0 {
+        let level = if checker.out.iter().any(|v| v.level == Level::Fail) {
+            Level::Fail
+        } else {
+            Level::Warn
+        };
+        checker.out.push(Violation {
+            path: "$".into(),
+            message: format!(
+                "… more problems were not listed (at most {MAX_VIOLATIONS} are reported per response)"
+            ),
+            level,
+        });
     }
     checker.out
 }
@@ -212,10 +227,23 @@ struct Checker<'a> {
     nulls_reported: bool,
     /// The request asked for a subset of attributes (`attributes=`).
     projected: bool,
+    /// Violations beyond [`MAX_VIOLATIONS`], counted and not kept.
+    dropped: usize,
 }
+
+/// At most this many problems are reported per response: a hostile list of a million broken
+/// resources costs one line, not gigabytes.
+pub const MAX_VIOLATIONS: usize = 1000;
+
+/// At most this many resources of one ListResponse are examined (Entra asks for pages of 100).
+pub const MAX_LIST_ITEMS: usize = 1000;
 
 impl<'a> Checker<'a> {
     fn push(&mut self, level: Level, path: &str, message: impl Into<String>) {
+        if self.out.len() >= MAX_VIOLATIONS {
+            self.dropped += 1;
+            return;
+        }
         self.out.push(Violation {
             path: path.to_string(),
             message: message.into(),
@@ -539,8 +567,21 @@ impl<'a> Checker<'a> {
             }
             None => {}
             Some(Value::Array(items)) => {
-                for (i, item) in items.iter().enumerate() {
+                for (i, item) in items.iter().enumerate().take(MAX_LIST_ITEMS) {
+                    if self.out.len() >= MAX_VIOLATIONS {
+                        self.dropped += 1;
+                        break;
+                    }
                     self.list_item(item, &index(&p, i));
+                }
+                if items.len() > MAX_LIST_ITEMS {
+                    self.warn(
+                        &p,
+                        format!(
+                            "the list holds {} resources; only the first {MAX_LIST_ITEMS} were examined (Entra asks for pages of 100)",
+                            items.len()
+                        ),
+                    );
                 }
             }
             Some(v) => self.fail(&p, format!("expected an array, found {}", describe(v))),

@@ -56,6 +56,20 @@ pub enum Answer {
     Flood { head: Vec<u8>, total: u64 },
     /// Forward the request to this server (one request per connection) and relay its answer.
     Forward(SocketAddr),
+    /// Forward the request (the server carries it out), then answer with a fault instead of
+    /// what the server said: a gateway's 502 after the create was stored, a dropped answer, an
+    /// answer with its body removed.
+    Relay(SocketAddr, Fault),
+}
+
+/// What a fault-injecting proxy does with the upstream server's answer.
+pub enum Fault {
+    /// Answer these bytes instead.
+    Replace(Vec<u8>),
+    /// Close the connection without answering.
+    Drop,
+    /// Answer `f(upstream's answer)`.
+    Map(Box<dyn FnOnce(Vec<u8>) -> Vec<u8> + Send>),
 }
 
 type Responder = dyn Fn(&Seen, usize) -> Answer + Send + Sync;
@@ -150,24 +164,56 @@ async fn serve(
             }
             stream.shutdown().await?;
         }
-        Answer::Forward(upstream) => {
-            let mut up = TcpStream::connect(upstream).await?;
-            let mut head = format!("{} {} HTTP/1.1\r\n", seen.method, seen.target);
-            for (k, v) in &seen.headers {
-                if !k.eq_ignore_ascii_case("connection") {
-                    head.push_str(&format!("{k}: {v}\r\n"));
-                }
+        Answer::Relay(upstream, fault) => {
+            let answer = forward(&seen, upstream).await?;
+            match fault {
+                Fault::Replace(bytes) => stream.write_all(&bytes).await?,
+                Fault::Map(f) => stream.write_all(&f(answer)).await?,
+                Fault::Drop => {}
             }
-            head.push_str("Connection: close\r\n\r\n");
-            up.write_all(head.as_bytes()).await?;
-            up.write_all(seen.body.as_bytes()).await?;
-            let mut answer = Vec::new();
-            up.read_to_end(&mut answer).await?;
+            stream.shutdown().await?;
+        }
+        Answer::Forward(upstream) => {
+            let answer = forward(&seen, upstream).await?;
             stream.write_all(&answer).await?;
             stream.shutdown().await?;
         }
     }
     Ok(())
+}
+
+/// Sends `seen` to `upstream` (one request per connection) and reads its whole answer.
+async fn forward(seen: &Seen, upstream: SocketAddr) -> std::io::Result<Vec<u8>> {
+    let mut up = TcpStream::connect(upstream).await?;
+    let mut head = format!("{} {} HTTP/1.1\r\n", seen.method, seen.target);
+    for (k, v) in &seen.headers {
+        if !k.eq_ignore_ascii_case("connection") {
+            head.push_str(&format!("{k}: {v}\r\n"));
+        }
+    }
+    head.push_str("Connection: close\r\n\r\n");
+    up.write_all(head.as_bytes()).await?;
+    up.write_all(seen.body.as_bytes()).await?;
+    let mut answer = Vec::new();
+    up.read_to_end(&mut answer).await?;
+    Ok(answer)
+}
+
+/// The body of a raw HTTP answer (after the blank line).
+pub fn body_of(answer: &[u8]) -> &[u8] {
+    answer
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map_or(&[][..], |i| &answer[i + 4..])
+}
+
+/// The status code of a raw HTTP answer.
+pub fn status_of(answer: &[u8]) -> u16 {
+    String::from_utf8_lossy(answer)
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0)
 }
 
 /// Reads one request head and its `Content-Length` body.
@@ -264,7 +310,10 @@ fn reason(status: u16) -> &'static str {
         401 => "Unauthorized",
         404 => "Not Found",
         429 => "Too Many Requests",
+        500 => "Internal Server Error",
+        502 => "Bad Gateway",
         503 => "Service Unavailable",
+        504 => "Gateway Timeout",
         _ => "Whatever",
     }
 }
