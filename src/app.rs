@@ -795,3 +795,21 @@ pub async fn discover(args: crate::cli::DiscoverArgs) -> i32 {
     print!("{}", crate::connect::redact_output(&text, &secret));
     report.exit_code
 }
+
+/// `scimcheck explain [CODE|MESSAGE]`: the catalogue entry (or entries) a code or a pasted log
+/// message names; every code when nothing is given. Nothing found is a usage error (exit 2).
+pub fn explain(args: crate::cli::ExplainArgs) -> i32 {
+    use crate::entra_error::{Code, explain};
+    let query = args.query.join(" ");
+    if query.trim().is_empty() {
+        print!("{}", crate::report::explain::list(&Code::ALL));
+        return exit::OK;
+    }
+    let found = explain(&query);
+    if found.is_empty() {
+        eprint!("{}", crate::report::explain::not_found(&query));
+        return exit::BAD_INPUT;
+    }
+    print!("{}", crate::report::explain::render(&found));
+    exit::OK
+}

@@ -35,6 +35,17 @@ pub enum Command {
     Discover(DiscoverArgs),
     /// Attribute-mapping profiles: list the built-in ones, show one, or write one from /Schemas.
     Profiles(ProfilesArgs),
+    /// Explain an Entra provisioning error code or a pasted provisioning-log message: what it
+    /// means, which checks reproduce it, what to fix. Without an argument, list every code.
+    Explain(ExplainArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// An Entra error code (`InvalidAnchor`, `SystemForCrossDomainIdentityManagementServiceIncompatible`)
+    /// or a message pasted from the provisioning logs or the Test Connection banner.
+    #[arg(value_name = "CODE|MESSAGE", num_args = 0..)]
+    pub query: Vec<String>,
 }
 
 /// Which Entra PATCH dialect(s) to use.
@@ -85,7 +96,7 @@ pub struct CheckArgs {
     /// ends as interrupted.
     #[arg(long, value_name = "SECS")]
     pub deadline: Option<u64>,
-    /// Write a report: json, junit, markdown or har, to a file or `-` (stdout; the terminal
+    /// Write a report: json, junit, markdown, har or html, to a file or `-` (stdout; the terminal
     /// output then goes to stderr). Repeatable.
     #[arg(long = "report", value_name = "FORMAT=PATH")]
     pub reports: Vec<crate::report::ReportSpec>,
