@@ -262,6 +262,10 @@ pub struct LoadArgs {
     /// Print the report as JSON (for tooling) instead of the human summary.
     #[arg(long)]
     pub json: bool,
+    /// Also write the report as `html` (charts, one self-contained page) or `json`, to a file
+    /// or `-` (stdout). Repeatable.
+    #[arg(long = "report", value_name = "FORMAT=PATH")]
+    pub reports: Vec<crate::report::ReportSpec>,
     /// With --embedded: make the server misbehave (see `scimcheck serve --quirk list`).
     #[arg(long = "quirk", value_name = "NAME", requires = "embedded")]
     pub quirks: Vec<String>,

@@ -10,6 +10,7 @@ pub mod har;
 pub mod html;
 pub mod json;
 pub mod junit;
+pub mod load_html;
 pub mod markdown;
 pub mod progress;
 pub mod record;
