@@ -4,9 +4,17 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+/// `scimcheck --version`: the crate version and the git commit it was built from.
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("SCIMCHECK_GIT_COMMIT"),
+    ")"
+);
+
 /// SCIM 2.0 conformance tester that replays what Microsoft Entra ID provisioning sends.
 #[derive(Debug, Parser)]
-#[command(name = "scimcheck", version, about, long_about = None, propagate_version = true)]
+#[command(name = "scimcheck", version = VERSION, about, long_about = None, propagate_version = true)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
