@@ -745,12 +745,13 @@ pub async fn load(args: crate::cli::LoadArgs) -> i32 {
     report.exit_code()
 }
 
+/// One `--report` of `load`: its format and where it goes.
+type LoadReportFile = (crate::report::ReportFormat, Box<dyn std::io::Write>);
+
 /// The `--report` files of `load` (html or json), opened before anything is sent.
-fn open_load_reports(
-    specs: &[crate::report::ReportSpec],
-) -> Result<Vec<(crate::report::ReportFormat, Box<dyn std::io::Write>)>, String> {
+fn open_load_reports(specs: &[crate::report::ReportSpec]) -> Result<Vec<LoadReportFile>, String> {
     use crate::report::{Destination, ReportFormat};
-    let mut out: Vec<(ReportFormat, Box<dyn std::io::Write>)> = Vec::new();
+    let mut out: Vec<LoadReportFile> = Vec::new();
     for spec in specs {
         if !matches!(spec.format, ReportFormat::Html | ReportFormat::Json) {
             return Err(format!(

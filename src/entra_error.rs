@@ -57,7 +57,7 @@ impl Code {
     ];
 
     /// The code exactly as Entra writes it.
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             Code::ServiceIncompatible => {
                 "SystemForCrossDomainIdentityManagementServiceIncompatible"
@@ -305,15 +305,13 @@ pub fn for_check(c: &CheckResult) -> Option<Code> {
     };
     let id = c.id.as_str();
     let wrong_status = c.findings.iter().any(|f| f.kind == "status");
-    if TEST_CONNECTION_CHECKS.contains(&id) {
-        if let Some(code) = test_connection(id, r) {
-            return Some(code);
-        }
+    if TEST_CONNECTION_CHECKS.contains(&id)
+        && let Some(code) = test_connection(id, r)
+    {
+        return Some(code);
     }
-    if wrong_status {
-        if let Some(code) = by_status(ex, r) {
-            return Some(code);
-        }
+    if wrong_status && let Some(code) = by_status(ex, r) {
+        return Some(code);
     }
     if EXCLUDED_MEMBERS_CHECKS.contains(&id) && returns_members(r) {
         return Some(Code::MultipleEntriesInResponse);
@@ -339,8 +337,9 @@ fn test_connection(id: &str, r: &Received) -> Option<Code> {
                 j.get("Resources").is_some_and(Value::is_array)
                     || j.get("totalResults").is_some_and(|t| t.as_u64() == Some(0))
             });
-            (!list && !(id == "connection.groups-probe" && returns_members(r)))
-                .then_some(Code::ServiceIncompatible)
+            // Members on the groups probe are their own code (MultipleEntriesInResponse).
+            let members = id == "connection.groups-probe" && returns_members(r);
+            (!list && !members).then_some(Code::ServiceIncompatible)
         }
         _ => None,
     }
@@ -440,7 +439,7 @@ pub fn explain(query: &str) -> Vec<Entry> {
         }
     }
     // `Conflict` is inside `EntryConflict`, and the long codes contain shorter words.
-    found.sort_by(|a, b| b.0.cmp(&a.0));
+    found.sort_by_key(|(score, _)| std::cmp::Reverse(*score));
     let best = found.first().map_or(0, |(s, _)| *s);
     found
         .into_iter()

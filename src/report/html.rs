@@ -323,7 +323,7 @@ fn failures(r: &RunRecord) -> String {
                 "<tr><td><a href=\"#{}\" class=\"check-id\">{}</a></td><td>{}</td><td>{first}</td><td>{code}</td></tr>",
                 anchor(s, i),
                 esc(&c.id),
-                esc(&s.info.dialect.as_str().to_string()),
+                esc(s.info.dialect.as_str()),
             );
         }
     }
@@ -497,6 +497,130 @@ mod tests {
         let out = redact(&s, &html);
         assert!(!out.contains("a&b<c>token") && !out.contains(&esc("a&b<c>token")));
         assert_eq!(out.matches(REDACTED).count(), 2);
+    }
+
+    /// A run whose server answered markup everywhere it could: a failing check's response
+    /// body, a header, the Location, and a detail message.
+    fn hostile_run() -> RunRecord {
+        use crate::http::{Received, SentRequest};
+        use crate::run::{Event, Finding, ScenarioInfo, Summary};
+        let evil = "<script>alert('x')</script><img src=x onerror=alert(1)>";
+        let mut r = RunRecord::default();
+        let exchange = Recorded {
+            request: SentRequest {
+                method: "GET".into(),
+                url: format!("https://h/scim/Users?filter=\"{evil}\""),
+                headers: vec![],
+                body: None,
+            },
+            response: Ok(Received {
+                status: 404,
+                headers: vec![("x-evil".into(), evil.into())],
+                body: format!("{{\"detail\":\"{evil}\"}}"),
+                truncated: false,
+                retries: vec![],
+            }),
+            elapsed_ms: 2.0,
+        };
+        for e in [
+            Event::RunStarted {
+                run_id: "r".into(),
+                started_at: "2024-01-01T00:00:00.000Z".into(),
+                target: format!("https://h/{evil}"),
+                dialects: vec![crate::scenario::Dialect::Default],
+                scenarios: 1,
+                profile: None,
+                insecure: false,
+            },
+            Event::ScenarioStarted(ScenarioInfo {
+                index: 0,
+                id: "s".into(),
+                name: evil.into(),
+                file: "s.yaml".into(),
+                tags: vec![],
+                dialect: crate::scenario::Dialect::Default,
+                description: String::new(),
+                entra: String::new(),
+            }),
+            Event::RequestSent {
+                scenario: 0,
+                check: "user.get".into(),
+                started_at: "2024-01-01T00:00:00.010Z".into(),
+                request: exchange.request.clone(),
+            },
+            Event::ResponseReceived {
+                scenario: 0,
+                check: "user.get".into(),
+                response: exchange.response.clone(),
+                elapsed_ms: 2.0,
+            },
+            Event::CheckFinished {
+                scenario: 0,
+                result: CheckResult {
+                    id: "user.get".into(),
+                    name: evil.into(),
+                    proves: Some(evil.into()),
+                    severity: crate::scenario::Severity::Fail,
+                    outcome: Outcome::Fail,
+                    findings: vec![Finding::fail(
+                        "status",
+                        format!("expected 200, got 404 ({evil})"),
+                    )],
+                    hint: Some(evil.into()),
+                    note: None,
+                    exchange: Some(exchange.clone()),
+                    elapsed_ms: 2.0,
+                },
+            },
+            Event::ScenarioFinished {
+                scenario: 0,
+                elapsed_ms: 3.0,
+            },
+            Event::RunFinished {
+                summary: Summary {
+                    failed: 1,
+                    ..Summary::default()
+                },
+            },
+        ] {
+            r.on_event(&e);
+        }
+        r
+    }
+
+    #[test]
+    fn server_controlled_text_never_becomes_markup() {
+        let html = render(&hostile_run());
+        assert!(
+            !html.contains("<script>alert"),
+            "no injected script element"
+        );
+        assert!(!html.contains("<img"), "no injected element");
+        assert!(
+            html.contains("&lt;script&gt;alert(&#39;x&#39;)"),
+            "shown as text"
+        );
+        assert_eq!(
+            html.matches("<script>").count(),
+            1,
+            "the page's own expand/collapse script only"
+        );
+    }
+
+    #[test]
+    fn a_failure_shows_its_entra_code_in_the_summary_table_and_its_details() {
+        // GET /Users/{id} answered 404 where 200 was expected: the resource Entra created is gone.
+        let mut r = hostile_run();
+        let c = &mut r.scenarios[0].checks[0];
+        c.exchange.as_mut().unwrap().request.url = "https://h/scim/Users/abc".into();
+        let html = render(&r);
+        assert_eq!(
+            html.matches("<code class=\"entra-code\">InvalidAnchor</code>")
+                .count(),
+            3
+        );
+        assert!(html.contains("id=\"failures\""));
+        assert!(html.contains("<details class=\"check fail\" id=\"c0-0\" open>"));
     }
 
     #[test]

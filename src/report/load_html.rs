@@ -76,12 +76,15 @@ fn latency_chart(r: &LoadReport) -> String {
     svg
 }
 
-/// Bars per second of the run; `series` gives each bar's stacked parts (value, colour, name).
+/// One stacked part of a per-second bar: its name (the CSS class), colour and value.
+type Series = (&'static str, &'static str, fn(&Second) -> u64);
+
+/// Bars per second of the run; `series` gives each bar's stacked parts.
 fn time_chart(
     id: &str,
     label: &str,
     seconds: &[Second],
-    series: &[(&str, &str, fn(&Second) -> u64)],
+    series: &[Series],
     bar: Option<f64>,
 ) -> String {
     let height = 200.0;
