@@ -765,6 +765,10 @@ pub async fn load(args: crate::cli::LoadArgs) -> i32 {
             Err(e) => return bad_input(&e),
         }
     };
+    let mut report_files = match open_load_reports(&args.reports) {
+        Ok(r) => r,
+        Err(e) => return bad_input(&e),
+    };
     let dialect = match args.dialect {
         None => target.dialect(),
         Some(DialectChoice::Default) => Dialect::Default,
@@ -776,6 +780,7 @@ pub async fn load(args: crate::cli::LoadArgs) -> i32 {
         }
     };
     redact_panics(secret.clone());
+    let load_secret = secret.clone();
     let generators = Generators::new(Generators::random_run_id());
     if options.insecure {
         warn_insecure();
@@ -818,10 +823,49 @@ pub async fn load(args: crate::cli::LoadArgs) -> i32 {
     } else {
         print!("{}", crate::load::render(&report));
     }
+    for (format, out) in report_files.iter_mut() {
+        let text = match format {
+            crate::report::ReportFormat::Html => crate::report::load_html::render(&report),
+            _ => serde_json::to_string_pretty(&report).unwrap_or_default() + "\n",
+        };
+        let text = crate::report::html::redact(&load_secret, &text);
+        if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+            eprintln!("{} writing a report failed: {e}", "error:".red().bold());
+        }
+    }
     if let Some(s) = server {
         s.shutdown().await;
     }
     report.exit_code()
+}
+
+/// One `--report` of `load`: its format and where it goes.
+type LoadReportFile = (crate::report::ReportFormat, Box<dyn std::io::Write>);
+
+/// The `--report` files of `load` (html or json), opened before anything is sent.
+fn open_load_reports(specs: &[crate::report::ReportSpec]) -> Result<Vec<LoadReportFile>, String> {
+    use crate::report::{Destination, ReportFormat};
+    let mut out: Vec<LoadReportFile> = Vec::new();
+    for spec in specs {
+        if !matches!(spec.format, ReportFormat::Html | ReportFormat::Json) {
+            return Err(format!(
+                "--report {spec}: load writes `html` or `json` reports"
+            ));
+        }
+        let w: Box<dyn std::io::Write> = match &spec.destination {
+            Destination::Stdout => Box::new(std::io::stdout()),
+            Destination::File(path) => {
+                if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(parent).map_err(|e| format!("--report {spec}: {e}"))?;
+                }
+                Box::new(std::io::BufWriter::new(
+                    std::fs::File::create(path).map_err(|e| format!("--report {spec}: {e}"))?,
+                ))
+            }
+        };
+        out.push((spec.format, w));
+    }
+    Ok(out)
 }
 
 /// `scimcheck completions SHELL`: the completion script on stdout.
@@ -894,4 +938,22 @@ pub async fn discover(args: crate::cli::DiscoverArgs) -> i32 {
     };
     print!("{}", crate::connect::redact_output(&text, &secret));
     report.exit_code
+}
+
+/// `scimcheck explain [CODE|MESSAGE]`: the catalogue entry (or entries) a code or a pasted log
+/// message names; every code when nothing is given. Nothing found is a usage error (exit 2).
+pub fn explain(args: crate::cli::ExplainArgs) -> i32 {
+    use crate::entra_error::{Code, explain};
+    let query = args.query.join(" ");
+    if query.trim().is_empty() {
+        print!("{}", crate::report::explain::list(&Code::ALL));
+        return exit::OK;
+    }
+    let found = explain(&query);
+    if found.is_empty() {
+        eprint!("{}", crate::report::explain::not_found(&query));
+        return exit::BAD_INPUT;
+    }
+    print!("{}", crate::report::explain::render(&found));
+    exit::OK
 }

@@ -4,9 +4,17 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+/// `scimcheck --version`: the crate version and the git commit it was built from.
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("SCIMCHECK_GIT_COMMIT"),
+    ")"
+);
+
 /// SCIM 2.0 conformance tester that replays what Microsoft Entra ID provisioning sends.
 #[derive(Debug, Parser)]
-#[command(name = "scimcheck", version, about, long_about = None, propagate_version = true)]
+#[command(name = "scimcheck", version = VERSION, about, long_about = None, propagate_version = true)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -35,6 +43,17 @@ pub enum Command {
     Discover(DiscoverArgs),
     /// Attribute-mapping profiles: list the built-in ones, show one, or write one from /Schemas.
     Profiles(ProfilesArgs),
+    /// Explain an Entra provisioning error code or a pasted provisioning-log message: what it
+    /// means, which checks reproduce it, what to fix. Without an argument, list every code.
+    Explain(ExplainArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// An Entra error code (`InvalidAnchor`, `SystemForCrossDomainIdentityManagementServiceIncompatible`)
+    /// or a message pasted from the provisioning logs or the Test Connection banner.
+    #[arg(value_name = "CODE|MESSAGE", num_args = 0..)]
+    pub query: Vec<String>,
 }
 
 /// Which Entra PATCH dialect(s) to use.
@@ -85,7 +104,7 @@ pub struct CheckArgs {
     /// ends as interrupted.
     #[arg(long, value_name = "SECS")]
     pub deadline: Option<u64>,
-    /// Write a report: json, junit, markdown or har, to a file or `-` (stdout; the terminal
+    /// Write a report: json, junit, markdown, har or html, to a file or `-` (stdout; the terminal
     /// output then goes to stderr). Repeatable.
     #[arg(long = "report", value_name = "FORMAT=PATH")]
     pub reports: Vec<crate::report::ReportSpec>,
@@ -279,6 +298,10 @@ pub struct LoadArgs {
     /// Print the report as JSON (for tooling) instead of the human summary.
     #[arg(long)]
     pub json: bool,
+    /// Also write the report as `html` (charts, one self-contained page) or `json`, to a file
+    /// or `-` (stdout). Repeatable.
+    #[arg(long = "report", value_name = "FORMAT=PATH")]
+    pub reports: Vec<crate::report::ReportSpec>,
     /// With --embedded: make the server misbehave (see `scimcheck serve --quirk list`).
     #[arg(long = "quirk", value_name = "NAME", requires = "embedded")]
     pub quirks: Vec<String>,

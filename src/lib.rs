@@ -10,6 +10,7 @@ pub mod cli;
 pub mod connect;
 pub mod diag;
 pub mod discover;
+pub mod entra_error;
 pub mod exit;
 pub mod http;
 pub mod load;

@@ -31,6 +31,7 @@ fn main() {
             Command::Connect(a) => app::connect(a).await,
             Command::Discover(a) => app::discover(a).await,
             Command::Profiles(a) => app::profiles(a).await,
+            Command::Explain(a) => app::explain(a),
         }
     });
     std::process::exit(code);

@@ -349,3 +349,63 @@ fn load_needs_a_url_or_the_embedded_server() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("--url"), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_html_load_report_charts_the_429s_over_time_and_never_shows_the_token() {
+    let url = throttling_server().await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let html = dir.path().join("load.html");
+    let json = dir.path().join("load.json");
+    let args = common::args(&[
+        "load",
+        "--url",
+        &url,
+        "--token",
+        common::TOKEN,
+        "--mode",
+        "probe",
+        "--users",
+        "3",
+        "-c",
+        "1",
+        "--rate",
+        "max",
+        "--report",
+        &format!("html={}", html.display()),
+        "--report",
+        &format!("json={}", json.display()),
+    ]);
+    let out = tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        common::scimcheck(&args, &[])
+    })
+    .await
+    .expect("scimcheck ran");
+    assert_eq!(out.status.code(), Some(1), "a 429 fails the verdict");
+    let page = std::fs::read_to_string(&html).expect("the HTML report");
+    let doc: Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).expect("the JSON report")).unwrap();
+    let timeline = doc["timeline"].as_array().expect("timeline");
+    let total = |key: &str| {
+        timeline
+            .iter()
+            .map(|s| s[key].as_u64().unwrap())
+            .sum::<u64>()
+    };
+    assert_eq!(total("requests"), 3, "every request is in some second");
+    assert_eq!(total("throttled"), 1, "the 429 is in its second");
+    assert!(page.contains("scimcheck load: below the 25 req/s bar"));
+    assert!(page.contains("id=\"latency-chart\"") && page.contains("id=\"throughput-chart\""));
+    assert!(page.contains("id=\"errors-chart\""), "the 429 is charted");
+    assert!(page.contains("429 Too Many Requests: 1 "));
+    for text in [&page, &doc.to_string(), &common::output_text(&out)] {
+        assert!(!text.contains(common::TOKEN), "the token leaked");
+    }
+}
+
+#[test]
+fn load_reports_other_than_html_and_json_are_a_usage_error() {
+    let out = common::scimcheck(&["load", "--embedded", "--report", "junit=-"], &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(common::output_text(&out).contains("load writes `html` or `json` reports"));
+}

@@ -17,6 +17,7 @@ struct Outputs {
     junit: String,
     markdown: String,
     har: String,
+    html: String,
 }
 
 impl Outputs {
@@ -59,6 +60,8 @@ async fn run_fixtures(quirks: &[&str], extra: &[&str]) -> Outputs {
         format!("markdown={}", file("summary.md")),
         "--report".into(),
         format!("har={}", file("exchanges.har")),
+        "--report".into(),
+        format!("html={}", file("report.html")),
     ];
     args.extend(extra.iter().map(|s| s.to_string()));
     args.push(FIXTURES.into());
@@ -78,6 +81,7 @@ async fn run_fixtures(quirks: &[&str], extra: &[&str]) -> Outputs {
         junit: read("junit.xml"),
         markdown: read("summary.md"),
         har: read("exchanges.har"),
+        html: read("report.html"),
     }
 }
 
@@ -121,6 +125,23 @@ fn snapshot_all(name: &str, out: &Outputs) {
         insta::assert_snapshot!(format!("{name}.har"), out.har);
         insta::assert_snapshot!(format!("{name}.terminal"), out.stdout);
     });
+    html_settings(&out.run_id()).bind(|| {
+        insta::assert_snapshot!(format!("{name}.html"), out.html);
+    });
+}
+
+/// The HTML page's structure: [`settings`], plus its timings (`data-ms` texts, waterfall bar
+/// positions) and the shared style sheet filtered out.
+fn html_settings(run_id: &str) -> insta::Settings {
+    let mut s = settings(run_id);
+    s.add_filter(r"(?s)<style>.*?</style>", "<style>[CSS]</style>");
+    s.add_filter(r"data-ms>[^<]*<", "data-ms>[MS]<");
+    s.add_filter(r"\(\d+\.\d ms\)", "([MS] ms)");
+    s.add_filter(
+        r#"style="left:[0-9.]+%;width:[0-9.]+%""#,
+        r#"style="[BAR]""#,
+    );
+    s
 }
 
 fn validate_against_documented_schema(report: &Value) {
@@ -327,6 +348,7 @@ async fn no_report_and_no_output_contains_the_token() {
         ("junit", &out.junit),
         ("markdown", &out.markdown),
         ("har", &out.har),
+        ("html", &out.html),
     ] {
         assert!(!text.is_empty() || name == "stderr", "{name} is empty");
         assert!(!text.contains(token), "the token leaked into {name}");
@@ -417,4 +439,94 @@ fn completions_are_printed_for_every_supported_shell() {
         assert!(script.contains("scimcheck"), "{shell}");
         assert!(script.contains("report"), "{shell} completes the options");
     }
+}
+
+/// The Entra codes the JSON report of `scimcheck demo --quirk QUIRK` names.
+fn entra_codes_of_demo(quirk: &str) -> std::collections::BTreeSet<String> {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("report.json");
+    let out = common::scimcheck(
+        &[
+            "demo",
+            "--quirk",
+            quirk,
+            "--report",
+            &format!("json={}", path.display()),
+        ],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(1), "{quirk} fails the demo");
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).expect("report")).expect("JSON");
+    report["scenarios"]
+        .as_array()
+        .expect("scenarios")
+        .iter()
+        .flat_map(|s| s["checks"].as_array().expect("checks").clone())
+        .filter_map(|c| c["entra_error"]["code"].as_str().map(str::to_string))
+        .collect()
+}
+
+#[test]
+fn every_entra_code_a_quirky_server_produces_is_explained_by_scimcheck_explain() {
+    let mut seen = std::collections::BTreeSet::new();
+    for (quirk, expected) in [
+        (
+            "groups-not-found",
+            "SystemForCrossDomainIdentityManagementServiceIncompatible",
+        ),
+        (
+            "empty-filter-returns-404",
+            "SystemForCrossDomainIdentityManagementServiceIncompatible",
+        ),
+        (
+            "ignores-excluded-attributes",
+            "SystemForCrossDomainIdentityManagementMultipleEntriesInResponse",
+        ),
+        ("disable-deletes-user", "InvalidAnchor"),
+        ("create-returns-200", "none"),
+    ] {
+        let codes = entra_codes_of_demo(quirk);
+        if expected == "none" {
+            // 200 instead of 201 on create: Entra documents no error code for it.
+            assert!(
+                codes.is_empty(),
+                "{quirk}: no documented code, got {codes:?}"
+            );
+        } else {
+            assert!(
+                codes.contains(expected),
+                "{quirk}: expected {expected}, got {codes:?}"
+            );
+        }
+        seen.extend(codes);
+    }
+    assert!(seen.len() >= 3, "{seen:?}");
+    let list = common::output_text(&common::scimcheck(&["explain"], &[]));
+    for code in &seen {
+        let out = common::scimcheck(&["explain", code], &[]);
+        assert_eq!(out.status.code(), Some(0), "explain {code}");
+        let text = common::output_text(&out);
+        for part in [code.as_str(), "means:", "checks:", "fix:", "sources:"] {
+            assert!(text.contains(part), "explain {code} lacks {part}:\n{text}");
+        }
+        assert!(list.contains(code.as_str()), "explain lists {code}");
+    }
+}
+
+#[test]
+fn explain_reads_a_pasted_log_message_and_rejects_text_it_does_not_know() {
+    let pasted = "Failed to match an entry. Error code: SystemForCrossDomainIdentityManagementMultipleEntriesInResponse. A GET request returned several entries.";
+    let out = common::scimcheck(&["explain", pasted], &[]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = common::output_text(&out);
+    insta::with_settings!({snapshot_path => "../snapshots", prepend_module_to_snapshot => false}, {
+        insta::assert_snapshot!("explain-pasted-log", text);
+    });
+    let out = common::scimcheck(&["explain", "the", "weather", "is", "nice"], &[]);
+    assert_eq!(out.status.code(), Some(2), "nothing known: a usage error");
+    assert!(
+        common::output_text(&out).contains("InvalidAnchor"),
+        "it lists the known codes"
+    );
 }

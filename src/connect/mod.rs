@@ -177,13 +177,14 @@ impl Report {
     }
 }
 
-/// The messages Entra shows, where known.
+/// The messages Entra shows, where known (the codes come from the catalogue in
+/// [`crate::entra_error`]).
 mod entra {
-    pub const CREDENTIALS_CODE: &str =
-        "SystemForCrossDomainIdentityManagementCredentialValidationFailure";
+    use crate::entra_error::Code;
+    pub const CREDENTIALS_CODE: &str = Code::CredentialValidationFailure.as_str();
     pub const CREDENTIALS: &str = "You appear to have entered invalid credentials. Please confirm you are using the correct information for an administrative account.";
     pub const NOT_FOUND: &str = "An HTTP/404 Not Found response was returned rather than the expected HTTP/200 OK response. To address this issue, ensure that the tenant URL is correct.";
-    pub const INCOMPATIBLE_CODE: &str = "SystemForCrossDomainIdentityManagementServiceIncompatible";
+    pub const INCOMPATIBLE_CODE: &str = Code::ServiceIncompatible.as_str();
 }
 
 fn verbatim(code: Option<&'static str>, text: &str) -> Option<EntraMessage> {

@@ -484,13 +484,14 @@ pub async fn run(
             created.1.saturating_sub(groups_left),
         );
     }
-    let (throttling, kinds, statuses, errors) = {
+    let (throttling, kinds, statuses, errors, timeline) = {
         let stats = cx.stats.lock().expect("stats lock");
         (
             stats.throttling(),
             stats.kinds(),
             stats.statuses(),
             stats.errors(),
+            stats.timeline(),
         )
     };
     let (measured, failed) = phases
@@ -517,6 +518,7 @@ pub async fn run(
         statuses,
         errors,
         throttling,
+        timeline,
         created_users: created.0,
         created_groups: created.1,
         deleted_users: deleted.0,

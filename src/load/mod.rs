@@ -18,4 +18,4 @@ pub use engine::{LoadConfig, Mode, NoProgress, Progress, group_body, run, user_b
 pub use pace::{Pacer, Rate};
 pub use progress::Bar;
 pub use report::{GALLERY_BAR, LoadReport, PhaseReport, Verdict, VerdictStatus, render};
-pub use stats::{ErrorCount, Kind, KindReport, Stats, Throttling};
+pub use stats::{ErrorCount, Kind, KindReport, Second, Stats, Throttling};

@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use super::engine::Mode;
 use super::pace::Rate;
-use super::stats::{ErrorCount, KindReport, Throttling};
+use super::stats::{ErrorCount, KindReport, Second, Throttling};
 use crate::exit;
 use crate::http::Created;
 use crate::scenario::Dialect;
@@ -156,6 +156,8 @@ pub struct LoadReport {
     /// Failed requests by kind and cause.
     pub errors: Vec<ErrorCount>,
     pub throttling: Throttling,
+    /// Requests, errors and 429s per second of the run (the HTML report charts them).
+    pub timeline: Vec<Second>,
     pub created_users: u64,
     pub created_groups: u64,
     pub deleted_users: u64,

@@ -3,7 +3,7 @@
 //! status, and the 429s with the waits they asked for.
 
 use std::collections::BTreeMap;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use hdrhistogram::Histogram;
 use serde::Serialize;
@@ -113,6 +113,24 @@ pub struct Stats {
     waits_asked: u64,
     wait_total: f64,
     wait_max: f64,
+    /// When recording started: the origin of [`Stats::timeline`].
+    started: Instant,
+    /// Requests, errors and 429s per second of the run (one entry per second, so it grows with
+    /// the run's duration, never with its number of requests).
+    seconds: Vec<Second>,
+}
+
+/// What happened in one second of a load run (counted when each request finished).
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq, Default)]
+pub struct Second {
+    /// Seconds since the run started.
+    pub t_s: u64,
+    /// Requests that finished in this second.
+    pub requests: u64,
+    /// Of those, how many failed (unexpected status or no response).
+    pub errors: u64,
+    /// 429 responses received in this second (retried ones included).
+    pub throttled: u64,
 }
 
 impl Default for Stats {
@@ -133,6 +151,8 @@ impl Default for Stats {
             waits_asked: 0,
             wait_total: 0.0,
             wait_max: 0.0,
+            started: Instant::now(),
+            seconds: Vec::new(),
         }
     }
 }
@@ -141,6 +161,35 @@ impl Stats {
     /// Records one exchange of `kind`; `ok` says which final statuses are success.
     /// Returns whether the request succeeded.
     pub fn record(&mut self, kind: Kind, ex: &Exchange, ok: fn(u16) -> bool) -> bool {
+        let throttled_before = self.throttled;
+        let success = self.record_totals(kind, ex, ok);
+        let second = self.second_now();
+        second.requests += 1;
+        second.errors += u64::from(!success);
+        let throttled = self.throttled - throttled_before;
+        self.second_now().throttled += throttled;
+        success
+    }
+
+    /// The entry of the current second (created, with any silent seconds before it).
+    fn second_now(&mut self) -> &mut Second {
+        let t = self.started.elapsed().as_secs();
+        while self.seconds.last().is_none_or(|s| s.t_s < t) {
+            let next = self.seconds.last().map_or(0, |s| s.t_s + 1);
+            self.seconds.push(Second {
+                t_s: next,
+                ..Second::default()
+            });
+        }
+        self.seconds.last_mut().expect("just pushed")
+    }
+
+    /// Requests, errors and 429s per second since the run started.
+    pub fn timeline(&self) -> Vec<Second> {
+        self.seconds.clone()
+    }
+
+    fn record_totals(&mut self, kind: Kind, ex: &Exchange, ok: fn(u16) -> bool) -> bool {
         let per = &mut self.kinds[kind.index()];
         let us = u64::try_from(ex.elapsed.as_micros()).unwrap_or(u64::MAX);
         per.latency.saturating_record(us.clamp(1, MAX_LATENCY_US));

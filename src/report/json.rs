@@ -83,7 +83,23 @@ fn check(c: &CheckResult) -> Value {
         "response": resp,
         "transport_error": error,
         "exchange_ms": exchange_ms,
+        "entra_error": entra_error(c),
     })
+}
+
+/// The Entra code for a failure, as `docs/report-schema.json` describes it.
+fn entra_error(c: &CheckResult) -> Value {
+    match crate::entra_error::for_check(c) {
+        None => Value::Null,
+        Some(code) => {
+            let e = code.entry();
+            json!({
+                "code": code.as_str(),
+                "seen_in": e.seen_in,
+                "source": e.sources[0],
+            })
+        }
+    }
 }
 
 fn transport(e: &TransportError) -> String {

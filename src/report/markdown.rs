@@ -107,6 +107,13 @@ fn check_block(out: &mut String, s: &ScenarioRecord, c: &CheckResult, several: b
     if let Some(h) = &c.hint {
         let _ = writeln!(out, "> **Hint:** {}\n", esc(h));
     }
+    if let Some(code) = crate::entra_error::for_check(c) {
+        let _ = writeln!(
+            out,
+            "> **In Entra:** `{code}` ({}); `scimcheck explain {code}` says what to fix.\n",
+            esc(code.entry().seen_in)
+        );
+    }
 }
 
 /// The Markdown text.

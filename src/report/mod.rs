@@ -2,13 +2,16 @@
 //! the runner directly; the CLI fans events out to every reporter it was asked for.
 //!
 //! The terminal reporter ([`terminal`]) prints as the run goes; the file formats ([`json`],
-//! [`junit`], [`markdown`], [`har`]) collect the whole run into a [`record::RunRecord`] and
+//! [`junit`], [`markdown`], [`har`], [`html`]) collect the whole run into a [`record::RunRecord`] and
 //! write it when the run finishes (`--report FORMAT=PATH`, `-` for stdout).
 
 pub mod escape;
+pub mod explain;
 pub mod har;
+pub mod html;
 pub mod json;
 pub mod junit;
+pub mod load_html;
 pub mod markdown;
 pub mod progress;
 pub mod record;
@@ -43,15 +46,18 @@ pub enum ReportFormat {
     Markdown,
     /// HAR 1.2 of every exchange.
     Har,
+    /// One self-contained HTML page (verdict, checks, waterfall).
+    Html,
 }
 
 impl ReportFormat {
     /// Every format, as named on the command line.
-    pub const ALL: [(&'static str, ReportFormat); 4] = [
+    pub const ALL: [(&'static str, ReportFormat); 5] = [
         ("json", ReportFormat::Json),
         ("junit", ReportFormat::Junit),
         ("markdown", ReportFormat::Markdown),
         ("har", ReportFormat::Har),
+        ("html", ReportFormat::Html),
     ];
 
     /// The name on the command line.
@@ -69,6 +75,7 @@ impl ReportFormat {
             ReportFormat::Junit => junit::render(run),
             ReportFormat::Markdown => markdown::render(run),
             ReportFormat::Har => har::render_text(run),
+            ReportFormat::Html => html::render(run),
         }
     }
 }
@@ -176,9 +183,10 @@ impl Reporter for FileReporter {
 
     fn finish(&mut self) -> std::io::Result<()> {
         let text = self.format.render(&self.record);
-        let text = match &self.secret {
-            Some(s) => s.redact(&text),
-            None => text,
+        let text = match (&self.secret, self.format) {
+            (Some(s), ReportFormat::Html) => html::redact(s, &text),
+            (Some(s), _) => s.redact(&text),
+            (None, _) => text,
         };
         self.out.write_all(text.as_bytes())?;
         self.out.flush()

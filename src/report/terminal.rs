@@ -399,6 +399,9 @@ impl<W: Write> Terminal<W> {
         if let Some(h) = &c.hint {
             self.write_own(&format!("        {} {h}", "hint:".cyan().bold()));
         }
+        if let Some(line) = entra_line(c) {
+            self.write(&line);
+        }
     }
 
     /// Counts a check into its area for the final summary.
@@ -737,6 +740,16 @@ impl<W: Write> Reporter for Terminal<W> {
     fn finish(&mut self) -> std::io::Result<()> {
         self.out.flush()
     }
+}
+
+/// The Entra error code an admin would see for this failure, as one terminal line.
+fn entra_line(c: &CheckResult) -> Option<String> {
+    let code = crate::entra_error::for_check(c)?;
+    Some(format!(
+        "        {} {code} ({}; `scimcheck explain {code}`)",
+        "entra:".magenta().bold(),
+        code.entry().seen_in
+    ))
 }
 
 /// Applies `--color auto|always|never` and `NO_COLOR`.
