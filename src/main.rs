@@ -29,6 +29,8 @@ fn main() {
             Command::Connect(a) => app::connect(a).await,
             Command::Discover(a) => app::discover(a).await,
             Command::Profiles(a) => app::profiles(a).await,
+            Command::Import(a) => app::import(a),
+            Command::Proxy(a) => app::proxy(a).await,
         }
     });
     std::process::exit(code);
