@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use serde_json::{Map, Value, json};
 
 use crate::run::expect::is_scim_json;
+use crate::scim::json::without_nulls;
 use crate::scim::shape::{Collection, Shape};
 use crate::scim::urn;
 use crate::scim::validate::Kind;
@@ -467,23 +468,6 @@ pub fn expectation(
         expect.insert("assert".into(), Value::Array(asserts));
     }
     Value::Object(expect)
-}
-
-/// `v` without its nulls and empty arrays or objects (unassigned values are not echoed,
-/// RFC 7643 section 2.5); `None` when nothing is left.
-fn without_nulls(v: &Value) -> Option<Value> {
-    match v {
-        Value::Null => None,
-        Value::Array(a) if a.is_empty() => None,
-        Value::Object(m) => {
-            let kept: Map<String, Value> = m
-                .iter()
-                .filter_map(|(k, x)| Some((k.clone(), without_nulls(x)?)))
-                .collect();
-            (!kept.is_empty()).then_some(Value::Object(kept))
-        }
-        other => Some(other.clone()),
-    }
 }
 
 /// `excludedAttributes=a,b`: each one absent from the recorded response is asserted absent.

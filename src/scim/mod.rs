@@ -3,6 +3,7 @@
 
 pub mod dialect;
 pub mod filter;
+pub mod json;
 pub mod patch;
 pub mod path;
 pub mod schema;
