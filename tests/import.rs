@@ -141,10 +141,19 @@ fn a_browser_har_with_credentials_never_writes_them() {
     for leak in [secret, "abcdef123456", "zyxwvu987654", "alice@contoso.com"] {
         assert!(!text.contains(leak), "`{leak}` written:\n{text}");
     }
+    assert!(
+        !said.contains(secret),
+        "`import` printed the token:\n{said}"
+    );
     assert!(text.contains("capture:"), "{text}");
     assert!(text.contains("cleanup:"), "{text}");
     let lint = scimcheck(&["lint", &scenario.display().to_string()], &[]);
     assert_eq!(lint.status.code(), Some(0), "{}", output_text(&lint));
+    let dir_text = dir.path().display().to_string();
+    insta::with_settings!({snapshot_path => "../snapshots", filters => vec![(dir_text.as_str(), "TMP")]}, {
+        insta::assert_snapshot!("import_browser_har_output", said);
+        insta::assert_snapshot!("import_browser_har_scenario", text);
+    });
 }
 
 #[test]

@@ -34,7 +34,13 @@ async fn drain(proxy: &mut Proxy, n: usize) -> Vec<Exchange> {
             _ => break,
         }
     }
-    while let Ok(e) = proxy.exchanges.try_recv() {
+    // The last exchanges are reported just after their response ends: wait until it is quiet.
+    while let Ok(Some(e)) = tokio::time::timeout(
+        std::time::Duration::from_millis(300),
+        proxy.exchanges.recv(),
+    )
+    .await
+    {
         out.push(e);
     }
     out
@@ -244,6 +250,39 @@ async fn a_quirk_shows_up_in_the_proxys_report_as_entras_request_rejected() {
     );
     assert!(json.contains("Entra's disable (default dialect)"));
     assert!(json.contains("\"verdict\":\"fail\""));
+    let mut summary = Summary::default();
+    let mut failed = vec![];
+    for e in &exchanges {
+        summary.count(e);
+        if e.verdict == Verdict::Fail {
+            failed.push(e.line());
+        }
+    }
+    let filters = vec![
+        (
+            r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
+            "UUID",
+        ),
+        (r"  \d+ ms  ", "  N ms  "),
+    ];
+    // Scenarios run in parallel: order the lines as they read, ids and times left out.
+    let ms = regex::Regex::new(r"  \d+ ms  ").unwrap();
+    let uuid =
+        regex::Regex::new(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}").unwrap();
+    let mut failed: Vec<String> = failed
+        .iter()
+        .map(|l| {
+            let l = uuid.replace_all(l, "UUID");
+            ms.replace_all(&l, "  N ms  ").into_owned()
+        })
+        .collect();
+    failed.sort();
+    insta::with_settings!({snapshot_path => "../snapshots", filters => filters}, {
+        insta::assert_snapshot!(
+            "proxy_rejects_capitalised_ops",
+            format!("{}\n\n{}", failed.join("\n"), summary.text())
+        );
+    });
 
     let (exchanges, ..) = suite_through_proxy(&["ignores-excluded-attributes"]).await;
     assert!(

@@ -311,6 +311,13 @@ fn from_har(file: &str, har: &har::Har, opts: &ImportOptions) -> Result<Imported
         )));
     }
     self_check(&checks, &names, &base, &mut notes);
+    for n in &mut notes {
+        for s in &secrets {
+            if n.contains(s.as_str()) {
+                *n = n.replace(s.as_str(), REDACTED);
+            }
+        }
+    }
     Ok(Imported {
         steps: checks.len(),
         yaml,

@@ -93,7 +93,7 @@ impl Names {
             .insert(var.to_string(), Value::String(id.to_string()));
         if id.len() >= 8 {
             self.ids.push((id.to_string(), t));
-            self.ids.sort_by(|a, b| b.0.len().cmp(&a.0.len()));
+            self.ids.sort_by_key(|(id, _)| std::cmp::Reverse(id.len()));
         }
     }
 
