@@ -145,6 +145,9 @@ pub async fn start(config: ProxyConfig) -> Result<Proxy, String> {
             let Ok((stream, _)) = listener.accept().await else {
                 continue;
             };
+            // Headers and body go out in separate writes: without this, Nagle's algorithm and
+            // the client's delayed ACK add tens of milliseconds to every exchange.
+            let _ = stream.set_nodelay(true);
             let state = state.clone();
             let tls = tls.clone();
             tokio::spawn(async move {
