@@ -957,3 +957,134 @@ pub fn explain(args: crate::cli::ExplainArgs) -> i32 {
     print!("{}", crate::report::explain::render(&found));
     exit::OK
 }
+/// `scimcheck import FILE --out SCENARIO.yaml`: a capture becomes a scenario file.
+pub fn import(args: crate::cli::ImportArgs) -> i32 {
+    let file = args.file.display().to_string();
+    let source = match std::fs::read_to_string(&args.file) {
+        Ok(s) => s,
+        Err(e) => return bad_input(&format!("cannot read {file}: {e}")),
+    };
+    if args.out.exists() && !args.force {
+        return bad_input(&format!(
+            "{} exists; nothing was written (--force overwrites it)",
+            args.out.display()
+        ));
+    }
+    let id = args.id.clone().unwrap_or_else(|| {
+        args.out
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .map(crate::scenario::lint::slug)
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(|| "imported".into())
+    });
+    let opts = crate::import::ImportOptions {
+        tenant_url: args.tenant_url.clone(),
+        id,
+        out_name: args.out.display().to_string(),
+    };
+    let imported = match crate::import::import(&file, &source, &opts) {
+        Ok(i) => i,
+        Err(crate::import::ImportError::Input(d)) => {
+            return print_diagnostics(&d, "the capture", None);
+        }
+        Err(crate::import::ImportError::Unusable(why)) => {
+            eprintln!("{} {why}", "error:".red().bold());
+            eprintln!("nothing was written");
+            return exit::BAD_INPUT;
+        }
+    };
+    if let Err(e) = std::fs::write(&args.out, &imported.yaml) {
+        return bad_input(&format!("cannot write {}: {e}", args.out.display()));
+    }
+    eprintln!(
+        "{} wrote {} ({} step(s) from {file}, Tenant URL {})",
+        "ok:".green().bold(),
+        args.out.display(),
+        imported.steps,
+        imported.tenant_url
+    );
+    for n in &imported.notes {
+        eprintln!("  - {n}");
+    }
+    exit::OK
+}
+
+/// `scimcheck proxy`: forwards to `--upstream`, prints one line per exchange, writes the
+/// reports as it goes, and prints the summary on Ctrl-C / SIGTERM.
+pub async fn proxy(args: crate::cli::ProxyArgs) -> i32 {
+    let upstream = match TenantUrl::parse(&args.upstream) {
+        Ok(t) => t,
+        Err(e) => return bad_input(&e),
+    };
+    let ca_cert = match &args.ca_cert {
+        Some(p) => match std::fs::read(p) {
+            Ok(b) => Some(b),
+            Err(e) => return bad_input(&format!("--ca-cert {}: {e}", p.display())),
+        },
+        None => None,
+    };
+    let mut reports =
+        match crate::proxy::report::Reports::open(&args.reports, &upstream.to_string()) {
+            Ok(r) => r,
+            Err(e) => return bad_input(&e),
+        };
+    let config = crate::proxy::ProxyConfig {
+        listen: args.listen,
+        upstream: upstream.clone(),
+        tls: args
+            .listen_tls
+            .as_ref()
+            .map(|v| (v[0].clone(), v[1].clone())),
+        timeout: Duration::from_secs(args.timeout.max(1)),
+        ca_cert,
+        max_body: args.max_body_mib.max(1) * 1024 * 1024,
+    };
+    set_color(color_name(args.color), std::io::stdout().is_terminal());
+    let tls = config.tls.is_some();
+    let mut proxy = match crate::proxy::start(config).await {
+        Ok(p) => p,
+        Err(e) => return bad_input(&e),
+    };
+    eprintln!(
+        "scimcheck proxy on {}://{} -> {upstream}   (Ctrl-C to stop)",
+        if tls { "https" } else { "http" },
+        proxy.addr
+    );
+    let mut summary = crate::proxy::report::Summary::default();
+    let stop = crate::session::shutdown_requested();
+    tokio::pin!(stop);
+    loop {
+        tokio::select! {
+            e = proxy.exchanges.recv() => {
+                let Some(e) = e else { break };
+                summary.count(&e);
+                let line = e.line();
+                match e.verdict {
+                    crate::proxy::check::Verdict::Fail => println!("{} {line}", "✗".red().bold()),
+                    _ if e.response.is_err() => println!("{} {line}", "✗".red().bold()),
+                    crate::proxy::check::Verdict::Note => println!("{} {line}", "!".yellow().bold()),
+                    crate::proxy::check::Verdict::Pass => println!("{} {line}", "✓".green()),
+                }
+                if let Err(err) = reports.write(&e) {
+                    eprintln!("{} writing a report failed: {err}", "error:".red().bold());
+                }
+            }
+            _ = &mut stop => break,
+        }
+    }
+    proxy.stop();
+    while let Ok(e) = proxy.exchanges.try_recv() {
+        summary.count(&e);
+        let _ = reports.write(&e);
+    }
+    if let Err(e) = reports.finish(&summary) {
+        eprintln!("{} writing a report failed: {e}", "error:".red().bold());
+    }
+    eprint!("\n{}", summary.text());
+    if summary.failed > 0 {
+        exit::CHECK_FAILED
+    } else {
+        exit::OK
+    }
+}

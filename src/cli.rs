@@ -43,6 +43,11 @@ pub enum Command {
     Discover(DiscoverArgs),
     /// Attribute-mapping profiles: list the built-in ones, show one, or write one from /Schemas.
     Profiles(ProfilesArgs),
+    /// Turn a capture (a HAR file) into a replayable scenario file.
+    Import(ImportArgs),
+    /// Forward traffic to a Tenant URL unchanged and check every response against what Entra
+    /// expects for that request.
+    Proxy(ProxyArgs),
     /// Explain an Entra provisioning error code or a pasted provisioning-log message: what it
     /// means, which checks reproduce it, what to fix. Without an argument, list every code.
     Explain(ExplainArgs),
@@ -378,4 +383,53 @@ pub struct ProfileInitArgs {
     /// The app's name for the profile (default: the Tenant URL's host).
     #[arg(long)]
     pub app: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The capture: a HAR file (browser, mitmproxy, `scimcheck ... --report har=`), or an Entra
+    /// provisioning-log export (JSON), which is read and refused with what it lacks.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// The scenario file to write (an existing file is not overwritten without --force).
+    #[arg(long, value_name = "SCENARIO.yaml")]
+    pub out: PathBuf,
+    /// The Tenant URL the capture was taken against (default: inferred from the requests).
+    #[arg(long, value_name = "URL")]
+    pub tenant_url: Option<String>,
+    /// The scenario id (default: the --out file's stem).
+    #[arg(long)]
+    pub id: Option<String>,
+    /// Overwrite --out if it exists.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ProxyArgs {
+    /// Where to listen, e.g. 127.0.0.1:8443.
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub listen: std::net::SocketAddr,
+    /// The app's Tenant URL, e.g. https://app.example.com/scim/v2.
+    #[arg(long, value_name = "URL")]
+    pub upstream: String,
+    /// Serve TLS with this certificate chain and private key (PEM), e.g. behind a tunnel.
+    #[arg(long, num_args = 2, value_names = ["CERT", "KEY"])]
+    pub listen_tls: Option<Vec<PathBuf>>,
+    /// Write a report when the proxy stops: json or har, to a file. Repeatable.
+    #[arg(long = "report", value_name = "FORMAT=PATH")]
+    pub reports: Vec<crate::report::ReportSpec>,
+    /// Per-request timeout towards the upstream, in seconds.
+    #[arg(long, default_value_t = 120)]
+    pub timeout: u64,
+    /// Trust this additional root certificate (PEM) for the upstream.
+    #[arg(long, value_name = "FILE")]
+    pub ca_cert: Option<PathBuf>,
+    /// Largest body (request or response) kept for checking, in MiB; larger ones are forwarded
+    /// unchecked.
+    #[arg(long, default_value_t = 10, value_name = "MIB")]
+    pub max_body_mib: usize,
+    /// Colour output.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
 }

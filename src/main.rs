@@ -32,6 +32,8 @@ fn main() {
             Command::Discover(a) => app::discover(a).await,
             Command::Profiles(a) => app::profiles(a).await,
             Command::Explain(a) => app::explain(a),
+            Command::Import(a) => app::import(a),
+            Command::Proxy(a) => app::proxy(a).await,
         }
     });
     std::process::exit(code);

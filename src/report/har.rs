@@ -34,7 +34,8 @@ fn query_string(url: &str) -> Value {
     Value::Array(pairs)
 }
 
-fn request(r: &SentRequest) -> Value {
+/// The HAR `request` object of a request (headers and body as recorded, already redacted).
+pub fn request(r: &SentRequest) -> Value {
     let mut v = json!({
         "method": r.method,
         "url": r.url,
@@ -54,7 +55,8 @@ fn request(r: &SentRequest) -> Value {
     v
 }
 
-fn response(r: &Received) -> Value {
+/// The HAR `response` object of a response (headers and body as recorded, already redacted).
+pub fn response(r: &Received) -> Value {
     let status_text = reqwest::StatusCode::from_u16(r.status)
         .ok()
         .and_then(|s| s.canonical_reason())

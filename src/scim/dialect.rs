@@ -136,6 +136,128 @@ pub fn render(patch: &NeutralPatch, dialect: Dialect) -> Value {
     json!({"schemas": [urn::PATCH_OP], "Operations": ops})
 }
 
+/// A PATCH body recognised as one of Entra's dialects: the dialect-neutral patch that renders
+/// back to exactly this body, and every dialect that renders it so (both for an empty
+/// `Operations` array).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Detected {
+    /// The dialects whose rendering of `patch` equals the body.
+    pub dialects: Vec<Dialect>,
+    /// The dialect-neutral patch.
+    pub patch: NeutralPatch,
+}
+
+/// Recognises a PATCH request body as Entra's default or compliant dialect: it is one when the
+/// dialect-neutral patch read back from it renders to the same JSON in that dialect. `None`
+/// when neither dialect renders it (other casing, booleans of the other dialect, ops in an order
+/// Entra does not use, several ops on one attribute, ...).
+pub fn detect(body: &Value) -> Option<Detected> {
+    let mut found: Option<Detected> = None;
+    for dialect in [Dialect::Default, Dialect::Compliant] {
+        if let Some(patch) = read_back(body, dialect)
+            && render(&patch, dialect) == *body
+        {
+            match &mut found {
+                Some(d) => d.dialects.push(dialect),
+                None => {
+                    found = Some(Detected {
+                        dialects: vec![dialect],
+                        patch,
+                    })
+                }
+            }
+        }
+    }
+    found
+}
+
+/// `"True"` / `"False"` strings become booleans again, recursively (inverse of
+/// `stringify_booleans`).
+fn unstringify_booleans(v: &Value) -> Value {
+    match v {
+        Value::String(s) if s == "True" => Value::Bool(true),
+        Value::String(s) if s == "False" => Value::Bool(false),
+        Value::Array(a) => Value::Array(a.iter().map(unstringify_booleans).collect()),
+        Value::Object(m) => Value::Object(
+            m.iter()
+                .map(|(k, v)| (k.clone(), unstringify_booleans(v)))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
+/// The member ids of `[{"value": id}]` (default dialect: `{"$ref": null, "value": id}`).
+fn member_ids(items: &[Value], with_null_ref: bool) -> Option<Vec<Value>> {
+    items
+        .iter()
+        .map(|m| {
+            let m = m.as_object()?;
+            let keys_ok = if with_null_ref {
+                m.len() == 2 && m.get("$ref") == Some(&Value::Null)
+            } else {
+                m.len() == 1
+            };
+            keys_ok.then(|| m.get("value").cloned()).flatten()
+        })
+        .collect()
+}
+
+/// The dialect-neutral patch `dialect` would have rendered as `body`, if its ops have that
+/// dialect's shapes (the caller checks the round trip).
+fn read_back(body: &Value, dialect: Dialect) -> Option<NeutralPatch> {
+    let ops = body.get("Operations")?.as_array()?;
+    let mut p = NeutralPatch::default();
+    let value = |v: &Value| match dialect {
+        Dialect::Default => unstringify_booleans(v),
+        Dialect::Compliant => v.clone(),
+    };
+    for o in ops {
+        let m = o.as_object()?;
+        // The compliant dialect sends real booleans: `"False"` there is another client's shape.
+        if dialect == Dialect::Compliant
+            && m.get("value")
+                .is_some_and(|v| unstringify_booleans(v) != *v)
+        {
+            return None;
+        }
+        let name = m.get("op")?.as_str()?.to_ascii_lowercase();
+        let path = m.get("path").and_then(Value::as_str);
+        match (name.as_str(), path, m.get("value"), dialect) {
+            ("replace", Some(path), Some(v), _) => {
+                p.set.insert(path.to_string(), value(v));
+            }
+            ("replace", None, Some(Value::Object(values)), Dialect::Compliant) => {
+                for (k, v) in values {
+                    p.set.insert(k.clone(), v.clone());
+                }
+            }
+            ("add", Some("members"), Some(Value::Array(items)), _) => {
+                p.add_members
+                    .extend(member_ids(items, dialect == Dialect::Default)?);
+            }
+            ("add", Some(path), Some(v), _) => {
+                p.add.insert(path.to_string(), value(v));
+            }
+            ("remove", Some("members"), Some(Value::Array(items)), Dialect::Default) => {
+                p.remove_members.extend(member_ids(items, false)?);
+            }
+            ("remove", Some(path), None, _) => {
+                let member = path
+                    .strip_prefix("members[value eq ")
+                    .and_then(|r| r.strip_suffix(']'))
+                    .and_then(|id| serde_json::from_str::<String>(id).ok());
+                match (member, dialect) {
+                    (Some(id), Dialect::Compliant) => p.remove_members.push(Value::String(id)),
+                    _ => p.remove.push(path.to_string()),
+                }
+            }
+            _ => return None,
+        }
+    }
+    Some(p)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -251,5 +373,30 @@ mod tests {
             ops(render(&NeutralPatch::default(), Dialect::Compliant)),
             json!([])
         );
+    }
+
+    #[test]
+    fn detection_reads_each_dialect_back_and_rejects_what_neither_renders() {
+        let disable = json!({"schemas": [urn::PATCH_OP], "Operations": [{"op": "Replace", "path": "active", "value": "False"}]});
+        let d = detect(&disable).unwrap();
+        assert_eq!(d.dialects, vec![Dialect::Default]);
+        assert_eq!(d.patch.set.get("active"), Some(&json!(false)));
+        let remove = json!({"schemas": [urn::PATCH_OP], "Operations": [{"op": "remove", "path": "members[value eq \"u1\"]"}]});
+        let d = detect(&remove).unwrap();
+        assert_eq!(d.dialects, vec![Dialect::Compliant]);
+        assert_eq!(d.patch.remove_members, vec![json!("u1")]);
+        let empty = json!({"schemas": [urn::PATCH_OP], "Operations": []});
+        assert_eq!(
+            detect(&empty).unwrap().dialects,
+            vec![Dialect::Default, Dialect::Compliant]
+        );
+        // Lower-case op with a string boolean: neither dialect sends that.
+        let mixed = json!({"schemas": [urn::PATCH_OP], "Operations": [{"op": "replace", "path": "active", "value": "False"}]});
+        assert_eq!(detect(&mixed), None);
+        // Two ops on one attribute are not a dialect-neutral patch.
+        let twice = json!({"schemas": [urn::PATCH_OP], "Operations": [
+            {"op": "Replace", "path": "title", "value": "a"},
+            {"op": "Replace", "path": "title", "value": "b"}]});
+        assert_eq!(detect(&twice), None);
     }
 }

@@ -3,9 +3,11 @@
 
 pub mod dialect;
 pub mod filter;
+pub mod json;
 pub mod patch;
 pub mod path;
 pub mod schema;
+pub mod shape;
 pub mod validate;
 
 /// Schema URNs used throughout (RFC 7643 / RFC 7644, plus Entra's non-standard group URI).
