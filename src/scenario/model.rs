@@ -311,7 +311,7 @@ pub struct Assertion {
     /// Every element of the array at the pointer must match this SCIM filter.
     #[serde(default)]
     pub all_match: Option<Spanned<String>>,
-    /// The value must be one of these.
+    /// The value must be one of these (`null` among them also accepts an absent value).
     #[serde(default)]
     pub one_of: Option<Vec<Value>>,
 }
