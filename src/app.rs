@@ -592,6 +592,9 @@ pub fn list(args: ListArgs) -> i32 {
     if args.validator {
         return list_validator();
     }
+    if args.logic_app {
+        return list_logic_app();
+    }
     for l in crate::scenario::builtin() {
         let s = &l.scenario;
         println!("{}  {}  [{}]", l.id.bold(), s.name, s.tags.join(", "));
@@ -635,6 +638,57 @@ fn list_validator() -> i32 {
         }
         println!();
     }
+    exit::OK
+}
+
+/// `scimcheck list --logic-app`: the Logic App table, with the gaps named.
+fn list_logic_app() -> i32 {
+    let parity = crate::scenario::parity::logic_app_parity();
+    let rows = &parity.tests;
+    println!(
+        "{}",
+        format!(
+            "Tests of Microsoft's SCIM Validation Logic App ({})",
+            rows.len()
+        )
+        .bold()
+    );
+    let width = rows
+        .iter()
+        .map(|r| r.name.chars().count() + r.category.len() + 3)
+        .max()
+        .unwrap_or(0);
+    for r in rows {
+        let label = format!("{} ({})", r.name, r.category);
+        let checks = if r.checks.is_empty() {
+            "-".to_string()
+        } else {
+            r.checks.join(", ")
+        };
+        println!("  {label:<width$}  {checks}");
+        if let Some(gap) = &r.gap {
+            println!("  {:<width$}  {} {gap}", "", "gap:".yellow());
+        }
+    }
+    let uncovered: Vec<&str> = rows
+        .iter()
+        .filter(|r| r.checks.is_empty())
+        .map(|r| r.name.as_str())
+        .collect();
+    let partial = rows
+        .iter()
+        .filter(|r| !r.checks.is_empty() && r.gap.is_some())
+        .count();
+    println!();
+    println!(
+        "{} covered, {partial} of them partly; not covered: {}",
+        rows.len() - uncovered.len(),
+        if uncovered.is_empty() {
+            "none".to_string()
+        } else {
+            uncovered.join(", ")
+        }
+    );
     exit::OK
 }
 

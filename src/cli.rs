@@ -199,8 +199,12 @@ pub struct LintArgs {
 pub struct ListArgs {
     /// Print Microsoft's SCIM Validator tests (25 mandatory, 7 preview) next to the scimcheck
     /// checks that cover each one.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "logic_app")]
     pub validator: bool,
+    /// Print the 25 tests of Microsoft's SCIM Validation Logic App next to the scimcheck checks
+    /// that cover each one, and what is not covered.
+    #[arg(long)]
+    pub logic_app: bool,
 }
 
 /// What `scimcheck load` sends.

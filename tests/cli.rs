@@ -219,6 +219,15 @@ fn list_shows_the_builtin_scenarios_and_their_check_ids() {
     assert!(stdout(&out).contains("connection.users-probe"));
 }
 
+#[test]
+fn list_logic_app_maps_the_25_logic_app_tests_and_names_the_gaps() {
+    let out = scimcheck(&["list", "--logic-app"], &[]);
+    assert_eq!(out.status.code(), Some(0));
+    insta::with_settings!({snapshot_path => "../snapshots"}, {
+        insta::assert_snapshot!("list_logic_app", stdout(&out));
+    });
+}
+
 /// Issue 2's quirks, each with a check that must catch it (the full expected sets are in
 /// tests/detection_matrix.rs; this proves the same through the binary).
 const QUIRK_CATCHERS: &[(&str, &str)] = &[

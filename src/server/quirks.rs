@@ -123,6 +123,10 @@ quirks! {
     ManglesNonAscii => "mangles-non-ascii", "non-ASCII characters in stored strings become `?` (an ASCII / Latin-1 database column)";
     TruncatesLongValues => "truncates-long-values", "stored strings are cut to 100 characters (a VARCHAR(100) column)";
     FilterPlusAsSpace => "filter-plus-as-space", "the filter is URL-decoded twice, so a `+` in a value (`first.last+tag@...`) becomes a space";
+    StringBooleanFilterMisses => "string-boolean-filter-misses", "a PATCH value filter comparing a boolean with a string (`roles[primary eq \"True\"]`) matches nothing: 400 noTarget";
+    MultiValuedReplaceMerges => "multi-valued-replace-merges", "a replace of a whole multi-valued attribute (`roles`) merges the values into the old list instead of replacing it";
+    RoleJsonValueRejected => "role-json-value-rejected", "a role whose `value` is not a plain name (Entra's JSON document serialised as a string) is rejected with 400";
+    MultiValuedReplaceRejected => "multi-valued-replace-rejected", "a replace of a whole multi-valued attribute (`roles`) is rejected with 400 (only add and remove are implemented)";
 }
 
 /// How many entries of [`QUIRKS`] take a parameter (`drops-attribute=PATH`, `slow=MS`,

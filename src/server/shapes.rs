@@ -123,6 +123,77 @@ pub(crate) fn replace_as_append(op: &mut PatchOperation) {
     };
 }
 
+/// `string-boolean-filter-misses`: 400 noTarget for a value filter that compares a boolean
+/// sub-attribute with a string, as a type-strict filter engine finds no match.
+pub(crate) fn check_string_boolean_filter(
+    schemas: &SchemaSet,
+    core: &str,
+    op: &PatchOperation,
+) -> Result<(), ScimError> {
+    let Some(parsed) = op.path.as_deref().and_then(|p| parse_patch_path(p).ok()) else {
+        return Ok(());
+    };
+    let Some(Filter::Compare {
+        path,
+        value: Value::String(s),
+        ..
+    }) = &parsed.filter
+    else {
+        return Ok(());
+    };
+    let sub = AttrPath {
+        urn: parsed.attr.urn.clone(),
+        name: parsed.attr.name.clone(),
+        sub: Some(path.name.clone()),
+    };
+    match schemas.lookup(core, &sub) {
+        Some(def) if def.kind == AttrType::Boolean => Err(ScimError::typed(
+            400,
+            "noTarget",
+            format!(
+                "no value of `{}` matches the filter (`{}` is a boolean, not \"{s}\")",
+                parsed.attr.name, path.name
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// `multi-valued-replace-merges`: a `replace` of a whole multi-valued attribute becomes an `add`.
+pub(crate) fn replace_as_merge(schemas: &SchemaSet, core: &str, op: &mut PatchOperation) {
+    if replaces_multi_valued(schemas, core, op) {
+        op.op = "add".into();
+    }
+}
+
+/// Whether an op is a `replace` of a whole multi-valued attribute (`roles`, not `roles[...]`).
+pub(crate) fn replaces_multi_valued(schemas: &SchemaSet, core: &str, op: &PatchOperation) -> bool {
+    let whole = op
+        .path
+        .as_deref()
+        .and_then(|p| parse_patch_path(p).ok())
+        .filter(|p| p.filter.is_none() && p.sub.is_none());
+    let multi = whole
+        .and_then(|p| schemas.lookup(core, &p.attr))
+        .is_some_and(|d| d.multi_valued);
+    multi && op.op.eq_ignore_ascii_case("replace")
+}
+
+/// `role-json-value-rejected`: whether an add / replace of `roles` carries a value that is not
+/// a plain name (a JSON document in a string).
+pub(crate) fn has_json_role_value(path: &AttrPath, value: &Value) -> bool {
+    let json_like = |v: &Value| {
+        v.get("value")
+            .and_then(Value::as_str)
+            .is_some_and(|s| s.trim_start().starts_with('{'))
+    };
+    path.name.eq_ignore_ascii_case("roles")
+        && match value {
+            Value::Array(items) => items.iter().any(json_like),
+            v => json_like(v),
+        }
+}
+
 /// Whether an op is a `members` add or remove with a value array; returns the listed ids.
 fn member_values(op: &PatchOperation, wanted: &str) -> Option<Vec<String>> {
     let on_members = op

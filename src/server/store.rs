@@ -861,6 +861,11 @@ fn parse_patch(cfg: &Config, kind: Kind, body: Value) -> Result<Vec<PatchOperati
     if cfg.quirks.has(Quirk::FirstPatchOpOnly) {
         ops.truncate(1);
     }
+    if cfg.quirks.has(Quirk::MultiValuedReplaceMerges) {
+        for op in ops.iter_mut() {
+            shapes::replace_as_merge(&cfg.schemas, kind.core_urn(), op);
+        }
+    }
     if cfg.quirks.has(Quirk::FilteredReplaceAppends) {
         ops.iter_mut().for_each(shapes::replace_as_append);
     }
@@ -904,6 +909,18 @@ fn screen_patch(cfg: &Config, kind: Kind, ops: &[PatchOperation]) -> Result<(), 
         if q.has(Quirk::CaseSensitiveSubAttributes) {
             shapes::check_sub_attribute_case(&cfg.schemas, kind.core_urn(), op)?;
         }
+        if q.has(Quirk::MultiValuedReplaceRejected)
+            && shapes::replaces_multi_valued(&cfg.schemas, kind.core_urn(), op)
+        {
+            return Err(ScimError::typed(
+                400,
+                "invalidSyntax",
+                "replace is not supported on multi-valued attributes; use add and remove",
+            ));
+        }
+        if q.has(Quirk::StringBooleanFilterMisses) {
+            shapes::check_string_boolean_filter(&cfg.schemas, kind.core_urn(), op)?;
+        }
         if q.has(Quirk::RejectsClearingValues) && shapes::clears_a_value(op) {
             return Err(ScimError::typed(400, "invalidValue", "a value is required"));
         }
@@ -941,6 +958,13 @@ fn screen_patch(cfg: &Config, kind: Kind, ops: &[PatchOperation]) -> Result<(), 
         }
         let targets = op_targets(cfg, op);
         for (path, value) in &targets {
+            if q.has(Quirk::RoleJsonValueRejected) && shapes::has_json_role_value(path, value) {
+                return Err(ScimError::typed(
+                    400,
+                    "invalidValue",
+                    "a role value must be a role name",
+                ));
+            }
             if q.has(Quirk::CaseSensitiveStringBooleans) {
                 shapes::check_boolean_spelling(&cfg.schemas, kind.core_urn(), path, value)?;
             }
