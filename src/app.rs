@@ -201,11 +201,18 @@ async fn execute(
     // Waivers are an event transformation between the runner and the reporters.
     let mut waived = waivers.applier();
     let mut final_summary = None;
+    let mut failed = Vec::new();
     let mut summary = runner
         .run(&plan, &mut |e| {
             let e = waived.apply(e);
             if let crate::run::Event::RunFinished { summary } = e.as_ref() {
                 final_summary = Some(summary.clone());
+            }
+            if let crate::run::Event::CheckFinished { result, .. } = e.as_ref()
+                && check.assigned.is_some()
+                && result.outcome == crate::run::Outcome::Fail
+            {
+                failed.push(result.clone());
             }
             for r in reporters.iter_mut() {
                 r.on_event(&e);
@@ -219,6 +226,14 @@ async fn execute(
     for r in reporters.iter_mut() {
         if let Err(e) = r.finish() {
             eprintln!("{} writing a report failed: {e}", "error:".red().bold());
+        }
+    }
+    if let Some(n) = check.assigned {
+        let line = crate::report::quarantine::assess(&failed, n);
+        if terminal_on_stderr(check) {
+            eprintln!("{line}");
+        } else {
+            println!("{line}");
         }
     }
     exit_code(&summary)

@@ -103,6 +103,10 @@ pub struct CheckArgs {
     /// apps.
     #[arg(long, value_name = "NAME|FILE")]
     pub profile: Option<String>,
+    /// Add a quarantine-risk line to the summary: what Entra's escrow would do with this run's
+    /// failures for a tenant with N assigned users.
+    #[arg(long, value_name = "N")]
+    pub assigned: Option<u64>,
 }
 
 /// Connection options for a real target.

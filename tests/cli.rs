@@ -228,6 +228,34 @@ fn list_logic_app_maps_the_25_logic_app_tests_and_names_the_gaps() {
     });
 }
 
+#[test]
+fn assigned_adds_the_quarantine_risk_of_the_failures_for_that_many_users() {
+    let mut lines = Vec::new();
+    for (assigned, quirk) in [
+        ("12000", None),
+        ("12000", Some("rejects-capitalised-ops")),
+        ("800", Some("rejects-capitalised-ops")),
+        ("12000", Some("empty-filter-returns-404")),
+        // Every PATCH answers 200 but stores nothing: drift Entra does not count.
+        ("12000", Some("drops-patch-changes")),
+    ] {
+        let mut args = vec!["demo", "-q", "--dialect", "default", "--assigned", assigned];
+        if let Some(q) = quirk {
+            args.extend(["--quirk", q]);
+        }
+        let out = scimcheck(&args, &[]);
+        let text = stdout(&out);
+        let line = text
+            .lines()
+            .find(|l| l.starts_with("quarantine risk"))
+            .unwrap_or_else(|| panic!("no quarantine line for {quirk:?}:\n{text}"));
+        lines.push(format!("{quirk:?}: {line}"));
+    }
+    insta::with_settings!({snapshot_path => "../snapshots"}, {
+        insta::assert_snapshot!("quarantine_risk", lines.join("\n"));
+    });
+}
+
 /// Issue 2's quirks, each with a check that must catch it (the full expected sets are in
 /// tests/detection_matrix.rs; this proves the same through the binary).
 const QUIRK_CATCHERS: &[(&str, &str)] = &[

@@ -39,6 +39,8 @@ enum Rule {
     /// Every check that validates a User, Group or ListResponse body holding at least one user
     /// or group, except the two creates (which fail on their `meta` assertions instead).
     ResourcesButCreates,
+    /// Every check whose response (in a clean run) holds a user or group with `meta.location`.
+    WithLocation,
 }
 
 struct Row {
@@ -595,6 +597,12 @@ fn rows() -> Vec<Row> {
                 "user.roles.single.add.verified",
             ],
         ),
+        // Entra ignores meta.location: a wrong one warns wherever a user or group carries it.
+        Row {
+            quirks: &["wrong-meta-location"],
+            fails: NONE,
+            warns: Ids::Rule(Rule::WithLocation),
+        },
         // Two dropped attributes at once: the failures add up.
         row(
             &[
@@ -634,6 +642,7 @@ const BROAD_QUIRKS: &[&str] = &[
     "missing-schemas",
     "numeric-id",
     "missing-meta",
+    "wrong-meta-location",
 ];
 
 struct Matrix {
@@ -669,6 +678,7 @@ struct Facts {
     resource: BTreeSet<String>,
     schema_or_schemas: BTreeSet<String>,
     content_type_any: BTreeSet<String>,
+    with_location: BTreeSet<String>,
 }
 
 fn facts(clean: &RunOutput) -> Facts {
@@ -677,6 +687,7 @@ fn facts(clean: &RunOutput) -> Facts {
         resource: BTreeSet::new(),
         schema_or_schemas: BTreeSet::new(),
         content_type_any: BTreeSet::new(),
+        with_location: BTreeSet::new(),
     };
     for s in scimcheck::scenario::builtin() {
         for step in &s.scenario.steps {
@@ -700,6 +711,16 @@ fn facts(clean: &RunOutput) -> Facts {
                     f.with_body.insert(id.clone());
                 }
                 let json: Value = serde_json::from_str(&r.body).unwrap_or(Value::Null);
+                let located = |v: &Value| {
+                    matches!(v["meta"]["resourceType"].as_str(), Some("User" | "Group"))
+                        && v["meta"]["location"].is_string()
+                };
+                let listed = json["Resources"]
+                    .as_array()
+                    .is_some_and(|items| items.iter().any(located));
+                if located(&json) || listed {
+                    f.with_location.insert(id.clone());
+                }
                 let holds_resource = match kind.as_deref() {
                     Some("User" | "Group") => json.get("id").is_some(),
                     Some("ListResponse") => json["Resources"].as_array().is_some_and(|items| {
@@ -737,6 +758,7 @@ fn expected(ids: Ids, f: &Facts) -> BTreeSet<String> {
             ]);
             f.resource.union(&extra).cloned().collect()
         }
+        Ids::Rule(Rule::WithLocation) => f.with_location.clone(),
         Ids::Rule(Rule::ResourcesButCreates) => f
             .resource
             .difference(&set(&["user.create", "group.create"]))

@@ -10,6 +10,7 @@ pub mod json;
 pub mod junit;
 pub mod markdown;
 pub mod progress;
+pub mod quarantine;
 pub mod record;
 pub mod terminal;
 

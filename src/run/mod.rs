@@ -3,6 +3,7 @@
 
 pub mod event;
 pub mod expect;
+pub mod location;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -445,6 +446,9 @@ impl Runner {
                         projected,
                     );
                     let json = r.json().unwrap_or(Value::Null);
+                    if !f.iter().any(|x| x.kind == "status") {
+                        f.extend(location::check(&json, &self.client.target().base));
+                    }
                     for (name, spec) in &step.capture {
                         let spec = CaptureSpec::from_value(spec).expect("lint checked captures");
                         match capture(&json, &spec.pointer) {

@@ -127,6 +127,7 @@ quirks! {
     MultiValuedReplaceMerges => "multi-valued-replace-merges", "a replace of a whole multi-valued attribute (`roles`) merges the values into the old list instead of replacing it";
     RoleJsonValueRejected => "role-json-value-rejected", "a role whose `value` is not a plain name (Entra's JSON document serialised as a string) is rejected with 400";
     MultiValuedReplaceRejected => "multi-valued-replace-rejected", "a replace of a whole multi-valued attribute (`roles`) is rejected with 400 (only add and remove are implemented)";
+    WrongMetaLocation => "wrong-meta-location", "`meta.location` of users and groups names the server's internal address (`http://scim-backend.internal:8080/...`) instead of the Tenant URL's host";
 }
 
 /// How many entries of [`QUIRKS`] take a parameter (`drops-attribute=PATH`, `slow=MS`,

@@ -305,6 +305,9 @@ impl Ctx<'_> {
         {
             obj.remove("meta");
         }
+        if q.has(Quirk::WrongMetaLocation) {
+            shapes::internal_location(&mut out, self.base_url);
+        }
         out
     }
 

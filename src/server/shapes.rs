@@ -314,6 +314,21 @@ pub(crate) fn narrow_strings(v: &mut Value, ascii_only: bool, truncate: bool) {
     }
 }
 
+/// `wrong-meta-location`: `meta.location` names the server's internal address, as a server
+/// behind a reverse proxy that builds it from its own bind address does.
+pub(crate) fn internal_location(resource: &mut Value, base_url: &str) {
+    let Some(Value::String(location)) = resource.pointer_mut("/meta/location") else {
+        return;
+    };
+    let origin_end = base_url
+        .find("://")
+        .and_then(|i| base_url[i + 3..].find('/').map(|j| i + 3 + j))
+        .unwrap_or(base_url.len());
+    if let Some(rest) = location.strip_prefix(&base_url[..origin_end]) {
+        *location = format!("http://scim-backend.internal:8080{rest}");
+    }
+}
+
 /// `deleted-still-filtered`: the resource kinds whose deleted resources stay in filter results.
 pub(crate) fn keeps_ghosts(kind: Kind) -> bool {
     kind == Kind::User

@@ -1223,6 +1223,14 @@ async fn observe(quirk: &str, server: &Server, api: &Api) -> Value {
                 api.get(&path).await.body["roles"].as_array().map(Vec::len)
             ])
         }
+        "wrong-meta-location" => {
+            let got = api.get(&format!("/Users/{}", seed())).await.body;
+            json!(
+                got["meta"]["location"]
+                    .as_str()
+                    .map(|l| l.starts_with(&api.base))
+            )
+        }
         "role-json-value-rejected" => {
             let ops = json!([{"op": "Add", "path": "roles", "value": [{"value": "{\"id\":\"1\",\"value\":\"25\"}"}]}]);
             status(api.patch(&format!("/Users/{}", seed()), ops).await)
@@ -1380,6 +1388,7 @@ fn expectations() -> Vec<(&'static str, Value, Value)> {
             json!([200, 1]),
             json!([400, 1]),
         ),
+        ("wrong-meta-location", json!(true), json!(false)),
         ("drops-attribute=title", json!("T"), json!(null)),
         ("slow=3000", json!(200), json!(null)),
         ("slow-create=3000", json!([201, 1]), json!([null, 1])),
