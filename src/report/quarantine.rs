@@ -117,7 +117,7 @@ pub fn assess(failed: &[CheckResult], assigned: u64) -> String {
     };
     let which: Vec<&str> = ops.iter().map(|(op, _, _)| op.noun()).collect();
     let cause = format!(
-        "{} fail ({} answers {status})",
+        "{} fail (for example {}: {status})",
         which.join(", "),
         example.id
     );
