@@ -202,11 +202,18 @@ async fn execute(
     let mut waived = waivers.applier();
     let mut final_summary = None;
     let mut failed = Vec::new();
+    let mut latencies = Vec::new();
     let mut summary = runner
         .run(&plan, &mut |e| {
             let e = waived.apply(e);
             if let crate::run::Event::RunFinished { summary } = e.as_ref() {
                 final_summary = Some(summary.clone());
+            }
+            if let crate::run::Event::ResponseReceived {
+                check, elapsed_ms, ..
+            } = e.as_ref()
+            {
+                latencies.push((check.clone(), *elapsed_ms));
             }
             if let crate::run::Event::CheckFinished { result, .. } = e.as_ref()
                 && check.assigned.is_some()
@@ -228,8 +235,11 @@ async fn execute(
             eprintln!("{} writing a report failed: {e}", "error:".red().bold());
         }
     }
-    if let Some(n) = check.assigned {
-        let line = crate::report::quarantine::assess(&failed, n);
+    let slow = crate::report::slow::summarise(&latencies, check.slow_ms);
+    let risk = check
+        .assigned
+        .map(|n| crate::report::quarantine::assess(&failed, n));
+    for line in slow.into_iter().chain(risk) {
         if terminal_on_stderr(check) {
             eprintln!("{line}");
         } else {

@@ -107,6 +107,10 @@ pub struct CheckArgs {
     /// failures for a tenant with N assigned users.
     #[arg(long, value_name = "N")]
     pub assigned: Option<u64>,
+    /// Responses slower than this many milliseconds are counted in a summary line with the p50
+    /// and maximum response time.
+    #[arg(long, default_value_t = 2000, value_name = "MS")]
+    pub slow_ms: u64,
 }
 
 /// Connection options for a real target.

@@ -256,6 +256,39 @@ fn assigned_adds_the_quarantine_risk_of_the_failures_for_that_many_users() {
     });
 }
 
+#[test]
+fn responses_slower_than_slow_ms_are_counted_in_a_summary_line() {
+    // The `slow=30` server sleeps 30 ms before every answer: all of them exceed 20 ms.
+    let args = [
+        "demo",
+        "-q",
+        "--only",
+        "user-lifecycle",
+        "--dialect",
+        "default",
+    ];
+    let slow = scimcheck(
+        &[&args[..], &["--quirk", "slow=30", "--slow-ms", "20"]].concat(),
+        &[],
+    );
+    let text = stdout(&slow);
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("slow responses: "))
+        .unwrap_or_else(|| panic!("no slow-responses line:\n{text}"));
+    let (n, total) = (line.split(' ').nth(2), line.split(' ').nth(4));
+    assert_eq!(n, total, "every response was slow: {line}");
+    assert!(line.contains("took longer than 20 ms (p50 "), "{line}");
+    assert!(line.contains(" ms, max "), "{line}");
+    // Nothing is said when no response reaches the threshold.
+    let fast = scimcheck(&[&args[..], &["--slow-ms", "60000"]].concat(), &[]);
+    assert!(
+        !stdout(&fast).contains("slow responses"),
+        "{}",
+        stdout(&fast)
+    );
+}
+
 /// Issue 2's quirks, each with a check that must catch it (the full expected sets are in
 /// tests/detection_matrix.rs; this proves the same through the binary).
 const QUIRK_CATCHERS: &[(&str, &str)] = &[

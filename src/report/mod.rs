@@ -12,6 +12,7 @@ pub mod markdown;
 pub mod progress;
 pub mod quarantine;
 pub mod record;
+pub mod slow;
 pub mod terminal;
 
 use std::fmt;
