@@ -52,6 +52,10 @@ fn load_scenarios(paths: &[std::path::PathBuf]) -> Result<Vec<Arc<Loaded>>, Vec<
     Ok(loaded.into_iter().map(Arc::new).collect())
 }
 
+/// The built-in scenarios `--mode on-demand` replays: Test Connection, one user, one group with
+/// its members (provision on demand handles one user, or a group of up to 5 members).
+const ON_DEMAND_SCENARIOS: &[&str] = &["test-connection", "user-lifecycle", "group-lifecycle"];
+
 fn dialects(choice: Option<DialectChoice>, from_url: Dialect) -> Vec<Dialect> {
     match choice {
         None => vec![from_url],
@@ -138,6 +142,10 @@ async fn execute(
             Ok(x) => x,
             Err(code) => return code,
         };
+    let mut scenarios = scenarios;
+    if check.mode == crate::cli::RunMode::OnDemand {
+        scenarios.retain(|s| ON_DEMAND_SCENARIOS.contains(&s.id.as_str()));
+    }
     let (scenarios, waivers) = match select(scenarios, check) {
         Ok(x) => x,
         Err(code) => return code,
@@ -148,7 +156,13 @@ async fn execute(
         let g = generators.clone();
         Arc::new(move |id: &str| g.minted(id)) as Arc<dyn Fn(&str) -> bool + Send + Sync>
     };
-    let dialects = dialects(check.dialect, target.dialect());
+    // Provision on demand ignores the Tenant URL's dialect flag (Microsoft Learn:
+    // application-provisioning-config-problem-scim-compatibility).
+    let url_dialect = match check.mode {
+        crate::cli::RunMode::OnDemand => Dialect::Default,
+        crate::cli::RunMode::Cycle => target.dialect(),
+    };
+    let dialects = dialects(check.dialect, url_dialect);
     let mut options = options;
     options.read_only = check.read_only;
     let insecure = options.insecure;

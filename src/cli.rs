@@ -48,6 +48,16 @@ pub enum DialectChoice {
     Both,
 }
 
+/// What kind of Entra provisioning `--mode` replays.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RunMode {
+    /// Provisioning cycles: everything, in the dialect the Tenant URL selects.
+    Cycle,
+    /// Provision on demand: one user's lifecycle and a group of up to 5 members, always in the
+    /// default dialect (provision on demand ignores the Tenant URL's dialect flag).
+    OnDemand,
+}
+
 /// `--color` values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ColorChoice {
@@ -111,6 +121,10 @@ pub struct CheckArgs {
     /// and maximum response time.
     #[arg(long, default_value_t = 2000, value_name = "MS")]
     pub slow_ms: u64,
+    /// `cycle` (default) or `on-demand`: replay provision on demand (test connection, one
+    /// user, one group of 3 members) in the default dialect, whatever the Tenant URL's flag.
+    #[arg(long, value_enum, default_value_t = RunMode::Cycle)]
+    pub mode: RunMode,
 }
 
 /// Connection options for a real target.

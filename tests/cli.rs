@@ -289,6 +289,37 @@ fn responses_slower_than_slow_ms_are_counted_in_a_summary_line() {
     );
 }
 
+/// Provision on demand ignores the Tenant URL's `aadOptscim062020` (Microsoft Learn:
+/// application-provisioning-config-problem-scim-compatibility): a server that only copes with the
+/// compliant dialect passes cycles and fails on-demand provisioning.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mode_on_demand_replays_one_user_and_one_group_in_the_default_dialect() {
+    let server = common::server(&["rejects-capitalised-ops"]).await;
+    let url = format!("{}/?aadOptscim062020", server.base_url());
+    let run = |mode: &'static str, url: String| {
+        blocking(move || {
+            scimcheck(
+                &["run", "--url", &url, "--token", TOKEN, "-q", "--mode", mode],
+                &[],
+            )
+        })
+    };
+    let cycle = run("cycle", url.clone()).await;
+    assert_eq!(cycle.status.code(), Some(0), "{}", stdout(&cycle));
+    let on_demand = run("on-demand", url).await;
+    let text = stdout(&on_demand);
+    assert_eq!(on_demand.status.code(), Some(1), "{text}");
+    assert!(text.contains("✗ user.disable: expected status 200 or 204, got 400"), "{text}");
+    for absent in ["user.page.", "user.manager.", "user.roles.", "discovery."] {
+        assert!(
+            !text.contains(absent),
+            "on-demand runs no {absent} checks:\n{text}"
+        );
+    }
+    assert_eq!(server.dump()["users"], serde_json::json!([]), "cleaned up");
+    server.shutdown().await;
+}
+
 /// Issue 2's quirks, each with a check that must catch it (the full expected sets are in
 /// tests/detection_matrix.rs; this proves the same through the binary).
 const QUIRK_CATCHERS: &[(&str, &str)] = &[
