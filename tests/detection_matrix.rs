@@ -244,6 +244,8 @@ fn rows() -> Vec<Row> {
             &["empty-filter-returns-404"],
             &[
                 "connection.groups-probe",
+                "connection.keepalive.end",
+                "connection.keepalive.middle",
                 "connection.users-probe",
                 "group.filter.non-existing",
                 "group.match",

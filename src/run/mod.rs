@@ -16,6 +16,7 @@ use serde_json::{Map, Value};
 
 use crate::http::{Client, Exchange, OutRequest, resource_path};
 use crate::scenario::capture::{CaptureSpec, capture};
+use crate::scenario::model::Position;
 use crate::scenario::model::{Expect, PatchSpec, RequestSpec};
 use crate::scenario::template::{Context, Generators, TemplateError};
 use crate::scenario::{Dialect, Loaded, Severity, check_id};
@@ -36,8 +37,25 @@ pub struct PlanItem {
 }
 
 /// Every scenario in every requested dialect, dialects of one scenario side by side; a
-/// dialect-neutral scenario runs once, in the first dialect.
+/// dialect-neutral scenario runs once, in the first dialect. Scenarios with a `position` are
+/// moved: `middle` halfway through the others, `end` after all of them.
 pub fn plan(scenarios: &[Arc<Loaded>], dialects: &[Dialect]) -> Vec<PlanItem> {
+    let items = in_order(scenarios, dialects);
+    let at = |p: Position| {
+        let p = Some(p);
+        move |i: &PlanItem| i.scenario.scenario.position == p
+    };
+    let (middle, rest): (Vec<PlanItem>, Vec<PlanItem>) =
+        items.into_iter().partition(at(Position::Middle));
+    let (end, mut out): (Vec<PlanItem>, Vec<PlanItem>) =
+        rest.into_iter().partition(at(Position::End));
+    let half = out.len() / 2;
+    out.splice(half..half, middle);
+    out.extend(end);
+    out
+}
+
+fn in_order(scenarios: &[Arc<Loaded>], dialects: &[Dialect]) -> Vec<PlanItem> {
     scenarios
         .iter()
         .flat_map(|s| {
@@ -176,15 +194,24 @@ impl Runner {
         });
         let mut summary = Summary::default();
         let jobs = self.config.jobs.max(1);
-        let mut stream = futures_util::stream::iter(plan.iter().enumerate())
-            .map(|(i, item)| self.run_scenario(i, item, plan.len()))
-            .buffered(jobs);
-        while let Some(events) = stream.next().await {
-            for e in &events {
-                if let Event::CheckFinished { result, .. } = e {
-                    summary.count(result.outcome);
+        // `position: end` scenarios (planned last) start only once everything else finished.
+        let tail = plan
+            .iter()
+            .rev()
+            .take_while(|p| p.scenario.scenario.position == Some(Position::End))
+            .count();
+        let split = plan.len() - tail;
+        for (offset, part) in [(0, &plan[..split]), (split, &plan[split..])] {
+            let mut stream = futures_util::stream::iter(part.iter().enumerate())
+                .map(|(i, item)| self.run_scenario(offset + i, item, plan.len()))
+                .buffered(jobs);
+            while let Some(events) = stream.next().await {
+                for e in &events {
+                    if let Event::CheckFinished { result, .. } = e {
+                        summary.count(result.outcome);
+                    }
+                    sink(e);
                 }
-                sink(e);
             }
         }
         summary.elapsed_ms = event::ms(started.elapsed());
