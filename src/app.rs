@@ -59,6 +59,10 @@ fn load_scenarios(paths: &[std::path::PathBuf]) -> Result<Vec<Arc<Loaded>>, Vec<
     Ok(loaded.into_iter().map(Arc::new).collect())
 }
 
+/// The built-in scenarios `--mode on-demand` replays: Test Connection, one user, one group with
+/// its members (provision on demand handles one user, or a group of up to 5 members).
+const ON_DEMAND_SCENARIOS: &[&str] = &["test-connection", "user-lifecycle", "group-lifecycle"];
+
 fn dialects(choice: Option<DialectChoice>, from_url: Dialect) -> Vec<Dialect> {
     match choice {
         None => vec![from_url],
@@ -183,6 +187,10 @@ async fn execute(
             Ok(x) => x,
             Err(code) => return code,
         };
+    let mut scenarios = scenarios;
+    if check.mode == crate::cli::RunMode::OnDemand {
+        scenarios.retain(|s| ON_DEMAND_SCENARIOS.contains(&s.id.as_str()));
+    }
     let (scenarios, waivers) = match select(scenarios, check, &secret) {
         Ok(x) => x,
         Err(code) => return code,
@@ -193,7 +201,13 @@ async fn execute(
         let g = generators.clone();
         Arc::new(move |id: &str| g.minted(id)) as Arc<dyn Fn(&str) -> bool + Send + Sync>
     };
-    let dialects = dialects(check.dialect, target.dialect());
+    // Provision on demand ignores the Tenant URL's dialect flag (Microsoft Learn:
+    // application-provisioning-config-problem-scim-compatibility).
+    let url_dialect = match check.mode {
+        crate::cli::RunMode::OnDemand => Dialect::Default,
+        crate::cli::RunMode::Cycle => target.dialect(),
+    };
+    let dialects = dialects(check.dialect, url_dialect);
     let mut options = options;
     options.read_only = check.read_only;
     let insecure = options.insecure;
@@ -278,11 +292,25 @@ async fn execute(
     // Waivers are an event transformation between the runner and the reporters.
     let mut waived = waivers.applier();
     let mut final_summary = None;
+    let mut failed = Vec::new();
+    let mut latencies = Vec::new();
     let mut summary = runner
         .run(&plan, &mut |e| {
             let e = waived.apply(e);
             if let crate::run::Event::RunFinished { summary } = e.as_ref() {
                 final_summary = Some(summary.clone());
+            }
+            if let crate::run::Event::ResponseReceived {
+                check, elapsed_ms, ..
+            } = e.as_ref()
+            {
+                latencies.push((check.clone(), *elapsed_ms));
+            }
+            if let crate::run::Event::CheckFinished { result, .. } = e.as_ref()
+                && check.assigned.is_some()
+                && result.outcome == crate::run::Outcome::Fail
+            {
+                failed.push(result.clone());
             }
             for r in reporters.iter_mut() {
                 r.on_event(&e);
@@ -295,6 +323,17 @@ async fn execute(
     for r in reporters.iter_mut() {
         if let Err(e) = r.finish() {
             eprintln!("{} writing a report failed: {e}", "error:".red().bold());
+        }
+    }
+    let slow = crate::report::slow::summarise(&latencies, check.slow_ms);
+    let risk = check
+        .assigned
+        .map(|n| crate::report::quarantine::assess(&failed, n));
+    for line in slow.into_iter().chain(risk) {
+        if terminal_on_stderr(check) {
+            eprintln!("{line}");
+        } else {
+            println!("{line}");
         }
     }
     exit_code(&summary)
@@ -680,6 +719,9 @@ pub fn list(args: ListArgs) -> i32 {
     if args.validator {
         return list_validator();
     }
+    if args.logic_app {
+        return list_logic_app();
+    }
     for l in crate::scenario::builtin() {
         let s = &l.scenario;
         println!("{}  {}  [{}]", l.id.bold(), s.name, s.tags.join(", "));
@@ -723,6 +765,57 @@ fn list_validator() -> i32 {
         }
         println!();
     }
+    exit::OK
+}
+
+/// `scimcheck list --logic-app`: the Logic App table, with the gaps named.
+fn list_logic_app() -> i32 {
+    let parity = crate::scenario::parity::logic_app_parity();
+    let rows = &parity.tests;
+    println!(
+        "{}",
+        format!(
+            "Tests of Microsoft's SCIM Validation Logic App ({})",
+            rows.len()
+        )
+        .bold()
+    );
+    let width = rows
+        .iter()
+        .map(|r| r.name.chars().count() + r.category.len() + 3)
+        .max()
+        .unwrap_or(0);
+    for r in rows {
+        let label = format!("{} ({})", r.name, r.category);
+        let checks = if r.checks.is_empty() {
+            "-".to_string()
+        } else {
+            r.checks.join(", ")
+        };
+        println!("  {label:<width$}  {checks}");
+        if let Some(gap) = &r.gap {
+            println!("  {:<width$}  {} {gap}", "", "gap:".yellow());
+        }
+    }
+    let uncovered: Vec<&str> = rows
+        .iter()
+        .filter(|r| r.checks.is_empty())
+        .map(|r| r.name.as_str())
+        .collect();
+    let partial = rows
+        .iter()
+        .filter(|r| !r.checks.is_empty() && r.gap.is_some())
+        .count();
+    println!();
+    println!(
+        "{} covered, {partial} of them partly; not covered: {}",
+        rows.len() - uncovered.len(),
+        if uncovered.is_empty() {
+            "none".to_string()
+        } else {
+            uncovered.join(", ")
+        }
+    );
     exit::OK
 }
 

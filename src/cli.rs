@@ -72,6 +72,16 @@ pub enum DialectChoice {
     Both,
 }
 
+/// What kind of Entra provisioning `--mode` replays.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RunMode {
+    /// Provisioning cycles: everything, in the dialect the Tenant URL selects.
+    Cycle,
+    /// Provision on demand: one user's lifecycle and a group of up to 5 members, always in the
+    /// default dialect (provision on demand ignores the Tenant URL's dialect flag).
+    OnDemand,
+}
+
 /// `--color` values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ColorChoice {
@@ -136,6 +146,18 @@ pub struct CheckArgs {
     /// there with the diagnosis `scimcheck connect` would print).
     #[arg(long)]
     pub keep_going: bool,
+    /// Add a quarantine-risk line to the summary: what Entra's escrow would do with this run's
+    /// failures for a tenant with N assigned users.
+    #[arg(long, value_name = "N")]
+    pub assigned: Option<u64>,
+    /// Responses slower than this many milliseconds are counted in a summary line with the p50
+    /// and maximum response time.
+    #[arg(long, default_value_t = 2000, value_name = "MS")]
+    pub slow_ms: u64,
+    /// `cycle` (default) or `on-demand`: replay provision on demand (test connection, one
+    /// user, one group of 3 members) in the default dialect, whatever the Tenant URL's flag.
+    #[arg(long, value_enum, default_value_t = RunMode::Cycle)]
+    pub mode: RunMode,
 }
 
 /// `--strict` values.
@@ -251,8 +273,12 @@ pub struct LintArgs {
 pub struct ListArgs {
     /// Print Microsoft's SCIM Validator tests (25 mandatory, 7 preview) next to the scimcheck
     /// checks that cover each one.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "logic_app")]
     pub validator: bool,
+    /// Print the 25 tests of Microsoft's SCIM Validation Logic App next to the scimcheck checks
+    /// that cover each one, and what is not covered.
+    #[arg(long)]
+    pub logic_app: bool,
 }
 
 /// What `scimcheck load` sends.

@@ -305,14 +305,21 @@ impl TenantUrl {
         }
     }
 
-    /// The dialect Entra would use for this Tenant URL: compliant iff `aadOptscim062020` is in
-    /// the query.
+    /// The dialect Entra would use for this Tenant URL: compliant when the query carries
+    /// `aadOptscim062020` (or the older `AzureAdScimPatch062020`), the default (legacy) dialect
+    /// otherwise, and always when it carries `AzureAdScimPatch2017`, the documented roll-back
+    /// flag (application-provisioning-config-problem-scim-compatibility). Flag names compare
+    /// case-insensitively.
     pub fn dialect(&self) -> Dialect {
-        let flagged = self.query.as_deref().is_some_and(|q| {
-            q.split('&')
-                .any(|p| p.split('=').next() == Some("aadOptscim062020"))
-        });
-        if flagged {
+        let flags: Vec<&str> = self
+            .query
+            .as_deref()
+            .map(|q| q.split('&').filter_map(|p| p.split('=').next()).collect())
+            .unwrap_or_default();
+        let has = |name: &str| flags.iter().any(|f| f.eq_ignore_ascii_case(name));
+        if has("AzureAdScimPatch2017") {
+            Dialect::Default
+        } else if has("aadOptscim062020") || has("AzureAdScimPatch062020") {
             Dialect::Compliant
         } else {
             Dialect::Default
@@ -1496,6 +1503,29 @@ mod tests {
         assert_eq!(c.dialect(), Dialect::Compliant);
         assert!(TenantUrl::parse("ftp://h/x").is_err());
         assert!(TenantUrl::parse("not a url").is_err());
+    }
+
+    #[test]
+    fn the_dialect_flags_of_the_tenant_url_choose_the_dialect_as_entra_does() {
+        let dialect = |url: &str| TenantUrl::parse(url).unwrap().dialect();
+        assert_eq!(
+            dialect("https://h/scim?AzureAdScimPatch062020"),
+            Dialect::Compliant
+        );
+        // The roll-back flag wins, also next to an opt-in flag.
+        assert_eq!(
+            dialect("https://h/scim?AzureAdScimPatch2017"),
+            Dialect::Default
+        );
+        assert_eq!(
+            dialect("https://h/scim/?aadOptscim062020&AzureAdScimPatch2017"),
+            Dialect::Default
+        );
+        assert_eq!(
+            dialect("https://h/scim?AADOPTSCIM062020"),
+            Dialect::Compliant
+        );
+        assert_eq!(dialect("https://h/scim?other=1"), Dialect::Default);
     }
 
     #[test]

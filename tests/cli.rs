@@ -219,6 +219,110 @@ fn list_shows_the_builtin_scenarios_and_their_check_ids() {
     assert!(stdout(&out).contains("connection.users-probe"));
 }
 
+#[test]
+fn list_logic_app_maps_the_25_logic_app_tests_and_names_the_gaps() {
+    let out = scimcheck(&["list", "--logic-app"], &[]);
+    assert_eq!(out.status.code(), Some(0));
+    insta::with_settings!({snapshot_path => "../snapshots"}, {
+        insta::assert_snapshot!("list_logic_app", stdout(&out));
+    });
+}
+
+#[test]
+fn assigned_adds_the_quarantine_risk_of_the_failures_for_that_many_users() {
+    let mut lines = Vec::new();
+    for (assigned, quirk) in [
+        ("12000", None),
+        ("12000", Some("rejects-capitalised-ops")),
+        ("800", Some("rejects-capitalised-ops")),
+        ("12000", Some("empty-filter-returns-404")),
+        // Every PATCH answers 200 but stores nothing: drift Entra does not count.
+        ("12000", Some("drops-patch-changes")),
+    ] {
+        let mut args = vec!["demo", "-q", "--dialect", "default", "--assigned", assigned];
+        if let Some(q) = quirk {
+            args.extend(["--quirk", q]);
+        }
+        let out = scimcheck(&args, &[]);
+        let text = stdout(&out);
+        let line = text
+            .lines()
+            .find(|l| l.starts_with("quarantine risk"))
+            .unwrap_or_else(|| panic!("no quarantine line for {quirk:?}:\n{text}"));
+        lines.push(format!("{quirk:?}: {line}"));
+    }
+    insta::with_settings!({snapshot_path => "../snapshots"}, {
+        insta::assert_snapshot!("quarantine_risk", lines.join("\n"));
+    });
+}
+
+#[test]
+fn responses_slower_than_slow_ms_are_counted_in_a_summary_line() {
+    // The `slow=30` server sleeps 30 ms before every answer: all of them exceed 20 ms.
+    let args = [
+        "demo",
+        "-q",
+        "--only",
+        "user-lifecycle",
+        "--dialect",
+        "default",
+    ];
+    let slow = scimcheck(
+        &[&args[..], &["--quirk", "slow=30", "--slow-ms", "20"]].concat(),
+        &[],
+    );
+    let text = stdout(&slow);
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("slow responses: "))
+        .unwrap_or_else(|| panic!("no slow-responses line:\n{text}"));
+    let (n, total) = (line.split(' ').nth(2), line.split(' ').nth(4));
+    assert_eq!(n, total, "every response was slow: {line}");
+    assert!(line.contains("took longer than 20 ms (p50 "), "{line}");
+    assert!(line.contains(" ms, max "), "{line}");
+    // Nothing is said when no response reaches the threshold.
+    let fast = scimcheck(&[&args[..], &["--slow-ms", "60000"]].concat(), &[]);
+    assert!(
+        !stdout(&fast).contains("slow responses"),
+        "{}",
+        stdout(&fast)
+    );
+}
+
+/// Provision on demand ignores the Tenant URL's `aadOptscim062020` (Microsoft Learn:
+/// application-provisioning-config-problem-scim-compatibility): a server that only copes with the
+/// compliant dialect passes cycles and fails on-demand provisioning.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mode_on_demand_replays_one_user_and_one_group_in_the_default_dialect() {
+    let server = common::server(&["rejects-capitalised-ops"]).await;
+    let url = format!("{}/?aadOptscim062020", server.base_url());
+    let run = |mode: &'static str, url: String| {
+        blocking(move || {
+            scimcheck(
+                &["run", "--url", &url, "--token", TOKEN, "-q", "--mode", mode],
+                &[],
+            )
+        })
+    };
+    let cycle = run("cycle", url.clone()).await;
+    assert_eq!(cycle.status.code(), Some(0), "{}", stdout(&cycle));
+    let on_demand = run("on-demand", url).await;
+    let text = stdout(&on_demand);
+    assert_eq!(on_demand.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("✗ user.disable: expected status 200 or 204, got 400"),
+        "{text}"
+    );
+    for absent in ["user.page.", "user.manager.", "user.roles.", "discovery."] {
+        assert!(
+            !text.contains(absent),
+            "on-demand runs no {absent} checks:\n{text}"
+        );
+    }
+    assert_eq!(server.dump()["users"], serde_json::json!([]), "cleaned up");
+    server.shutdown().await;
+}
+
 /// Issue 2's quirks, each with a check that must catch it (the full expected sets are in
 /// tests/detection_matrix.rs; this proves the same through the binary).
 const QUIRK_CATCHERS: &[(&str, &str)] = &[

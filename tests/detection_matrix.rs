@@ -39,6 +39,8 @@ enum Rule {
     /// Every check that validates a User, Group or ListResponse body holding at least one user
     /// or group, except the two creates (which fail on their `meta` assertions instead).
     ResourcesButCreates,
+    /// Every check whose response (in a clean run) holds a user or group with `meta.location`.
+    WithLocation,
 }
 
 struct Row {
@@ -101,6 +103,30 @@ const CAPITALISED_OPS: &[&str] = &[
     "user.update.username",
     "user.update.username.filter",
     "user.update.username.verified",
+    "group.members.readd-existing",
+    "group.members.readd-existing.verified",
+    "group.members.remove-non-member",
+    "group.members.remove-non-member.verified",
+    "group.members.remove-several",
+    "group.members.remove-several.verified",
+    "user.shapes.active-noop",
+    "user.shapes.capitalised-sub-attributes",
+    "user.shapes.capitalised-sub-attributes.verified",
+    "user.shapes.clear-empty",
+    "user.shapes.clear-empty.verified",
+    "user.shapes.clear-null",
+    "user.shapes.clear-null.verified",
+    "user.shapes.lowercase-false",
+    "user.shapes.lowercase-false.verified",
+    "user.shapes.lowercase-true",
+    "user.shapes.typed-paths",
+    "user.shapes.typed-paths.verified",
+    "user.roles.complex.add",
+    "user.roles.complex.add.verified",
+    "user.roles.primary-path",
+    "user.roles.primary-path.verified",
+    "user.roles.single.add",
+    "user.roles.single.add.verified",
 ];
 
 /// Every verification that follows a PATCH which really changes something.
@@ -123,6 +149,18 @@ const PATCH_VERIFICATIONS: &[&str] = &[
     "user.update.replace.verified",
     "user.update.username.filter",
     "user.update.username.verified",
+    "group.members.readd-existing.verified",
+    "group.members.remove-non-member.verified",
+    "group.members.remove-several.verified",
+    "user.shapes.capitalised-sub-attributes.verified",
+    "user.shapes.clear-empty.verified",
+    "user.shapes.clear-null.verified",
+    "user.shapes.lowercase-false.verified",
+    "user.shapes.typed-paths.verified",
+    "user.roles.assertive.replace.verified",
+    "user.roles.complex.add.verified",
+    "user.roles.primary-path.verified",
+    "user.roles.single.add.verified",
 ];
 
 /// Checks that answer a SCIM Error in a conformant run (404s and 409s).
@@ -147,7 +185,21 @@ fn rows() -> Vec<Row> {
         },
         row(
             &["create-returns-200"],
-            &["group.create", "user.create", "user.create.variant"],
+            &[
+                "group.create",
+                "user.create",
+                "user.create.variant",
+                "group.member-shapes.setup-1",
+                "group.member-shapes.setup-2",
+                "group.member-shapes.setup-3",
+                "group.member-shapes.setup-group",
+                "user.shapes.custom-extension",
+                "user.shapes.setup",
+                "user.values.create",
+                "user.values.long",
+                "user.roles.complex.create",
+                "user.roles.single.create",
+            ],
         ),
         row(
             &["no-duplicate-check"],
@@ -166,6 +218,13 @@ fn rows() -> Vec<Row> {
                 "user.disable.still-found",
                 "user.disable.still-listed",
                 "user.enable",
+                "user.shapes.active-noop",
+                "user.shapes.capitalised-sub-attributes.verified",
+                "user.shapes.lowercase-false",
+                "user.shapes.lowercase-false.verified",
+                "user.shapes.lowercase-true",
+                "user.shapes.typed-paths",
+                "user.shapes.typed-paths.verified",
             ],
         ),
         row(
@@ -173,6 +232,8 @@ fn rows() -> Vec<Row> {
             &[
                 "group.members.multi-ops.verified",
                 "group.members.remove.verified",
+                "group.members.remove-non-member.verified",
+                "group.members.remove-several.verified",
             ],
         ),
         row(
@@ -187,11 +248,14 @@ fn rows() -> Vec<Row> {
             &["empty-filter-returns-404"],
             &[
                 "connection.groups-probe",
+                "connection.keepalive.end",
+                "connection.keepalive.middle",
                 "connection.users-probe",
                 "group.filter.non-existing",
                 "group.match",
                 "user.filter.non-existing",
                 "user.match",
+                "user.values.delete.gone-from-filter",
             ],
         ),
         row(&["drops-patch-changes"], PATCH_VERIFICATIONS),
@@ -210,6 +274,16 @@ fn rows() -> Vec<Row> {
                 "user.update.username",
                 "user.update.username.filter",
                 "user.update.username.verified",
+                "user.shapes.capitalised-sub-attributes",
+                "user.shapes.capitalised-sub-attributes.verified",
+                "user.shapes.clear-empty",
+                "user.shapes.clear-empty.verified",
+                "user.shapes.clear-null",
+                "user.shapes.clear-null.verified",
+                "user.shapes.lowercase-false.verified",
+                "user.shapes.lowercase-true",
+                "user.shapes.typed-paths",
+                "user.shapes.typed-paths.verified",
             ],
         ),
         row(&["non-scim-errors"], SCIM_ERRORS),
@@ -240,6 +314,7 @@ fn rows() -> Vec<Row> {
                 "group.create.duplicate",
                 "group.filter.non-existing",
                 "group.match",
+                "group.member-shapes.setup-group",
             ],
         ),
         row(
@@ -286,6 +361,15 @@ fn rows() -> Vec<Row> {
                 "group.members.remove.verified",
                 "user.update.replace",
                 "user.update.replace.verified",
+                "group.members.readd-existing.verified",
+                "group.members.remove-several",
+                "group.members.remove-several.verified",
+                "user.shapes.capitalised-sub-attributes",
+                "user.shapes.capitalised-sub-attributes.verified",
+                "user.shapes.typed-paths",
+                "user.shapes.typed-paths.verified",
+                "user.roles.primary-path",
+                "user.roles.primary-path.verified",
             ],
         ),
         row(
@@ -315,7 +399,10 @@ fn rows() -> Vec<Row> {
                 "user.update.username.verified",
             ],
         ),
-        row(&["delete-returns-200"], &["group.delete", "user.delete"]),
+        row(
+            &["delete-returns-200"],
+            &["group.delete", "user.delete", "user.values.delete"],
+        ),
         row(
             &["delete-missing-returns-204"],
             &[
@@ -397,6 +484,12 @@ fn rows() -> Vec<Row> {
                 "user.multi-ops.same-attribute.verified",
                 "user.update.add-attributes.verified",
                 "user.update.replace.verified",
+                "group.members.readd-existing.verified",
+                "group.members.remove-several.verified",
+                "user.shapes.capitalised-sub-attributes.verified",
+                "user.shapes.clear-empty.verified",
+                "user.shapes.clear-null.verified",
+                "user.shapes.typed-paths.verified",
             ],
         ),
         row(
@@ -418,6 +511,9 @@ fn rows() -> Vec<Row> {
                 "user.filter.work-email",
                 "user.get",
                 "user.update.replace.verified",
+                "user.shapes.capitalised-sub-attributes.verified",
+                "user.shapes.typed-paths.verified",
+                "user.values.create",
             ],
         ),
         // Latency alone fails nothing (the client's timeout is far longer); the timeout handling
@@ -443,6 +539,124 @@ fn rows() -> Vec<Row> {
                 "user.manager.remove.verified",
             ],
         ),
+        // Entra's fuller request shapes (issue 14), one quirk per bug.
+        row(&["rejects-active-noop"], &["user.shapes.active-noop"]),
+        row(
+            &["case-sensitive-string-booleans"],
+            &[
+                "user.shapes.lowercase-false",
+                "user.shapes.lowercase-false.verified",
+                "user.shapes.lowercase-true",
+            ],
+        ),
+        // The appended work email also shows in the later capitalised-sub-attribute read-back,
+        // and in the lifecycle's replace of the work email.
+        row(
+            &["filtered-replace-appends"],
+            &[
+                "user.shapes.capitalised-sub-attributes.verified",
+                "user.shapes.typed-paths.verified",
+                "user.update.replace.verified",
+                "user.roles.primary-path.verified",
+            ],
+        ),
+        row(
+            &["case-sensitive-sub-attributes"],
+            &[
+                "user.shapes.capitalised-sub-attributes",
+                "user.shapes.capitalised-sub-attributes.verified",
+            ],
+        ),
+        row(
+            &["extension-needs-schemas-entry"],
+            &[
+                "user.shapes.custom-extension",
+                "user.shapes.custom-extension.verified",
+            ],
+        ),
+        // Entra removes the bare-string manager with an empty value: rejected too.
+        row(
+            &["rejects-clearing-values"],
+            &[
+                "user.manager.remove",
+                "user.manager.remove.verified",
+                "user.shapes.clear-empty",
+                "user.shapes.clear-empty.verified",
+                "user.shapes.clear-null",
+                "user.shapes.clear-null.verified",
+            ],
+        ),
+        // The value-array form only exists in the default dialect; the compliant one sends one
+        // op per member.
+        row(
+            &["removes-first-member-only"],
+            &[
+                "group.members.readd-existing.verified",
+                "group.members.remove-non-member.verified",
+                "group.members.remove-several.verified",
+            ],
+        ),
+        row(
+            &["readd-member-conflicts"],
+            &["group.members.readd-existing"],
+        ),
+        row(
+            &["remove-non-member-fails"],
+            &["group.members.remove-non-member"],
+        ),
+        row(
+            &["deleted-still-filtered"],
+            &["user.values.delete.gone-from-filter"],
+        ),
+        row(
+            &["mangles-non-ascii"],
+            &[
+                "user.values.create",
+                "user.values.get",
+                "user.values.long",
+                "user.values.long.filter",
+            ],
+        ),
+        row(
+            &["truncates-long-values"],
+            &["user.values.long", "user.values.long.filter"],
+        ),
+        row(&["filter-plus-as-space"], &["user.values.filter"]),
+        row(
+            &["string-boolean-filter-misses"],
+            &[
+                "user.roles.primary-path",
+                "user.roles.primary-path.verified",
+            ],
+        ),
+        row(
+            &["multi-valued-replace-rejected"],
+            &[
+                "user.roles.assertive.replace",
+                "user.roles.assertive.replace.verified",
+            ],
+        ),
+        row(
+            &["multi-valued-replace-merges"],
+            &["user.roles.assertive.replace.verified"],
+        ),
+        // The rejected Add also leaves the later primary-path read-back one role short.
+        row(
+            &["role-json-value-rejected"],
+            &[
+                "user.roles.complex.add",
+                "user.roles.complex.add.verified",
+                "user.roles.primary-path.verified",
+                "user.roles.single.add",
+                "user.roles.single.add.verified",
+            ],
+        ),
+        // Entra ignores meta.location: a wrong one warns wherever a user or group carries it.
+        Row {
+            quirks: &["wrong-meta-location"],
+            fails: NONE,
+            warns: Ids::Rule(Rule::WithLocation),
+        },
         // Two dropped attributes at once: the failures add up.
         row(
             &[
@@ -477,6 +691,7 @@ const ONLY_BROAD_QUIRKS_CATCH: &[&str] = &[
     "user.multi-ops.empty.verified",
     "user.multi-ops.setup",
     "user.page.setup",
+    "user.shapes.active-noop.verified",
 ];
 
 /// The quirks that break nearly every check.
@@ -485,6 +700,7 @@ const BROAD_QUIRKS: &[&str] = &[
     "missing-schemas",
     "numeric-id",
     "missing-meta",
+    "wrong-meta-location",
 ];
 
 struct Matrix {
@@ -520,6 +736,7 @@ struct Facts {
     resource: BTreeSet<String>,
     schema_or_schemas: BTreeSet<String>,
     content_type_any: BTreeSet<String>,
+    with_location: BTreeSet<String>,
 }
 
 fn facts(clean: &RunOutput) -> Facts {
@@ -528,6 +745,7 @@ fn facts(clean: &RunOutput) -> Facts {
         resource: BTreeSet::new(),
         schema_or_schemas: BTreeSet::new(),
         content_type_any: BTreeSet::new(),
+        with_location: BTreeSet::new(),
     };
     for s in scimcheck::scenario::builtin() {
         for step in &s.scenario.steps {
@@ -551,6 +769,16 @@ fn facts(clean: &RunOutput) -> Facts {
                     f.with_body.insert(id.clone());
                 }
                 let json: Value = serde_json::from_str(&r.body).unwrap_or(Value::Null);
+                let located = |v: &Value| {
+                    matches!(v["meta"]["resourceType"].as_str(), Some("User" | "Group"))
+                        && v["meta"]["location"].is_string()
+                };
+                let listed = json["Resources"]
+                    .as_array()
+                    .is_some_and(|items| items.iter().any(located));
+                if located(&json) || listed {
+                    f.with_location.insert(id.clone());
+                }
                 let holds_resource = match kind.as_deref() {
                     Some("User" | "Group") => json.get("id").is_some(),
                     Some("ListResponse") => json["Resources"].as_array().is_some_and(|items| {
@@ -588,6 +816,7 @@ fn expected(ids: Ids, f: &Facts) -> BTreeSet<String> {
             ]);
             f.resource.union(&extra).cloned().collect()
         }
+        Ids::Rule(Rule::WithLocation) => f.with_location.clone(),
         Ids::Rule(Rule::ResourcesButCreates) => f
             .resource
             .difference(&set(&["user.create", "group.create"]))
@@ -911,6 +1140,55 @@ fn failing_checks_name_the_cause_and_the_consequence_in_entra_terms() {
         "expected status 409, got 201",
         "409",
     );
+    // Entra's fuller request shapes (issue 14).
+    explains(
+        "rejects-active-noop",
+        Default,
+        "user.shapes.active-noop",
+        "status",
+        "got 400",
+        "quarantine",
+    );
+    explains(
+        "filtered-replace-appends",
+        Compliant,
+        "user.shapes.typed-paths.verified",
+        "body",
+        "$.emails: expected 1 item(s), got 3",
+        "not add a second",
+    );
+    explains(
+        "case-sensitive-string-booleans",
+        Default,
+        "user.shapes.lowercase-false",
+        "status",
+        "got 400",
+        "case-insensitively",
+    );
+    explains(
+        "deleted-still-filtered",
+        Default,
+        "user.values.delete.gone-from-filter",
+        "body",
+        "totalResults: expected 0, got 1",
+        "InvalidAnchor",
+    );
+    explains(
+        "truncates-long-values",
+        Compliant,
+        "user.values.long",
+        "body",
+        "userName",
+        "113 characters",
+    );
+    explains(
+        "remove-non-member-fails",
+        Default,
+        "group.members.remove-non-member",
+        "status",
+        "got 400",
+        "value-array form",
+    );
     // A wrong status is the root cause: the body of that reply is not judged as well.
     let r = result(&["rejects-capitalised-ops"], Default, "user.update.replace");
     assert!(
@@ -996,6 +1274,78 @@ fn the_validator_parity_table_maps_every_validator_test_to_existing_checks() {
         unknown.is_empty(),
         "parity rows naming checks the suite does not have: {unknown:?}"
     );
+}
+
+/// The SCIM Validation Logic App's 25 tests, as SCIM-Validation-Test-Overview.md lists them
+/// (AzureAD/SCIMReferenceCode, Microsoft.SCIM.LogicAppValidationTemplate), and its 4 optional ones.
+const LOGIC_APP_TESTS: [&str; 25] = [
+    "Create_User_Test",
+    "Update_User_Test",
+    "Disable_User_Test",
+    "Delete_User_Test",
+    "User_Update_Manager_Test",
+    "Restore_User_Test",
+    "POD_User_Test",
+    "Create_Group_Test",
+    "Update_Group_Test",
+    "Delete_Group_Test",
+    "Group_Update_Add_Member_Test",
+    "Group_Update_Remove_Member_Test",
+    "POD_Group_Test",
+    "Restore_Group_Test",
+    "Schema_Discoverability_Test",
+    "SCIM_Null_Update_Test",
+    "SCIM_User_Create_Test",
+    "SCIM_User_Update_Test",
+    "SCIM_Group_Create_Test",
+    "SCIM_Group_Update_Test",
+    "Validate_Credentials_Test",
+    "Federated_Identity_Test",
+    "SCIM_User_Pagination_Test",
+    "SCIM_Group_Pagination_Test",
+    "SCIM_Update_Manager_Test",
+];
+const LOGIC_APP_OPTIONAL: [&str; 4] = [
+    "Delete_User_Test",
+    "Delete_Group_Test",
+    "Restore_Group_Test",
+    "SCIM_Group_Pagination_Test",
+];
+
+#[test]
+fn the_logic_app_table_maps_every_test_to_existing_checks_or_names_the_gap() {
+    let parity = scimcheck::scenario::parity::logic_app_parity();
+    let names: Vec<&str> = parity.tests.iter().map(|r| r.name.as_str()).collect();
+    assert_eq!(
+        names, LOGIC_APP_TESTS,
+        "the Logic App's tests, in its order"
+    );
+    let suite: BTreeSet<String> = scimcheck::scenario::builtin()
+        .iter()
+        .flat_map(|s| {
+            s.scenario
+                .steps
+                .iter()
+                .map(|st| check_id(&s.id, &st.value))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    for r in &parity.tests {
+        let optional = LOGIC_APP_OPTIONAL.contains(&r.name.as_str());
+        let want = if optional { "optional" } else { "mandatory" };
+        assert_eq!(r.category, want, "{}: category", r.name);
+        assert!(
+            !r.checks.is_empty() || r.gap.as_deref().is_some_and(|g| !g.trim().is_empty()),
+            "{}: neither checks nor a gap",
+            r.name
+        );
+        let missing: Vec<&String> = r.checks.iter().filter(|c| !suite.contains(*c)).collect();
+        assert!(
+            missing.is_empty(),
+            "{}: names checks the suite does not have: {missing:?}",
+            r.name
+        );
+    }
 }
 
 #[test]

@@ -14,7 +14,9 @@ pub mod junit;
 pub mod load_html;
 pub mod markdown;
 pub mod progress;
+pub mod quarantine;
 pub mod record;
+pub mod slow;
 pub mod terminal;
 
 use std::fmt;

@@ -479,7 +479,9 @@ fn assertion(a: &Assertion, json: &Value, schemas: &SchemaSet) -> Option<Finding
             .iter()
             .filter(|v| !one_of.iter().any(|o| json_eq(o, v)))
             .collect();
-        return if bad.is_empty() && !values.is_empty() {
+        // A `null` among the choices also accepts nothing at all (absent means unassigned).
+        let absent_ok = one_of.iter().any(Value::is_null);
+        return if bad.is_empty() && (!values.is_empty() || absent_ok) {
             None
         } else {
             fail(format!(

@@ -4,6 +4,7 @@
 pub mod event;
 pub mod expect;
 pub mod hint;
+pub mod location;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -16,6 +17,7 @@ use serde_json::{Map, Value};
 
 use crate::http::{Client, Created, Exchange, OutRequest, is_transient, resource_path};
 use crate::scenario::capture::{CaptureSpec, capture};
+use crate::scenario::model::Position;
 use crate::scenario::model::{Auth, Expect, PatchSpec, RequestSpec};
 use crate::scenario::template::{Context, Generators, TemplateError};
 use crate::scenario::{Dialect, Evidence, Loaded, Severity, Strictness, check_id};
@@ -36,8 +38,25 @@ pub struct PlanItem {
 }
 
 /// Every scenario in every requested dialect, dialects of one scenario side by side; a
-/// dialect-neutral scenario runs once, in the first dialect.
+/// dialect-neutral scenario runs once, in the first dialect. Scenarios with a `position` are
+/// moved: `middle` halfway through the others, `end` after all of them.
 pub fn plan(scenarios: &[Arc<Loaded>], dialects: &[Dialect]) -> Vec<PlanItem> {
+    let items = in_order(scenarios, dialects);
+    let at = |p: Position| {
+        let p = Some(p);
+        move |i: &PlanItem| i.scenario.scenario.position == p
+    };
+    let (middle, rest): (Vec<PlanItem>, Vec<PlanItem>) =
+        items.into_iter().partition(at(Position::Middle));
+    let (end, mut out): (Vec<PlanItem>, Vec<PlanItem>) =
+        rest.into_iter().partition(at(Position::End));
+    let half = out.len() / 2;
+    out.splice(half..half, middle);
+    out.extend(end);
+    out
+}
+
+fn in_order(scenarios: &[Arc<Loaded>], dialects: &[Dialect]) -> Vec<PlanItem> {
     scenarios
         .iter()
         .flat_map(|s| {
@@ -197,23 +216,32 @@ impl Runner {
         let mut summary = Summary::default();
         let mut failed: Vec<(Dialect, CheckResult)> = Vec::new();
         let jobs = self.config.jobs.max(1);
-        let mut stream = futures_util::stream::iter(plan.iter().enumerate())
-            .map(|(i, item)| self.run_scenario(i, item, plan.len()))
-            .buffered(jobs);
-        while let Some(events) = stream.next().await {
-            let dialect = events.iter().find_map(|e| match e {
-                Event::ScenarioStarted(info) => Some(info.dialect),
-                _ => None,
-            });
-            for e in &events {
-                if let Event::CheckFinished { result, .. } = e {
-                    let d = dialect.unwrap_or(Dialect::Default);
-                    summary.count_result(result, d);
-                    if matches!(result.outcome, Outcome::Fail | Outcome::Warn) {
-                        failed.push((d, result.clone()));
+        // `position: end` scenarios (planned last) start only once everything else finished.
+        let tail = plan
+            .iter()
+            .rev()
+            .take_while(|p| p.scenario.scenario.position == Some(Position::End))
+            .count();
+        let split = plan.len() - tail;
+        for (offset, part) in [(0, &plan[..split]), (split, &plan[split..])] {
+            let mut stream = futures_util::stream::iter(part.iter().enumerate())
+                .map(|(i, item)| self.run_scenario(offset + i, item, plan.len()))
+                .buffered(jobs);
+            while let Some(events) = stream.next().await {
+                let dialect = events.iter().find_map(|e| match e {
+                    Event::ScenarioStarted(info) => Some(info.dialect),
+                    _ => None,
+                });
+                for e in &events {
+                    if let Event::CheckFinished { result, .. } = e {
+                        let d = dialect.unwrap_or(Dialect::Default);
+                        summary.count_result(result, d);
+                        if matches!(result.outcome, Outcome::Fail | Outcome::Warn) {
+                            failed.push((d, result.clone()));
+                        }
                     }
+                    sink(e);
                 }
-                sink(e);
             }
         }
         summary.finish_root_causes(&failed);
@@ -564,6 +592,9 @@ impl Runner {
                         projected,
                     );
                     let json = r.json().unwrap_or(Value::Null);
+                    if !f.iter().any(|x| x.kind == "status") {
+                        f.extend(location::check(&json, &self.client.target().base));
+                    }
                     for (name, spec) in &step.capture {
                         let spec = CaptureSpec::from_value(spec).expect("lint checked captures");
                         match capture(&json, &spec.pointer) {

@@ -29,6 +29,10 @@ pub struct Scenario {
     /// with `--dialect both` it runs once, not once per dialect.
     #[serde(default)]
     pub dialect_neutral: bool,
+    /// Where the scenario runs in the plan: `middle` (halfway through the other scenarios) or
+    /// `end` (after every other scenario has finished), for keepalive probes; default: in order.
+    #[serde(default)]
+    pub position: Option<Position>,
     /// Variables, evaluated once in order at scenario start; values may use templates.
     #[serde(default)]
     pub vars: Option<Spanned<Map<String, Value>>>,
@@ -48,6 +52,16 @@ impl Scenario {
                 })
         })
     }
+}
+
+/// A scenario's place in the plan (see [`Scenario::position`]).
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Position {
+    /// Halfway through the other scenarios.
+    Middle,
+    /// After every other scenario has finished.
+    End,
 }
 
 /// Check severity: `fail` means Entra provisioning breaks or the gallery review rejects it;
@@ -369,7 +383,7 @@ pub struct Assertion {
     /// Every element of the array at the pointer must match this SCIM filter.
     #[serde(default)]
     pub all_match: Option<Spanned<String>>,
-    /// The value must be one of these.
+    /// The value must be one of these (`null` among them also accepts an absent value).
     #[serde(default)]
     pub one_of: Option<Vec<Value>>,
 }

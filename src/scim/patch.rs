@@ -532,6 +532,9 @@ impl<'a> Patcher<'a> {
             *slot = Value::Array(Vec::new());
         }
         let items = slot.as_array_mut().expect("array");
+        // Sub-attribute names are case-insensitive (RFC 7643 2.1): Entra's `.Formatted` and
+        // `.Value` land on the schema's `formatted` and `value`.
+        let sub = sub.map(|s| t.sub_def().map_or(s, |d| d.name.as_str()));
         let mut hit = false;
         for element in items.iter_mut() {
             if !filter::matches_element(filter, element, t.urn.as_deref(), &t.name, &cx) {
@@ -1575,6 +1578,23 @@ mod tests {
         assert_eq!(
             r["emails"][1],
             json!({"type": "home", "primary": false, "value": "h@x.org"})
+        );
+    }
+
+    #[test]
+    fn capitalised_sub_attributes_land_on_the_schema_names() {
+        // Entra's default mappings send `emails[type eq "other"].Value` and
+        // `addresses[type eq "other"].Formatted`: names are case-insensitive (RFC 7643 2.1).
+        let r = patch_user(json!([
+            {"op": "Add", "path": "emails[type eq \"other\"].Value", "value": "o@x.org"},
+            {"op": "Add", "path": "emails[type eq \"work\"].Value", "value": "w@x.org"}
+        ]));
+        assert_eq!(
+            r["emails"],
+            json!([
+                {"value": "w@x.org", "type": "work", "primary": true},
+                {"type": "other", "value": "o@x.org"}
+            ])
         );
     }
 

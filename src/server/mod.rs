@@ -13,6 +13,7 @@
 mod project;
 mod quirks;
 mod routes;
+mod shapes;
 mod store;
 #[cfg(test)]
 mod tests;

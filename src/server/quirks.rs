@@ -110,6 +110,24 @@ quirks! {
     ErrorStatusNumber => "error-status-number", "SCIM Error `status` is a JSON number instead of a string";
     FirstPatchOpOnly => "first-patch-op-only", "only the first operation of a PATCH is applied; the others are answered as done but dropped";
     KeepsManagerOnEmptyValue => "keeps-manager-on-empty-value", "a PATCH setting the manager to an empty value (`\"\"`, `[]`, `null`) is answered as done but the old manager is kept";
+    RejectsActiveNoop => "rejects-active-noop", "a PATCH setting `active` to true on a user who is already active is rejected with 400 (a deactivate-only endpoint)";
+    CaseSensitiveStringBooleans => "case-sensitive-string-booleans", "only `\"True\"` and `\"False\"` are read as booleans: lower-case `\"true\"` / `\"false\"` in a PATCH are rejected with 400";
+    FilteredReplaceAppends => "filtered-replace-appends", "a PATCH replace of `emails[type eq \"work\"].value` (any filtered path) appends a second value instead of changing the matching one";
+    CaseSensitiveSubAttributes => "case-sensitive-sub-attributes", "sub-attribute names in PATCH paths must match the schema's case: `addresses[type eq \"other\"].Formatted` is rejected with 400 invalidPath";
+    ExtensionNeedsSchemasEntry => "extension-needs-schemas-entry", "on create, an extension's attributes are silently dropped unless its URN is listed in `schemas`";
+    RejectsClearingValues => "rejects-clearing-values", "a PATCH add or replace whose value is `\"\"` or `null` (clearing an attribute) is rejected with 400";
+    RemovesFirstMemberOnly => "removes-first-member-only", "a member removal listing several members removes only the first of them";
+    ReaddMemberConflicts => "readd-member-conflicts", "adding a member who is already in the group answers 409 instead of succeeding unchanged";
+    RemoveNonMemberFails => "remove-non-member-fails", "a value-array member removal naming someone not in the group answers 400 noTarget";
+    DeletedStillFiltered => "deleted-still-filtered", "a deleted user is gone from GET by id but still returned by filters (a stale search index)";
+    ManglesNonAscii => "mangles-non-ascii", "non-ASCII characters in stored strings become `?` (an ASCII / Latin-1 database column)";
+    TruncatesLongValues => "truncates-long-values", "stored strings are cut to 100 characters (a VARCHAR(100) column)";
+    FilterPlusAsSpace => "filter-plus-as-space", "the filter is URL-decoded twice, so a `+` in a value (`first.last+tag@...`) becomes a space";
+    StringBooleanFilterMisses => "string-boolean-filter-misses", "a PATCH value filter comparing a boolean with a string (`roles[primary eq \"True\"]`) matches nothing: 400 noTarget";
+    MultiValuedReplaceMerges => "multi-valued-replace-merges", "a replace of a whole multi-valued attribute (`roles`) merges the values into the old list instead of replacing it";
+    RoleJsonValueRejected => "role-json-value-rejected", "a role whose `value` is not a plain name (Entra's JSON document serialised as a string) is rejected with 400";
+    MultiValuedReplaceRejected => "multi-valued-replace-rejected", "a replace of a whole multi-valued attribute (`roles`) is rejected with 400 (only add and remove are implemented)";
+    WrongMetaLocation => "wrong-meta-location", "`meta.location` of users and groups names the server's internal address (`http://scim-backend.internal:8080/...`) instead of the Tenant URL's host";
 }
 
 /// How many entries of [`QUIRKS`] take a parameter (`drops-attribute=PATH`, `slow=MS`,

@@ -13,6 +13,7 @@ use serde_json::{Map, Value, json};
 use super::Shared;
 use super::project::Projection;
 use super::quirks::{Quirk, QuirkSet, filter_has_unquoted_value, filter_uses_and};
+use super::shapes;
 use super::store::{Kind, ScimError, get_ci, id_string};
 use crate::scim::filter::{MatchContext, matches, parse_filter};
 use crate::scim::urn;
@@ -304,6 +305,9 @@ impl Ctx<'_> {
         {
             obj.remove("meta");
         }
+        if q.has(Quirk::WrongMetaLocation) {
+            shapes::internal_location(&mut out, self.base_url);
+        }
         out
     }
 
@@ -346,6 +350,10 @@ impl Ctx<'_> {
         let q = self.quirks();
         let projection = self.projection(kind)?;
         let filter_text = self.param("filter").filter(|f| !f.trim().is_empty());
+        let twice_decoded = filter_text
+            .filter(|_| q.has(Quirk::FilterPlusAsSpace))
+            .map(|f| f.replace('+', " "));
+        let filter_text = twice_decoded.as_deref().or(filter_text);
         let invalid = |detail: String| ScimError::typed(400, "invalidFilter", detail);
         let filter = match filter_text {
             None => None,
@@ -378,6 +386,9 @@ impl Ctx<'_> {
         let store = self.sh.store.read().unwrap_or_else(|e| e.into_inner());
         let mut matched = store.candidates(kind, filter.as_ref());
         if let Some(f) = &filter {
+            if q.has(Quirk::DeletedStillFiltered) && shapes::keeps_ghosts(kind) {
+                matched.extend(&store.ghosts);
+            }
             matched.retain(|r| matches(f, r, &ctx));
         }
         if filter.is_some() && matched.is_empty() && q.has(Quirk::EmptyFilterReturns404) {
@@ -471,12 +482,13 @@ impl Ctx<'_> {
 
     fn delete(&self, kind: Kind, id: &str) -> Reply {
         let q = self.quirks();
-        let deleted = self
-            .sh
-            .store
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .delete(kind, id);
+        let mut store = self.sh.store.write().unwrap_or_else(|e| e.into_inner());
+        let ghost = (q.has(Quirk::DeletedStillFiltered) && shapes::keeps_ghosts(kind))
+            .then(|| store.get(kind, id).cloned())
+            .flatten();
+        let deleted = store.delete(kind, id);
+        store.ghosts.extend(ghost);
+        drop(store);
         match deleted {
             true if q.has(Quirk::DeleteReturns200) => ok(json!({})),
             true => Reply::Empty(StatusCode::NO_CONTENT),

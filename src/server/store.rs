@@ -7,6 +7,7 @@ use serde_json::{Map, Value, json};
 
 use super::project::is_extension_key;
 use super::quirks::{Quirk, QuirkSet};
+use super::shapes;
 use crate::scim::filter::{CompareOp, Filter};
 use crate::scim::patch::{PatchOperation, apply_patch};
 use crate::scim::path::AttrPath;
@@ -146,6 +147,8 @@ pub(crate) struct Store {
     groups: Collection,
     seq: u64,
     numeric_ids: u64,
+    /// Deleted users that filters still find (`deleted-still-filtered`).
+    pub(crate) ghosts: Vec<Value>,
 }
 
 impl Store {
@@ -215,6 +218,9 @@ impl Store {
         base_url: &str,
     ) -> Result<Value, ScimError> {
         let mut obj = prepare(cfg, kind, body)?;
+        if cfg.quirks.has(Quirk::ExtensionNeedsSchemasEntry) {
+            shapes::drop_undeclared_extensions(&mut obj);
+        }
         if kind == Kind::Group
             && cfg.quirks.has(Quirk::RejectsEntraGroupSchema)
             && schemas_of(&obj).any(|s| s.eq_ignore_ascii_case(urn::ENTRA_GROUP))
@@ -287,6 +293,26 @@ impl Store {
             .ok_or_else(|| ScimError::not_found(kind, id))?
             .clone();
         let ops = parse_patch(cfg, kind, body)?;
+        let q = &cfg.quirks;
+        if kind == Kind::User
+            && q.has(Quirk::RejectsActiveNoop)
+            && old.get("active") == Some(&Value::Bool(true))
+            && ops.iter().any(shapes::sets_active_true)
+        {
+            return Err(ScimError::typed(
+                400,
+                "invalidValue",
+                "the user is already active",
+            ));
+        }
+        if kind == Kind::Group {
+            shapes::check_member_ops(
+                &old,
+                &ops,
+                q.has(Quirk::ReaddMemberConflicts),
+                q.has(Quirk::RemoveNonMemberFails),
+            )?;
+        }
         let mut new = old.clone();
         apply_patch(&mut new, &ops, &cfg.schemas, kind.core_urn()).map_err(|e| ScimError {
             status: e.status,
@@ -402,6 +428,17 @@ impl Store {
     ) -> Result<(), ScimError> {
         for path in &cfg.quirks.dropped {
             drop_attribute(obj, path, kind.core_urn());
+        }
+        let (ascii_only, truncate) = (
+            cfg.quirks.has(Quirk::ManglesNonAscii),
+            cfg.quirks.has(Quirk::TruncatesLongValues),
+        );
+        if ascii_only || truncate {
+            for (k, v) in obj.iter_mut() {
+                if !k.eq_ignore_ascii_case("schemas") {
+                    shapes::narrow_strings(v, ascii_only, truncate);
+                }
+            }
         }
         if kind == Kind::User
             && cfg.quirks.has(Quirk::IgnoresUsernameChange)
@@ -608,11 +645,12 @@ fn fix_extension_schemas(cfg: &Config, kind: Kind, obj: &mut Map<String, Value>)
         let known_extension = !s.eq_ignore_ascii_case(core) && cfg.schemas.get(s).is_some();
         !known_extension || present.iter().any(|p| p.eq_ignore_ascii_case(s))
     });
+    // Every extension present is listed, known or not (RFC 7643 section 3: `schemas` names each
+    // extension the resource carries; Entra leaves custom extension URNs out of it).
     for p in present {
-        if cfg.schemas.get(&p).is_some()
-            && !list
-                .iter()
-                .any(|s| s.as_str().is_some_and(|s| s.eq_ignore_ascii_case(&p)))
+        if !list
+            .iter()
+            .any(|s| s.as_str().is_some_and(|s| s.eq_ignore_ascii_case(&p)))
         {
             list.push(Value::String(p));
         }
@@ -823,6 +861,17 @@ fn parse_patch(cfg: &Config, kind: Kind, body: Value) -> Result<Vec<PatchOperati
     if cfg.quirks.has(Quirk::FirstPatchOpOnly) {
         ops.truncate(1);
     }
+    if cfg.quirks.has(Quirk::MultiValuedReplaceMerges) {
+        for op in ops.iter_mut() {
+            shapes::replace_as_merge(&cfg.schemas, kind.core_urn(), op);
+        }
+    }
+    if cfg.quirks.has(Quirk::FilteredReplaceAppends) {
+        ops.iter_mut().for_each(shapes::replace_as_append);
+    }
+    if kind == Kind::Group && cfg.quirks.has(Quirk::RemovesFirstMemberOnly) {
+        ops.iter_mut().for_each(shapes::first_member_only);
+    }
     if kind == Kind::User && cfg.quirks.has(Quirk::KeepsManagerOnEmptyValue) {
         ops.retain(|op| !empties_manager(cfg, op));
     }
@@ -857,6 +906,24 @@ fn screen_patch(cfg: &Config, kind: Kind, ops: &[PatchOperation]) -> Result<(), 
         ));
     }
     for op in ops {
+        if q.has(Quirk::CaseSensitiveSubAttributes) {
+            shapes::check_sub_attribute_case(&cfg.schemas, kind.core_urn(), op)?;
+        }
+        if q.has(Quirk::MultiValuedReplaceRejected)
+            && shapes::replaces_multi_valued(&cfg.schemas, kind.core_urn(), op)
+        {
+            return Err(ScimError::typed(
+                400,
+                "invalidSyntax",
+                "replace is not supported on multi-valued attributes; use add and remove",
+            ));
+        }
+        if q.has(Quirk::StringBooleanFilterMisses) {
+            shapes::check_string_boolean_filter(&cfg.schemas, kind.core_urn(), op)?;
+        }
+        if q.has(Quirk::RejectsClearingValues) && shapes::clears_a_value(op) {
+            return Err(ScimError::typed(400, "invalidValue", "a value is required"));
+        }
         if q.has(Quirk::RejectsCapitalisedOps) && op.op != op.op.to_lowercase() {
             return Err(ScimError::typed(
                 400,
@@ -891,6 +958,16 @@ fn screen_patch(cfg: &Config, kind: Kind, ops: &[PatchOperation]) -> Result<(), 
         }
         let targets = op_targets(cfg, op);
         for (path, value) in &targets {
+            if q.has(Quirk::RoleJsonValueRejected) && shapes::has_json_role_value(path, value) {
+                return Err(ScimError::typed(
+                    400,
+                    "invalidValue",
+                    "a role value must be a role name",
+                ));
+            }
+            if q.has(Quirk::CaseSensitiveStringBooleans) {
+                shapes::check_boolean_spelling(&cfg.schemas, kind.core_urn(), path, value)?;
+            }
             let is_manager = path.name.eq_ignore_ascii_case("manager") && path.sub.is_none();
             if is_manager && value.is_string() && q.has(Quirk::ManagerStringRejected) {
                 return Err(ScimError::typed(

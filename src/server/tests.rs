@@ -1123,6 +1123,118 @@ async fn observe(quirk: &str, server: &Server, api: &Api) -> Value {
             }
             json!(out)
         }
+        "rejects-active-noop" => {
+            let ops = json!([{"op": "Replace", "path": "active", "value": "True"}]);
+            status(api.patch(&format!("/Users/{}", seed()), ops).await)
+        }
+        "case-sensitive-string-booleans" => {
+            let path = format!("/Users/{}", seed());
+            let mut out = Vec::new();
+            for v in ["False", "true"] {
+                let ops = json!([{"op": "Replace", "path": "active", "value": v}]);
+                out.push(api.patch(&path, ops).await.status);
+            }
+            json!(out)
+        }
+        "filtered-replace-appends" => {
+            let path = format!("/Users/{}", seed());
+            let ops = json!([{"op": "Replace", "path": "emails[type eq \"work\"].value", "value": "n@x"}]);
+            api.patch(&path, ops).await;
+            json!(api.get(&path).await.body["emails"].as_array().map(Vec::len))
+        }
+        "case-sensitive-sub-attributes" => {
+            let ops = json!([{"op": "Add", "path": "addresses[type eq \"other\"].Formatted", "value": "1 Way"}]);
+            status(api.patch(&format!("/Users/{}", seed()), ops).await)
+        }
+        "extension-needs-schemas-entry" => {
+            let mut body = user("a@x");
+            body["urn:ietf:params:scim:schemas:extension:acme:2.0:User"] = json!({"badge": "B"});
+            let created = api.post("/Users", body).await.body;
+            json!(
+                created
+                    .get("urn:ietf:params:scim:schemas:extension:acme:2.0:User")
+                    .is_some()
+            )
+        }
+        "rejects-clearing-values" => {
+            let path = format!("/Users/{}", seed());
+            let mut out = Vec::new();
+            for v in [json!(""), json!(null)] {
+                let ops = json!([{"op": "Replace", "path": "title", "value": v}]);
+                out.push(api.patch(&path, ops).await.status);
+            }
+            json!(out)
+        }
+        "removes-first-member-only" => {
+            let [a, b, c] = ["a@x", "b@x", "c@x"].map(|n| server.seed_user(user(n)));
+            let g = server.seed_group(group("G", &[&a, &b, &c]));
+            let ops =
+                json!([{"op": "Remove", "path": "members", "value": [{"value": a}, {"value": b}]}]);
+            api.patch(&format!("/Groups/{g}"), ops).await;
+            json!(member_ids(&api.get(&format!("/Groups/{g}")).await.body).len())
+        }
+        "readd-member-conflicts" | "remove-non-member-fails" => {
+            let [a, b] = ["a@x", "b@x"].map(|n| server.seed_user(user(n)));
+            let g = server.seed_group(group("G", &[&a]));
+            let (op, id) = if quirk == "readd-member-conflicts" {
+                ("Add", &a)
+            } else {
+                ("Remove", &b)
+            };
+            let ops = json!([{"op": op, "path": "members", "value": [{"value": id}]}]);
+            status(api.patch(&format!("/Groups/{g}"), ops).await)
+        }
+        "deleted-still-filtered" => {
+            api.delete(&format!("/Users/{}", seed())).await;
+            api.get("/Users?filter=userName eq \"alice@x\"").await.body["totalResults"].clone()
+        }
+        "mangles-non-ascii" | "truncates-long-values" => {
+            let mut body = user("a@x");
+            body["displayName"] = json!(format!("Zoë {}", "x".repeat(120)));
+            let created = api.post("/Users", body).await.body;
+            let name = created["displayName"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string();
+            json!([name.contains('ë'), name.chars().count()])
+        }
+        "filter-plus-as-space" => {
+            server.seed_user(user("a+b@x"));
+            api.get("/Users?filter=userName%20eq%20%22a%2Bb%40x%22")
+                .await
+                .body["totalResults"]
+                .clone()
+        }
+        "string-boolean-filter-misses" => {
+            let mut body = user("a@x");
+            body["roles"] = json!([{"primary": true, "value": "Admin"}]);
+            let id = server.seed_user(body);
+            let ops = json!([{"op": "Replace", "path": "roles[primary eq \"True\"].value", "value": "R"}]);
+            status(api.patch(&format!("/Users/{id}"), ops).await)
+        }
+        "multi-valued-replace-merges" | "multi-valued-replace-rejected" => {
+            let mut body = user("a@x");
+            body["roles"] = json!([{"value": "Admin"}]);
+            let path = format!("/Users/{}", server.seed_user(body));
+            let ops = json!([{"op": "replace", "path": "roles", "value": [{"value": "User"}]}]);
+            let patched = api.patch(&path, ops).await.status;
+            json!([
+                patched,
+                api.get(&path).await.body["roles"].as_array().map(Vec::len)
+            ])
+        }
+        "wrong-meta-location" => {
+            let got = api.get(&format!("/Users/{}", seed())).await.body;
+            json!(
+                got["meta"]["location"]
+                    .as_str()
+                    .map(|l| l.starts_with(&api.base))
+            )
+        }
+        "role-json-value-rejected" => {
+            let ops = json!([{"op": "Add", "path": "roles", "value": [{"value": "{\"id\":\"1\",\"value\":\"25\"}"}]}]);
+            status(api.patch(&format!("/Users/{}", seed()), ops).await)
+        }
         "drops-attribute=title" => {
             let mut body = user("a@x");
             body["title"] = json!("T");
@@ -1239,6 +1351,44 @@ fn expectations() -> Vec<(&'static str, Value, Value)> {
             json!([200, false, 200, false, 200, false]),
             json!([200, true, 200, true, 200, true]),
         ),
+        ("rejects-active-noop", json!(200), json!(400)),
+        (
+            "case-sensitive-string-booleans",
+            json!([200, 200]),
+            json!([200, 400]),
+        ),
+        ("filtered-replace-appends", json!(1), json!(2)),
+        ("case-sensitive-sub-attributes", json!(200), json!(400)),
+        ("extension-needs-schemas-entry", json!(true), json!(false)),
+        (
+            "rejects-clearing-values",
+            json!([200, 200]),
+            json!([400, 400]),
+        ),
+        ("removes-first-member-only", json!(1), json!(2)),
+        ("readd-member-conflicts", json!(204), json!(409)),
+        ("remove-non-member-fails", json!(204), json!(400)),
+        ("deleted-still-filtered", json!(0), json!(1)),
+        ("mangles-non-ascii", json!([true, 124]), json!([false, 124])),
+        (
+            "truncates-long-values",
+            json!([true, 124]),
+            json!([true, 100]),
+        ),
+        ("filter-plus-as-space", json!(1), json!(0)),
+        ("string-boolean-filter-misses", json!(200), json!(400)),
+        (
+            "multi-valued-replace-merges",
+            json!([200, 1]),
+            json!([200, 2]),
+        ),
+        ("role-json-value-rejected", json!(200), json!(400)),
+        (
+            "multi-valued-replace-rejected",
+            json!([200, 1]),
+            json!([400, 1]),
+        ),
+        ("wrong-meta-location", json!(true), json!(false)),
         ("drops-attribute=title", json!("T"), json!(null)),
         ("slow=3000", json!(200), json!(null)),
         ("slow-create=3000", json!([201, 1]), json!([null, 1])),
