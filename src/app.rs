@@ -624,6 +624,7 @@ pub async fn demo(args: DemoArgs) -> i32 {
         token: token.clone(),
         quirks,
         required_attributes,
+        latency: Duration::from_millis(args.latency_ms),
         ..ServerOptions::default()
     })
     .await
@@ -683,6 +684,7 @@ pub async fn serve(args: ServeArgs) -> i32 {
         quirks,
         base_path: args.base_path,
         port: args.port,
+        latency: Duration::from_millis(args.latency_ms),
         ..ServerOptions::default()
     };
     let server = match Server::start(opts).await {

@@ -233,6 +233,9 @@ pub struct DemoArgs {
     /// Run the embedded server with these quirks (see `scimcheck serve --help`), to see failures.
     #[arg(long = "quirk", value_name = "NAME")]
     pub quirks: Vec<String>,
+    /// Delay every response of the embedded server by this many milliseconds.
+    #[arg(long, default_value_t = 0, value_name = "MS")]
+    pub latency_ms: u64,
 }
 
 #[derive(Debug, Args)]
@@ -260,6 +263,9 @@ pub struct ServeArgs {
     /// Reproduce a real-world bug (repeatable); `--quirk list` shows them all.
     #[arg(long = "quirk", value_name = "NAME")]
     pub quirks: Vec<String>,
+    /// Delay every response by this many milliseconds (to feel a remote endpoint on loopback).
+    #[arg(long, default_value_t = 0, value_name = "MS")]
+    pub latency_ms: u64,
 }
 
 #[derive(Debug, Args)]

@@ -49,6 +49,8 @@ pub struct ServerOptions {
     pub port: u16,
     /// Extra User attributes declared required in `/Schemas` and enforced on create and PUT.
     pub required_attributes: Vec<String>,
+    /// Added to every response: a remote endpoint's round trip, on loopback.
+    pub latency: Duration,
 }
 
 impl Default for ServerOptions {
@@ -59,6 +61,7 @@ impl Default for ServerOptions {
             base_path: "/scim/v2".into(),
             port: 0,
             required_attributes: Vec::new(),
+            latency: Duration::ZERO,
         }
     }
 }
@@ -72,6 +75,7 @@ pub(crate) struct Shared {
     base_path: String,
     addr: SocketAddr,
     discovery: Discovery,
+    latency: Duration,
 }
 
 /// The discovery documents, computed once (without `meta.location`).
@@ -115,6 +119,7 @@ impl Server {
             base_path: normalise_base_path(&opts.base_path),
             addr,
             discovery,
+            latency: opts.latency,
         });
         let app = Router::new()
             .fallback(routes::handle)

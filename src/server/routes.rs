@@ -56,6 +56,9 @@ fn ok(body: Value) -> Reply {
 /// The single axum handler.
 pub(crate) async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> Response {
     shared.requests.fetch_add(1, Ordering::Relaxed);
+    if !shared.latency.is_zero() {
+        tokio::time::sleep(shared.latency).await;
+    }
     if let Some(delay) = shared.cfg.quirks.slow {
         tokio::time::sleep(delay).await;
     }
