@@ -83,10 +83,15 @@ def main(argv):
             f"{tally['skip']} skipped" + (f", {extra_outcomes}" if extra_outcomes else "")
         )
         for outcome, key in (("fail", "failures"), ("warn", "warnings")):
-            got = set(names(report, outcome))
+            named = names(report, outcome)
+            got = set(named)
             exp = set((want.get(key) or {}).keys())
-            justified = len(got & exp)
-            lines.append(f"  {key}: {len(got)} (distinct ids), {justified} as expected")
+            runs = sum(len(dialects) for dialects in named.values())
+            justified = sum(len(named[name]) for name in got & exp)
+            lines.append(
+                f"  {key}: {len(got)} distinct ({runs} counting each dialect), "
+                f"{len(got & exp)} distinct ({justified}) as expected"
+            )
             for name in sorted(got - exp):
                 differs = True
                 note = f"  [scimcheck bug {bugs[name]}, see FINDINGS.md]" if name in bugs else ""

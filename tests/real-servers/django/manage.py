@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The smallest Django project that serves django-scim2 (see ../README-like notes in settings.py)."""
+"""The smallest Django project that serves django-scim2 (settings.py says how it is set up)."""
 import os
 import sys
 
