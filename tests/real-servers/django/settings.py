@@ -26,6 +26,10 @@ DATABASES = {
     "default": {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": os.environ.get("SCIM_DB", os.path.join(BASE_DIR, "db.sqlite3")),
+        # The dev server answers concurrent requests in threads; without these, sqlite's
+        # "database is locked" makes a write fail now and then (a 500 that is ours, not the
+        # package's). Django's sqlite notes recommend both.
+        "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE"},
     }
 }
 AUTH_USER_MODEL = "scimapp.User"
