@@ -1,0 +1,10 @@
+#!/usr/bin/env python3
+"""The smallest Django project that serves django-scim2 (settings.py says how it is set up)."""
+import os
+import sys
+
+if __name__ == "__main__":
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "settings")
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(sys.argv)
