@@ -468,6 +468,8 @@ mod tests {
             name: id.into(),
             proves: None,
             severity: Severity::Fail,
+            evidence: crate::scenario::Evidence::Entra,
+            blocked_by: None,
             outcome: Outcome::Fail,
             findings: vec![if wrong {
                 Finding::fail("status", "expected status 200, got something else")

@@ -110,7 +110,6 @@ impl Secret {
         out.unwrap_or_else(|| text.to_string())
     }
 
-
     /// [`Secret::redact`] for text that was cut at its end: a tail that is the beginning of a
     /// secret is redacted too (truncate first, then redact, and nothing of a token survives).
     pub fn redact_cut(&self, text: &str) -> String {

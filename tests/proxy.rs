@@ -165,8 +165,9 @@ async fn suite_through_proxy(quirks: &[&str]) -> (Vec<Exchange>, String, String)
         &[Dialect::Default],
     )
     .await;
-    let sent: usize = out.summary.passed as usize + out.summary.failed as usize;
-    assert!(sent > 50);
+    // Behind the proxy `meta.location` names the upstream host: a warning, still an answer.
+    let sent: usize = out.summary.passed + out.summary.failed + out.summary.warned;
+    assert!(sent > 50, "{:?}", out.summary);
     let exchanges = drain(&mut proxy, 100).await;
     proxy.stop();
     server.shutdown().await;

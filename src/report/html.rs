@@ -349,7 +349,9 @@ fn failures(r: &RunRecord) -> String {
     let roots = if roots.is_empty() {
         String::new()
     } else {
-        format!("<h3>Root causes (fix these first)</h3>\n<ul class=\"root-causes\">\n{roots}</ul>\n")
+        format!(
+            "<h3>Root causes (fix these first)</h3>\n<ul class=\"root-causes\">\n{roots}</ul>\n"
+        )
     };
     if rows.is_empty() {
         return "<section id=\"failures\">\n<h2>What failed</h2>\n<p class=\"o-pass\">Nothing failed.</p>\n</section>\n".into();
@@ -585,6 +587,8 @@ mod tests {
                     name: evil.into(),
                     proves: Some(evil.into()),
                     severity: crate::scenario::Severity::Fail,
+                    evidence: crate::scenario::Evidence::Entra,
+                    blocked_by: None,
                     outcome: Outcome::Fail,
                     findings: vec![Finding::fail(
                         "status",
