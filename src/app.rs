@@ -733,9 +733,10 @@ pub fn list(args: ListArgs) -> i32 {
         for step in &s.steps {
             let step = &step.value;
             let id = crate::scenario::check_id(&l.id, step);
+            let class = format!("[{}]", step.evidence.as_str());
             match &step.proves {
-                Some(p) => println!("    {id}  {}", p.dimmed()),
-                None => println!("    {id}"),
+                Some(p) => println!("    {id}  {class:<11} {}", p.dimmed()),
+                None => println!("    {id}  {class}"),
             }
         }
     }
