@@ -214,6 +214,17 @@ async fn execute(
     let mut scenarios = scenarios;
     if check.read_only {
         scenarios.retain(|s| !s.scenario.sends_writes());
+        if scenarios.is_empty() {
+            return bad_input(
+                "--read-only left no scenario to run: every selected scenario writes (`scimcheck list` shows the `read-only` tag)",
+            );
+        }
+    }
+    if let Some(flag) = unknown_entra_flag(&target) {
+        eprintln!(
+            "{} the Tenant URL carries `{flag}`, which is not a flag Entra knows (aadOptscim062020, AzureAdScimPatch2017, AzureAdScimPatch062020): Entra ignores it and uses its default PATCH dialect, and so does this run",
+            "warning:".yellow().bold()
+        );
     }
     redact_panics(secret.clone());
     if check.quiet && insecure {
@@ -337,6 +348,22 @@ async fn execute(
         }
     }
     exit_code(&summary)
+}
+
+/// A query parameter of the Tenant URL that looks like an Entra flag (`aadOpt…`,
+/// `AzureAdScim…`) but is not one Entra knows, e.g. a misspelt `?aadOptscim2020`.
+fn unknown_entra_flag(target: &TenantUrl) -> Option<String> {
+    const KNOWN: [&str; 3] = [
+        "aadoptscim062020",
+        "azureadscimpatch2017",
+        "azureadscimpatch062020",
+    ];
+    target.query.as_deref()?.split('&').find_map(|kv| {
+        let name = kv.split('=').next().unwrap_or(kv);
+        let lower = name.to_ascii_lowercase();
+        let looks = lower.starts_with("aadopt") || lower.starts_with("azureadscim");
+        (looks && !KNOWN.contains(&lower.as_str())).then(|| name.to_string())
+    })
 }
 
 /// Entra's Test Connection, before the suite: when the plan replays it (a scenario tagged

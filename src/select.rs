@@ -102,6 +102,19 @@ impl Selection {
                 ));
             }
         }
+        if scenarios.is_empty() {
+            return Err(
+                "no scenario to run: the given files and directories hold no scenario file".into(),
+            );
+        }
+        for p in &self.skip {
+            if !keys.iter().any(|k| Self::matches(p, k)) {
+                eprintln!(
+                    "warning: --skip `{}` matches no scenario id, tag or check id (`scimcheck list` shows them)",
+                    p.text
+                );
+            }
+        }
         let picked: Vec<Arc<Loaded>> = scenarios.into_iter().filter(|l| self.selects(l)).collect();
         if picked.is_empty() {
             return Err("--only / --skip left no scenario to run".into());

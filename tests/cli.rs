@@ -401,3 +401,81 @@ fn a_media_type_only_the_validator_checks_warns_by_default_and_fails_with_strict
     assert_eq!(strict.status.code(), Some(1), "{text}");
     assert!(names_failed(&text, "connection.users-probe"), "{text}");
 }
+
+/// Options that would leave nothing to judge are usage errors, never a green "0 passed".
+#[test]
+fn a_plan_left_empty_by_an_option_is_exit_2_with_the_reason() {
+    let out = scimcheck(&["demo", "--read-only", "--only", "user-lifecycle"], &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("--read-only left no scenario to run"),
+        "{out:?}"
+    );
+    let empty = tempfile::tempdir().unwrap();
+    // Nothing is sent: the port is closed, and the answer comes before any request.
+    let out = scimcheck(
+        &[
+            "run",
+            "--url",
+            "http://127.0.0.1:9/scim/v2",
+            "--token",
+            TOKEN,
+            empty.path().to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("hold no scenario file"),
+        "{out:?}"
+    );
+}
+
+#[test]
+fn a_skip_that_matches_nothing_is_a_warning() {
+    let out = scimcheck(
+        &[
+            "demo",
+            "-q",
+            "--only",
+            "test-connection",
+            "--skip",
+            "no-such-thing",
+        ],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("--skip `no-such-thing` matches no scenario"),
+        "{out:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_misspelt_entra_flag_in_the_tenant_url_is_a_warning() {
+    let server = common::server(&[]).await;
+    let url = format!("{}/?aadOptscim2020", server.base_url());
+    let out = blocking(move || {
+        scimcheck(
+            &[
+                "run",
+                "--url",
+                &url,
+                "--token",
+                TOKEN,
+                "-q",
+                "--only",
+                "test-connection",
+            ],
+            &[],
+        )
+    })
+    .await;
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("`aadOptscim2020`, which is not a flag Entra knows"),
+        "{out:?}"
+    );
+    server.shutdown().await;
+}
