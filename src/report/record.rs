@@ -261,13 +261,3 @@ pub fn check_details(c: &CheckResult) -> String {
     }
     out.join("\n")
 }
-
-/// `text` on one line (whitespace runs folded), cut to `max` characters with `…`.
-pub fn one_line(text: &str, max: usize) -> String {
-    let folded = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    if folded.chars().count() > max {
-        format!("{}…", folded.chars().take(max).collect::<String>())
-    } else {
-        folded
-    }
-}

@@ -338,7 +338,7 @@ impl<W: Write> Terminal<W> {
                     id_list(&ids, 6),
                     format!(
                         "same finding as {first}: {}",
-                        super::record::one_line(what, 100)
+                        crate::run::expect::excerpt(what, 100)
                     )
                     .dimmed()
                 ));
@@ -473,7 +473,7 @@ impl<W: Write> Terminal<W> {
             let mut notable: Vec<&Notable> = area.notable.iter().collect();
             notable.sort_by_key(|n| n.outcome);
             for n in notable {
-                let why = super::record::one_line(&n.why, 160);
+                let why = crate::run::expect::excerpt(&n.why, 160);
                 let line = if n.ids.len() == 1 {
                     format!("{}: {why}", n.ids[0])
                 } else {
@@ -547,7 +547,7 @@ impl<W: Write> Terminal<W> {
                     c.check,
                     c.blocked,
                     if c.blocked == 1 { "" } else { "s" },
-                    super::record::one_line(&c.message, 160)
+                    crate::run::expect::excerpt(&c.message, 160)
                 ));
             }
             self.write("");

@@ -144,10 +144,21 @@ struct StepRun<'a> {
     cleanups: Vec<(OutRequest, String)>,
     /// Captures that a failed step did not produce: (name, step name, check id at the root).
     missing: Vec<(String, String, String)>,
-    /// Checks of this scenario whose request was not accepted (or that were blocked
-    /// themselves): check id -> (root check id, what happened, e.g. "answered 400").
-    rejected: Vec<(String, String, String)>,
+    /// Checks of this scenario that later checks cannot build on.
+    rejected: Vec<Rejected>,
     aborted: Option<String>,
+}
+
+/// A check of a scenario run whose request was not accepted, or that was not judged itself.
+struct Rejected {
+    /// Its id.
+    check: String,
+    /// The failed check at the root of the cascade (itself when it failed).
+    root: String,
+    /// What happened to its request ("answered 400"); `None` when it was blocked itself.
+    what: Option<String>,
+    /// It was a PATCH: a check building on it verifies a change.
+    patch: bool,
 }
 
 fn text(v: &Value) -> String {
@@ -504,11 +515,7 @@ impl Runner {
             return result;
         }
         if let Some((root, note)) = blocking_dependency(run, step, &id) {
-            self.forget_captures(run, step, &root);
-            run.rejected.push((id, root.clone(), "blocked".into()));
-            result.outcome = Outcome::Blocked;
-            result.blocked_by = Some(root);
-            result.note = Some(note);
+            self.block(run, step, &mut result, root, note);
             return result;
         }
         let iterations = step.repeat.unwrap_or(1).max(1);
@@ -530,13 +537,7 @@ impl Runner {
                 Ok(x) => x,
                 Err(e) => {
                     match blocked_by_capture(run, &e) {
-                        Some((root, note)) => {
-                            result.outcome = Outcome::Blocked;
-                            result.note = Some(note);
-                            self.forget_captures(run, step, &root);
-                            run.rejected.push((id, root.clone(), "blocked".into()));
-                            result.blocked_by = Some(root);
-                        }
+                        Some((root, note)) => self.block(run, step, &mut result, root, note),
                         None if matches!(e, TemplateError::Skipped { .. }) => {
                             // A profile marks the step as not applicable, with the reason.
                             result.outcome = Outcome::Skip;
@@ -551,7 +552,12 @@ impl Runner {
                                 format!("the step could not be built: {e}"),
                             ));
                             self.forget_captures(run, step, &id);
-                            run.rejected.push((id.clone(), id, "not sent".into()));
+                            run.rejected.push(Rejected {
+                                check: id.clone(),
+                                root: id,
+                                what: Some("not sent".into()),
+                                patch: step.patch.is_some(),
+                            });
                         }
                     }
                     return result;
@@ -712,7 +718,12 @@ impl Runner {
             self.config.strict,
         );
         if let Some(what) = not_accepted(&result) {
-            run.rejected.push((id.clone(), id.clone(), what));
+            run.rejected.push(Rejected {
+                check: id.clone(),
+                root: id.clone(),
+                what: Some(what),
+                patch: step.patch.is_some(),
+            });
         }
         // The hint explains a failure in Entra terms; a warning's findings speak for themselves.
         if result.outcome == Outcome::Fail {
@@ -750,6 +761,28 @@ impl Runner {
                 ),
             },
         })
+    }
+
+    /// Marks `result` blocked by `root`: not judged, its captures missing, and the checks
+    /// building on it blocked in turn.
+    fn block(
+        &self,
+        run: &mut StepRun<'_>,
+        step: &crate::scenario::Step,
+        result: &mut CheckResult,
+        root: String,
+        note: String,
+    ) {
+        self.forget_captures(run, step, &root);
+        run.rejected.push(Rejected {
+            check: result.id.clone(),
+            root: root.clone(),
+            what: None,
+            patch: step.patch.is_some(),
+        });
+        result.outcome = Outcome::Blocked;
+        result.blocked_by = Some(root);
+        result.note = Some(note);
     }
 
     fn forget_captures(&self, run: &mut StepRun<'_>, step: &crate::scenario::Step, root: &str) {
@@ -1059,25 +1092,18 @@ fn blocking_dependency(
     let implicit = run
         .rejected
         .iter()
-        .filter(|(dep, _, _)| id.starts_with(&format!("{dep}.")))
-        .max_by_key(|(dep, _, _)| dep.len());
-    let explicit = run
-        .rejected
-        .iter()
-        .find(|(dep, _, _)| step.after.iter().any(|a| a == dep));
-    let (dep, root, what) = explicit.or(implicit)?;
-    let note =
-        if what == "blocked" {
-            format!("blocked by {root}: {dep}, which this check builds on, was not judged")
-        } else if step.patch.is_none()
-            && run.item.scenario.scenario.steps.iter().any(|s| {
-                check_id(&run.item.scenario.id, &s.value) == *dep && s.value.patch.is_some()
-            })
-        {
-            format!("not verified: the PATCH ({dep}) was rejected ({what})")
-        } else {
-            format!("blocked by {root}: {dep}, which this check builds on, {what}")
-        };
+        .filter(|r| id.starts_with(&format!("{}.", r.check)))
+        .max_by_key(|r| r.check.len());
+    let explicit = run.rejected.iter().find(|r| step.after.contains(&r.check));
+    let dep = explicit.or(implicit)?;
+    let (check, root) = (&dep.check, &dep.root);
+    let note = match &dep.what {
+        None => format!("blocked by {root}: {check}, which this check builds on, was not judged"),
+        Some(what) if dep.patch && step.patch.is_none() => {
+            format!("not verified: the PATCH ({check}) was rejected ({what})")
+        }
+        Some(what) => format!("blocked by {root}: {check}, which this check builds on, {what}"),
+    };
     Some((root.clone(), note))
 }
 
