@@ -189,11 +189,11 @@ pub struct TargetArgs {
     /// Read the Secret Token from this file (surrounding whitespace ignored).
     #[arg(long, value_name = "FILE")]
     pub token_file: Option<PathBuf>,
-    /// Per-request timeout in seconds.
-    #[arg(long, default_value_t = 30)]
+    /// Per-request timeout in seconds (1 to 86400).
+    #[arg(long, default_value_t = 30, value_parser = clap::builder::RangedU64ValueParser::<u64>::new().range(1..=86400))]
     pub timeout: u64,
-    /// Connect timeout (TCP and TLS) in seconds.
-    #[arg(long, default_value_t = 10)]
+    /// Connect timeout (TCP and TLS) in seconds (1 to 86400).
+    #[arg(long, default_value_t = 10, value_parser = clap::builder::RangedU64ValueParser::<u64>::new().range(1..=86400))]
     pub connect_timeout: u64,
     /// Largest response body read, in MiB; beyond it the check fails and the rest is not read.
     #[arg(long, default_value_t = 10, value_name = "MIB", value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=4096))]
@@ -451,8 +451,8 @@ pub struct ProxyArgs {
     /// Write a report when the proxy stops: json or har, to a file. Repeatable.
     #[arg(long = "report", value_name = "FORMAT=PATH")]
     pub reports: Vec<crate::report::ReportSpec>,
-    /// Per-request timeout towards the upstream, in seconds.
-    #[arg(long, default_value_t = 120)]
+    /// Per-request timeout towards the upstream, in seconds (1 to 86400).
+    #[arg(long, default_value_t = 120, value_parser = clap::builder::RangedU64ValueParser::<u64>::new().range(1..=86400))]
     pub timeout: u64,
     /// Trust this additional root certificate (PEM) for the upstream.
     #[arg(long, value_name = "FILE")]

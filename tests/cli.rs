@@ -431,6 +431,33 @@ fn a_plan_left_empty_by_an_option_is_exit_2_with_the_reason() {
     );
 }
 
+/// A zero that would mean "never time out" or "no workers" is refused before anything is sent.
+#[test]
+fn zero_timeouts_jobs_and_concurrency_are_refused_with_the_allowed_range() {
+    let url = "http://127.0.0.1:9";
+    for (args, flag) in [
+        (vec!["run", "--url", url, "--timeout", "0"], "--timeout"),
+        (
+            vec!["run", "--url", url, "--connect-timeout", "0"],
+            "--connect-timeout",
+        ),
+        (vec!["run", "--url", url, "--jobs", "0"], "--jobs"),
+        (
+            vec!["load", "--url", url, "--concurrency", "0"],
+            "--concurrency",
+        ),
+    ] {
+        let out = scimcheck(&args, &[("SCIMCHECK_TOKEN", "t0k3n-zero")]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(
+            err.contains(&format!("invalid value '0' for '{flag}"))
+                && err.contains("is not in 1..="),
+            "{args:?}: {err}"
+        );
+    }
+}
+
 #[test]
 fn a_skip_that_matches_nothing_is_a_warning() {
     let out = scimcheck(

@@ -273,15 +273,21 @@ mod tests {
     fn members_returned_despite_excluded_attributes_fail() {
         let q = vec![("excludedAttributes".to_string(), "members".to_string())];
         let shape = recognise("GET", "/Groups/g", &q, None);
-        let group = json!({"schemas": [crate::scim::urn::GROUP], "id": "g", "displayName": "G", "members": [], "meta": {"resourceType": "Group"}});
-        let j = judge(
-            &shape,
-            "/Groups/g",
-            &q,
-            None,
-            &received(200, group),
-            SchemaSet::builtin(),
-        );
+        let group = |members: Value| json!({"schemas": [crate::scim::urn::GROUP], "id": "g", "displayName": "G", "members": members, "meta": {"resourceType": "Group"}});
+        let verdict = |members: Value| {
+            judge(
+                &shape,
+                "/Groups/g",
+                &q,
+                None,
+                &received(200, group(members)),
+                SchemaSet::builtin(),
+            )
+        };
+        let j = verdict(json!([{"value": "u1"}]));
         assert_eq!(j.verdict, Verdict::Fail, "{:?}", j.findings);
+        // An empty array carries no member: the same as none (RFC 7643 section 2.5).
+        let j = verdict(json!([]));
+        assert_ne!(j.verdict, Verdict::Fail, "{:?}", j.findings);
     }
 }

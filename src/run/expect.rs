@@ -246,7 +246,8 @@ pub fn check(
         }
     }
     for a in &expect.assert {
-        if let Some(f) = assertion(&a.value, &json, schemas) {
+        if let Some(mut f) = assertion(&a.value, &json, schemas) {
+            f.evidence = f.evidence.or(a.value.evidence);
             out.push(f);
         }
     }
@@ -268,6 +269,30 @@ fn get_ci<'a>(m: &'a serde_json::Map<String, Value>, key: &str) -> Option<&'a Va
     })
 }
 
+/// `null` or an empty array: both mean "no value" (RFC 7643 section 2.5).
+fn unassigned(v: &Value) -> bool {
+    v.is_null() || v.as_array().is_some_and(Vec::is_empty)
+}
+
+/// Does a ResourceType `endpoint` value name the collection `want` (`/Users`)? RFC 7643
+/// section 6 makes it relative to the Base URL, so `/Users` and `Users` do; so does the Base
+/// URL's own path with `/Users` appended, absolute or as a full URL (`/scim/v2/Users`).
+fn names_endpoint(value: &Value, want: &str) -> bool {
+    let Some(v) = value.as_str() else {
+        return false;
+    };
+    let want = want.trim_start_matches('/');
+    let path = match v.split_once("://") {
+        Some((_, rest)) => rest.find('/').map_or("", |i| &rest[i..]),
+        None => v,
+    };
+    let path = path.trim_end_matches('/');
+    path.trim_start_matches('/') == want
+        || path
+            .strip_suffix(want)
+            .is_some_and(|head| head.ends_with('/'))
+}
+
 fn show(v: &Value) -> String {
     excerpt(&v.to_string(), 80)
 }
@@ -282,7 +307,9 @@ fn subset(path: &str, expected: &Value, actual: &Value, out: &mut Vec<(String, S
                 let p = format!("{path}.{k}");
                 match get_ci(a, k) {
                     Some(av) => subset(&p, ev, av, out),
-                    None if ev.is_null() => {}
+                    // Unassigned, null and an empty array are the same state (RFC 7643 section
+                    // 2.5): expecting `null` or `[]` is met by an absent attribute.
+                    None if unassigned(ev) => {}
                     None => out.push((
                         p,
                         format!("expected {}, but the attribute is missing", show(ev)),
@@ -314,7 +341,7 @@ fn subset(path: &str, expected: &Value, actual: &Value, out: &mut Vec<(String, S
                 }
             }
         }
-        (Value::Null, Value::Null) => {}
+        (e, a) if unassigned(e) && unassigned(a) => {}
         (e, a) if json_eq(e, a) => {}
         (e, a) => out.push((
             path.to_string(),
@@ -391,7 +418,7 @@ fn assertion(a: &Assertion, json: &Value, schemas: &SchemaSet) -> Option<Finding
         single.cloned().unwrap_or(Value::Null)
     };
     if let Some(absent) = a.absent {
-        let present = found.iter().any(|v| !v.is_null());
+        let present = found.iter().any(|v| !unassigned(v));
         return match (absent, present) {
             (true, true) => fail(format!("expected no value, found {}", show(&all))),
             (false, false) => fail("expected a value, found none".into()),
@@ -409,6 +436,9 @@ fn assertion(a: &Assertion, json: &Value, schemas: &SchemaSet) -> Option<Finding
         let len = match &all {
             Value::Array(v) => Some(v.len()),
             Value::String(s) => Some(s.chars().count()),
+            // An absent list holds nothing (RFC 7643 section 2.5): a ListResponse may leave
+            // out `Resources` when totalResults is 0 (RFC 7644 section 3.4.2).
+            Value::Null => Some(0),
             _ => None,
         };
         return if len == Some(n) {
@@ -471,6 +501,16 @@ fn assertion(a: &Assertion, json: &Value, schemas: &SchemaSet) -> Option<Finding
                     .map(|v| show(v))
                     .collect::<Vec<_>>()
                     .join(", ")
+            ))
+        };
+    }
+    if let Some(want) = &a.endpoint {
+        return if values.iter().any(|v| names_endpoint(v, want)) {
+            None
+        } else {
+            fail(format!(
+                "expected an endpoint naming {want} relative to the Base URL, got {}",
+                show(&all)
             ))
         };
     }
@@ -625,5 +665,57 @@ mod tests {
         assert_eq!(f.len(), 2);
         assert!(f[0].message.contains("\"b\" appear(s) in both"));
         assert!(f[1].message.contains("2 of 2 item(s) do not match"));
+    }
+
+    /// RFC 7643 section 2.5: an unassigned attribute, `null` and `[]` are one state, so a
+    /// server may leave out an empty `members` or `Resources`; a value where none is expected
+    /// still fails.
+    #[test]
+    fn an_absent_attribute_meets_an_expected_empty_list() {
+        let r = received(
+            200,
+            "application/scim+json",
+            json!({"totalResults": 0, "members": []}),
+        );
+        let ok = expect(
+            "body: { members: [], Resources: [] }\nassert:\n  - { pointer: /Resources, length: 0 }\n  - { pointer: /members, absent: true }",
+        );
+        assert_eq!(check(&ok, &r, &SchemaSet::default(), false, false), vec![]);
+        let full = received(
+            200,
+            "application/scim+json",
+            json!({"members": [{"value": "1"}]}),
+        );
+        let f = check(&ok, &full, &SchemaSet::default(), false, false);
+        assert_eq!(f.len(), 2, "{f:?}");
+        assert!(f[0].message.contains("expected 0 item(s), got 1"), "{f:?}");
+        assert!(f[1].message.contains("expected no value"), "{f:?}");
+    }
+
+    #[test]
+    fn a_resource_type_endpoint_is_read_relative_to_the_base_url() {
+        for good in [
+            "/Users",
+            "Users",
+            "/scim/v2/Users",
+            "https://h.example/scim/v2/Users/",
+        ] {
+            assert!(names_endpoint(&json!(good), "/Users"), "{good}");
+        }
+        for bad in [
+            "/Groups",
+            "/Userz",
+            "/scim/v2/AllUsers",
+            "https://h.example/",
+            "",
+        ] {
+            assert!(!names_endpoint(&json!(bad), "/Users"), "{bad}");
+        }
+        let r = received(200, "application/scim+json", json!({"endpoint": "/Userz"}));
+        let e = expect("assert:\n  - { pointer: /endpoint, endpoint: /Users, evidence: rfc }");
+        let f = check(&e, &r, &SchemaSet::default(), false, false);
+        assert_eq!(f.len(), 1);
+        assert!(f[0].message.contains("naming /Users"), "{f:?}");
+        assert_eq!(f[0].evidence, Some(Evidence::Rfc));
     }
 }

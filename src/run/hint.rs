@@ -8,8 +8,10 @@ use super::event::{Finding, Recorded};
 
 /// The hint for a failed check: a generic one that fits its first failing finding, or the
 /// check's own `hint`.
+/// `rejected`: the check's hint for a refusal (an unexpected 4xx), when it has one.
 pub fn fitting(
     own: Option<&str>,
+    rejected: Option<&str>,
     findings: &[Finding],
     exchange: Option<&Recorded>,
 ) -> Option<String> {
@@ -34,6 +36,9 @@ pub fn fitting(
         ("status", Some(429)) => Some(
             "The endpoint rate-limited the request (429). Entra backs off and retries; the gallery requires at least 25 requests per second per tenant, and `--jobs 1` makes scimcheck gentler.".to_string(),
         ),
+        ("status", Some(501)) => Some(
+            "The server answered 501 Not Implemented: it does not support this request at all. Entra sends it as part of its normal sequence, so the change never reaches the app and Entra counts a failure on every cycle; implement the operation (RFC 7644 section 3.5.2 for PATCH paths).".to_string(),
+        ),
         ("status", Some(s)) if s >= 500 => Some(format!(
             "The server failed with {s}: its own logs say why. Entra counts it as a failure and retries in about 40 minutes; failures above 40% of a cycle quarantine the job."
         )),
@@ -42,7 +47,10 @@ pub fn fitting(
         ),
         _ => None,
     };
-    generic.or_else(|| own.map(str::to_string))
+    let refused = first.kind == "status" && status.is_some_and(|s| (400..500).contains(&s));
+    generic
+        .or_else(|| rejected.filter(|_| refused).map(str::to_string))
+        .or_else(|| own.map(str::to_string))
 }
 
 #[cfg(test)]
@@ -76,6 +84,7 @@ mod tests {
     #[test]
     fn the_hint_follows_what_happened_not_the_check() {
         let own = Some("the check's own hint about values");
+        let rejected = Some("the check's own hint for a refusal");
         let cases = [
             ("no answer", "transport", "GET", "/Users/1", None),
             ("token refused", "status", "GET", "/Users/1", Some(401)),
@@ -90,6 +99,7 @@ mod tests {
             ("404 by id", "status", "GET", "/Users/1", Some(404)),
             ("rate limited", "status", "PATCH", "/Users/1", Some(429)),
             ("server error", "status", "POST", "/Users", Some(502)),
+            ("not implemented", "status", "PATCH", "/Users/1", Some(501)),
             ("bad request", "status", "PATCH", "/Users/1", Some(400)),
             (
                 "media type only",
@@ -104,7 +114,7 @@ mod tests {
             .iter()
             .map(|(name, kind, method, url, status)| {
                 let f = Finding::fail(kind, "x");
-                let hint = fitting(own, &[f], Some(&exchange(method, url, *status)));
+                let hint = fitting(own, rejected, &[f], Some(&exchange(method, url, *status)));
                 format!("{name}: {}", hint.unwrap_or_default())
             })
             .collect();

@@ -1,6 +1,7 @@
 //! The runner: executes planned scenarios against the target, judges every step, always cleans
 //! up, and emits [`Event`]s in a deterministic order (plan order, whatever the concurrency).
 
+mod advertised;
 pub mod event;
 pub mod expect;
 pub mod hint;
@@ -82,6 +83,9 @@ pub struct RunConfig {
     pub keep: bool,
     /// Schemas responses are validated against (built-in, plus the server's own when known).
     pub schemas: Arc<SchemaSet>,
+    /// What the server itself publishes at `/Schemas`, when it was read: value checks on
+    /// attributes it does not advertise are warnings (Entra would not map them).
+    pub advertised: Option<Arc<SchemaSet>>,
     /// Profile name, for reports.
     pub profile: Option<String>,
     /// Set to stop sending new steps (Ctrl-C); cleanup still runs.
@@ -107,6 +111,7 @@ impl Default for RunConfig {
             jobs: 4,
             keep: false,
             schemas: Arc::new(SchemaSet::builtin().clone()),
+            advertised: None,
             profile: None,
             stop: Arc::default(),
             insecure: false,
@@ -206,6 +211,7 @@ impl Runner {
                 .and_then(|b| SchemaSet::from_list_response(&b).ok())
         {
             self.config.schemas = Arc::new(self.config.schemas.with_published(&published));
+            self.config.advertised = Some(Arc::new(published));
         }
     }
 
@@ -597,6 +603,18 @@ impl Runner {
                         !step.capture.is_empty(),
                         projected,
                     );
+                    // A profile's checks are for attributes it maps: those stay failures.
+                    if let Some(published) = &self.config.advertised
+                        && !run
+                            .item
+                            .scenario
+                            .scenario
+                            .tags
+                            .iter()
+                            .any(|t| t == "profile")
+                    {
+                        advertised::demote(&mut f, published, &req.path);
+                    }
                     let json = r.json().unwrap_or(Value::Null);
                     if !f.iter().any(|x| x.kind == "status") {
                         f.extend(location::check(&json, &self.client.target().base));
@@ -729,6 +747,7 @@ impl Runner {
         if result.outcome == Outcome::Fail {
             result.hint = hint::fitting(
                 step.hint.as_deref(),
+                step.hint_rejected.as_deref(),
                 &result.findings,
                 result.exchange.as_ref(),
             );

@@ -2,7 +2,7 @@
 //! request, methods and schema names exist, captures are valid JSON pointers, assertions have
 //! one predicate and valid filters, and every template names a variable defined before it.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use serde_json::Value;
 use serde_saphyr::Spanned;
@@ -19,6 +19,9 @@ struct Linter<'a> {
     file: &'a str,
     source: &'a str,
     problems: Vec<Diagnostic>,
+    /// Captures that hold a list (a `*` pointer, or every iteration of a `repeat` step), with
+    /// where the list comes from: only a number indexes them (`{{ ids.0 }}`).
+    lists: HashMap<String, String>,
 }
 
 fn offset_of<T>(s: &Spanned<T>) -> usize {
@@ -76,12 +79,17 @@ impl Linter<'_> {
             }
         };
         for r in refs {
-            if BUILTIN_ROOTS.contains(&r.root.as_str()) || defined.contains(&r.root) {
-                continue;
-            }
             let end = s[r.offset..]
                 .find("}}")
                 .map_or(s.len(), |e| r.offset + e + 2);
+            if let Some((message, help)) = self.bad_path(&r.expr, &r.root) {
+                let at = self.find(&s[r.offset..end], from);
+                self.at(at, message).help = Some(help);
+                continue;
+            }
+            if BUILTIN_ROOTS.contains(&r.root.as_str()) || defined.contains(&r.root) {
+                continue;
+            }
             let at = self.find(&s[r.offset..end], from);
             let name = r.root.clone();
             let candidates: Vec<&str> = defined
@@ -101,6 +109,54 @@ impl Linter<'_> {
                 d.help = Some(h);
             }
         }
+    }
+
+    /// What `run` would reject in the path of a template expression (`root.field.0`): a
+    /// bracket index, a space, an empty field, or a name used to index a captured list.
+    fn bad_path(&self, expr: &str, root: &str) -> Option<(String, String)> {
+        let path = expr.split('|').next().unwrap_or_default().trim();
+        let index_help = || {
+            "fields and list items are reached with dots: `{{ ids.0 }}` is the first item of the list `ids`, `{{ user.name.givenName }}` a field".to_string()
+        };
+        if path.contains(['[', ']']) {
+            let fixed = path.replace('[', ".").replace(']', "");
+            return Some((
+                format!(
+                    "`{{{{ {path} }}}}`: templates do not index with brackets; write `{{{{ {fixed} }}}}`"
+                ),
+                index_help(),
+            ));
+        }
+        let mut segments = path.split('.');
+        if segments.next() != Some(root) {
+            return Some((
+                format!("`{{{{ {path} }}}}` is not a variable name followed by `.field`s"),
+                index_help(),
+            ));
+        }
+        let fields: Vec<&str> = segments.collect();
+        if let Some(f) = fields.iter().find(|f| {
+            f.is_empty()
+                || !f
+                    .chars()
+                    .all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '$'))
+        }) {
+            return Some((
+                format!("`{{{{ {path} }}}}` has an invalid field `{f}`"),
+                index_help(),
+            ));
+        }
+        let from = self.lists.get(root)?;
+        let first = fields.first()?;
+        if first.parse::<usize>().is_ok() {
+            return None;
+        }
+        Some((
+            format!(
+                "`{root}` is a list ({from}); `{{{{ {path} }}}}` indexes it with `{first}`, which is not a number"
+            ),
+            index_help(),
+        ))
     }
 
     /// Byte offset of `needle` in the source at or after `from` (or `from` when not found
@@ -143,6 +199,7 @@ pub fn lint(file: &str, source: &str, scenario_id: &str, scenario: &Scenario) ->
         file,
         source,
         problems: Vec::new(),
+        lists: HashMap::new(),
     };
     let mut defined: Vec<String> = Vec::new();
     // Captures of every step, to explain "used before captured".
@@ -331,12 +388,13 @@ pub fn lint(file: &str, source: &str, scenario_id: &str, scenario: &Scenario) ->
                     av.disjoint.is_some(),
                     av.all_match.is_some(),
                     av.one_of.is_some(),
+                    av.endpoint.is_some(),
                 ]
                 .iter()
                 .filter(|b| **b)
                 .count();
                 if n != 1 {
-                    l.at(aat, format!("an assertion needs exactly one predicate (equals, absent, length, min, contains, not_contains, disjoint, all_match, one_of); this one has {n}"));
+                    l.at(aat, format!("an assertion needs exactly one predicate (equals, absent, length, min, contains, not_contains, disjoint, all_match, one_of, endpoint); this one has {n}"));
                 }
                 if let Some(list) = &av.one_of {
                     l.templates(&Value::Array(list.clone()), &step_defined, &later, aat);
@@ -381,6 +439,22 @@ pub fn lint(file: &str, source: &str, scenario_id: &str, scenario: &Scenario) ->
             }
         }
         defined.extend(step.capture.keys().cloned());
+        for (name, spec) in &step.capture {
+            let pointer = CaptureSpec::from_value(spec)
+                .map(|c| c.pointer)
+                .unwrap_or_default();
+            if step.repeat.is_some() {
+                l.lists.insert(
+                    name.clone(),
+                    format!("one value per repetition of \"{}\"", step.name),
+                );
+            } else if pointer.contains('*') {
+                l.lists
+                    .insert(name.clone(), format!("captured from `{pointer}`"));
+            } else {
+                l.lists.remove(name);
+            }
+        }
     }
     l.problems
 }

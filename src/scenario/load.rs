@@ -233,6 +233,21 @@ mod tests {
         );
     }
 
+    /// `lint` rejects every template `run` could not resolve: bracket indexing, a name used as
+    /// the index of a captured list, an empty field. `{{ ids.0 }}` is the documented form.
+    #[test]
+    fn templates_that_run_would_reject_fail_lint() {
+        let file = |use_: &str| {
+            format!(
+                "name: s\nsteps:\n  - name: list\n    request: {{ method: GET, path: /Users }}\n    capture: {{ ids: /Resources/*/id }}\n  - name: use\n    request: {{ method: GET, path: \"/Users/{use_}\" }}\n"
+            )
+        };
+        assert!(load_str("t.yaml", &file("{{ ids.0 }}"), false).is_ok());
+        assert!(first_error(&file("{{ ids[0] }}")).contains("write `{{ ids.0 }}`"));
+        assert!(first_error(&file("{{ ids.0x }}")).contains("`ids` is a list"));
+        assert!(first_error(&file("{{ ids..0 }}")).contains("invalid field ``"));
+    }
+
     #[test]
     fn unknown_keys_suggest_the_closest_known_one() {
         let e = first_error(

@@ -161,6 +161,10 @@ pub struct Step {
     /// Shown on failure: the consequence in Entra terms and what to change.
     #[serde(default)]
     pub hint: Option<String>,
+    /// Shown instead of `hint` when the server refused the request (an unexpected 4xx): the
+    /// likely cause of a refusal differs from the cause of a wrong value.
+    #[serde(default)]
+    pub hint_rejected: Option<String>,
     /// `fail` (default) or `warn` (never fails the run, whatever `--strict` says).
     #[serde(default)]
     pub severity: Severity,
@@ -386,4 +390,13 @@ pub struct Assertion {
     /// The value must be one of these (`null` among them also accepts an absent value).
     #[serde(default)]
     pub one_of: Option<Vec<Value>>,
+    /// A ResourceType `endpoint` (RFC 7643 section 6, relative to the Base URL): the value
+    /// (some value, for a `*` pointer) must name this collection, as `/Users`, `Users`, the Base
+    /// URL's own path plus `/Users`, or an absolute URL of it.
+    #[serde(default)]
+    pub endpoint: Option<String>,
+    /// The evidence class of this one assertion, when it differs from the step's (an RFC detail
+    /// inside an Entra check).
+    #[serde(default)]
+    pub evidence: Option<Evidence>,
 }

@@ -216,8 +216,24 @@ fn normalise_base_path(path: &str) -> String {
 }
 
 /// The built-in schemas with the extra required attributes marked `required: true`.
+/// The custom extension the built-in suite sends the way Entra sends custom extension
+/// attributes (`user.shapes.custom-extension`). The reference server supports it and so
+/// publishes it; a server that publishes no such extension only gets a warning there.
+const TEST_EXTENSION: &str = "urn:ietf:params:scim:schemas:extension:scimcheck:2.0:User";
+
 fn published_schemas(required: &[(String, AttrPath)]) -> SchemaSet {
     let mut set = SchemaSet::builtin().clone();
+    let extension = SchemaSet::from_list_response(&serde_json::json!({"Resources": [{
+        "id": TEST_EXTENSION,
+        "name": "scimcheck test extension",
+        "description": "A custom extension attribute, as an Entra admin adds one to the mapping.",
+        "attributes": [{
+            "name": "badgeCode", "type": "string", "multiValued": false, "required": false,
+            "caseExact": false, "mutability": "readWrite", "returned": "default", "uniqueness": "none"
+        }]
+    }]}))
+    .expect("the test extension's schema is valid");
+    set.schemas.extend(extension.schemas);
     for (_, path) in required {
         let urn = path
             .urn

@@ -127,6 +127,13 @@ quirks! {
     MultiValuedReplaceMerges => "multi-valued-replace-merges", "a replace of a whole multi-valued attribute (`roles`) merges the values into the old list instead of replacing it";
     RoleJsonValueRejected => "role-json-value-rejected", "a role whose `value` is not a plain name (Entra's JSON document serialised as a string) is rejected with 400";
     MultiValuedReplaceRejected => "multi-valued-replace-rejected", "a replace of a whole multi-valued attribute (`roles`) is rejected with 400 (only add and remove are implemented)";
+    OmitsEmptyResources => "omits-empty-resources", "a ListResponse with no results leaves out `Resources` (allowed: RFC 7644 section 3.4.2 requires it only when there are results)";
+    MinimalGroupMeta => "minimal-group-meta", "group `meta` carries only `resourceType` and `location`, no `created` / `lastModified` (allowed: RFC 7643 does not require them in a response)";
+    AbsoluteResourceTypeEndpoints => "absolute-resource-type-endpoints", "ResourceType `endpoint` values are absolute URLs (`https://host/scim/v2/Users`) instead of `/Users` (allowed: RFC 7643 section 6 resolves them against the Base URL)";
+    EqAndFiltersOnly => "eq-and-filters-only", "filters with any operator but `eq` and `and` are rejected with 400 invalidFilter (allowed for an Entra-only endpoint: Entra sends no other)";
+    RequiresNameFormatted => "requires-name-formatted", "a user create without `name.formatted` is rejected with 400 (Entra's create body always carries it)";
+    RejectsExplicitNulls => "rejects-explicit-nulls", "a create whose body has an attribute set to `null` is rejected with 400 instead of reading null as unassigned";
+    UnpublishedNickname => "unpublished-nickname", "the server does not support `nickName`: /Schemas leaves it out of the User schema and values sent for it are dropped (allowed: a server supports what it publishes)";
     WrongMetaLocation => "wrong-meta-location", "`meta.location` of users and groups names the server's internal address (`http://scim-backend.internal:8080/...`) instead of the Tenant URL's host";
 }
 
@@ -134,8 +141,8 @@ quirks! {
 /// `slow-create=MS`); they are not bits of a [`QuirkSet`].
 const PARAMETERISED: usize = 3;
 
-// The parameterless quirks must fit the 64-bit `QuirkSet`.
-const _: () = assert!(QUIRKS.len() - PARAMETERISED <= 64);
+// The parameterless quirks must fit the 128-bit `QuirkSet`.
+const _: () = assert!(QUIRKS.len() - PARAMETERISED <= 128);
 
 /// Error for an unknown quirk name or a `drops-attribute` without a valid path.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -195,7 +202,7 @@ impl fmt::Display for Quirk {
 /// The enabled quirks, as a bitset plus the parsed `drops-attribute` paths.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct QuirkSet {
-    bits: u64,
+    bits: u128,
     /// Paths of the attributes dropped by `drops-attribute=PATH`.
     pub(crate) dropped: Vec<AttrPath>,
     /// `slow=MS`: every request waits this long before it is handled.
@@ -210,7 +217,7 @@ impl QuirkSet {
         let mut set = QuirkSet::default();
         for q in quirks {
             match (q.bit(), q) {
-                (Some(bit), _) => set.bits |= 1 << bit,
+                (Some(bit), _) => set.bits |= 1u128 << bit,
                 (None, Quirk::DropsAttribute(path)) => {
                     set.dropped.extend(AttrPath::parse(path).ok());
                 }
@@ -221,12 +228,15 @@ impl QuirkSet {
                 (None, _) => {}
             }
         }
+        if set.has(Quirk::UnpublishedNickname) {
+            set.dropped.push(AttrPath::simple("nickName"));
+        }
         set
     }
 
     /// Whether this parameterless quirk is on.
     pub(crate) fn has(&self, q: Quirk) -> bool {
-        q.bit().is_some_and(|bit| self.bits & (1 << bit) != 0)
+        q.bit().is_some_and(|bit| self.bits & (1u128 << bit) != 0)
     }
 }
 
@@ -272,6 +282,34 @@ pub(crate) fn filter_uses_and(filter: &str) -> bool {
     filter_tokens(filter)
         .iter()
         .any(|(t, quoted)| !quoted && t.eq_ignore_ascii_case("and"))
+}
+
+/// Whether the filter uses an operator Entra never sends (anything but `eq` and `and`).
+pub(crate) fn filter_beyond_eq_and(filter: &crate::scim::filter::Filter) -> bool {
+    use crate::scim::filter::{CompareOp, Filter};
+    match filter {
+        Filter::Compare { op, .. } => *op != CompareOp::Eq,
+        Filter::And(a, b) => filter_beyond_eq_and(a) || filter_beyond_eq_and(b),
+        Filter::ValuePath { filter, sub, .. } => {
+            filter_beyond_eq_and(filter)
+                || sub.as_ref().is_some_and(|(_, op, _)| *op != CompareOp::Eq)
+        }
+        Filter::Present(_) | Filter::Or(..) | Filter::Not(_) => true,
+    }
+}
+
+/// The first attribute set to `null` in a create body (top level or inside an extension or
+/// complex attribute), as `name` or `urn:...:name`.
+pub(crate) fn first_explicit_null(body: &serde_json::Value) -> Option<String> {
+    let obj = body.as_object()?;
+    obj.iter().find_map(|(k, v)| match v {
+        serde_json::Value::Null => Some(k.clone()),
+        serde_json::Value::Object(inner) => inner
+            .iter()
+            .find(|(_, v)| v.is_null())
+            .map(|(ik, _)| format!("{k}:{ik}")),
+        _ => None,
+    })
 }
 
 /// Whether some comparison in the filter has a value that is not a double-quoted string.

@@ -12,7 +12,10 @@ use serde_json::{Map, Value, json};
 
 use super::Shared;
 use super::project::Projection;
-use super::quirks::{Quirk, QuirkSet, filter_has_unquoted_value, filter_uses_and};
+use super::quirks::{
+    Quirk, QuirkSet, filter_beyond_eq_and, filter_has_unquoted_value, filter_uses_and,
+    first_explicit_null,
+};
 use super::shapes;
 use super::store::{Kind, ScimError, get_ci, id_string};
 use crate::scim::filter::{MatchContext, matches, parse_filter};
@@ -308,6 +311,12 @@ impl Ctx<'_> {
         {
             obj.remove("meta");
         }
+        if kind == Kind::Group
+            && q.has(Quirk::MinimalGroupMeta)
+            && let Some(meta) = out.get_mut("meta").and_then(Value::as_object_mut)
+        {
+            meta.retain(|k, _| k == "resourceType" || k == "location");
+        }
         if q.has(Quirk::WrongMetaLocation) {
             shapes::internal_location(&mut out, self.base_url);
         }
@@ -371,6 +380,11 @@ impl Ctx<'_> {
                     .map_err(|e| invalid(format!("{} (at offset {})", e.message, e.offset)))?,
             ),
         };
+        if q.has(Quirk::EqAndFiltersOnly) && filter.as_ref().is_some_and(filter_beyond_eq_and) {
+            return Err(invalid(
+                "only `eq` and `and` are supported in filters".into(),
+            ));
+        }
         let start = self.number_param("startIndex")?.unwrap_or(1).max(1) as usize;
         let count = self
             .number_param("count")?
@@ -408,7 +422,14 @@ impl Ctx<'_> {
         } else {
             matched.len()
         };
-        Ok(ok(list_response(total, start, page)))
+        let mut body = list_response(total, start, page);
+        if total == 0
+            && q.has(Quirk::OmitsEmptyResources)
+            && let Some(obj) = body.as_object_mut()
+        {
+            obj.remove("Resources");
+        }
+        Ok(ok(body))
     }
 
     fn create(&self, kind: Kind, body: Value) -> Reply {
@@ -416,6 +437,23 @@ impl Ctx<'_> {
             Ok(p) => p,
             Err(e) => return e.into(),
         };
+        let q = self.quirks();
+        if q.has(Quirk::RejectsExplicitNulls)
+            && let Some(attr) = first_explicit_null(&body)
+        {
+            return ScimError::typed(
+                400,
+                "invalidValue",
+                format!("attribute '{attr}' must not be null"),
+            )
+            .into();
+        }
+        if kind == Kind::User
+            && q.has(Quirk::RequiresNameFormatted)
+            && body["name"]["formatted"].as_str().is_none_or(str::is_empty)
+        {
+            return ScimError::typed(400, "invalidValue", "name.formatted is required").into();
+        }
         let created = self
             .sh
             .store
@@ -517,11 +555,19 @@ impl Ctx<'_> {
 
     fn schemas(&self, id: Option<&str>) -> Reply {
         let docs = &self.sh.discovery.schemas;
+        let unpublished = self.quirks().has(Quirk::UnpublishedNickname);
         let located = |d: &Value| {
-            self.located(
+            let mut d = self.located(
                 d,
                 &format!("Schemas/{}", d["id"].as_str().unwrap_or_default()),
-            )
+            );
+            if unpublished
+                && d["id"] == urn::USER
+                && let Some(attrs) = d.get_mut("attributes").and_then(Value::as_array_mut)
+            {
+                attrs.retain(|a| a["name"] != "nickName");
+            }
+            d
         };
         match id {
             Some(id) => match docs
@@ -544,11 +590,16 @@ impl Ctx<'_> {
 
     fn resource_types(&self, id: Option<&str>) -> Reply {
         let docs = &self.sh.discovery.resource_types;
+        let absolute = self.quirks().has(Quirk::AbsoluteResourceTypeEndpoints);
         let located = |d: &Value| {
-            self.located(
+            let mut d = self.located(
                 d,
                 &format!("ResourceTypes/{}", d["id"].as_str().unwrap_or_default()),
-            )
+            );
+            if absolute && let Some(e) = d["endpoint"].as_str() {
+                d["endpoint"] = Value::String(format!("{}{e}", self.base_url));
+            }
+            d
         };
         match id {
             Some(id) => match docs

@@ -773,8 +773,17 @@ async fn discovery_endpoints_publish_schemas_resource_types_and_config() {
         .iter()
         .map(|s| s["id"].as_str().unwrap())
         .collect();
-    assert_eq!(ids, [urn::USER, urn::ENTERPRISE_USER, urn::GROUP]);
-    assert_eq!(schemas.body["totalResults"], 3);
+    // The fourth is the custom extension the suite sends as Entra sends custom attributes.
+    assert_eq!(
+        ids,
+        [
+            urn::USER,
+            urn::ENTERPRISE_USER,
+            urn::GROUP,
+            "urn:ietf:params:scim:schemas:extension:scimcheck:2.0:User"
+        ]
+    );
+    assert_eq!(schemas.body["totalResults"], 4);
     let user_schema = &resources[0];
     assert_eq!(
         user_schema["meta"]["location"],
@@ -1223,6 +1232,54 @@ async fn observe(quirk: &str, server: &Server, api: &Api) -> Value {
                 api.get(&path).await.body["roles"].as_array().map(Vec::len)
             ])
         }
+        "omits-empty-resources" => json!(
+            api.get("/Users?filter=userName eq \"nobody\"")
+                .await
+                .body
+                .get("Resources")
+                .is_some()
+        ),
+        "minimal-group-meta" => {
+            let meta = api.post("/Groups", group("G", &[])).await.body["meta"].clone();
+            json!([meta["created"].is_string(), meta["location"].is_string()])
+        }
+        "absolute-resource-type-endpoints" => {
+            let endpoint = api.get("/ResourceTypes/User").await.body["endpoint"].clone();
+            json!([
+                endpoint == "/Users",
+                endpoint == json!(format!("{}/Users", api.base))
+            ])
+        }
+        "eq-and-filters-only" => json!([
+            status(
+                api.get("/Users?filter=userName eq \"a\" and active eq true")
+                    .await
+            ),
+            status(api.get("/Users?filter=userName sw \"a\"").await),
+        ]),
+        "requires-name-formatted" => {
+            let mut bare = user("b@x");
+            bare["name"] = json!({"givenName": "B"});
+            json!([
+                status(api.post("/Users", user("a@x")).await),
+                status(api.post("/Users", bare).await),
+            ])
+        }
+        "rejects-explicit-nulls" => {
+            let mut body = user("a@x");
+            body["title"] = Value::Null;
+            status(api.post("/Users", body).await)
+        }
+        "unpublished-nickname" => {
+            let schema = api.get(&format!("/Schemas/{}", urn::USER)).await.body;
+            let published = schema["attributes"]
+                .as_array()
+                .is_some_and(|a| a.iter().any(|a| a["name"] == "nickName"));
+            let mut body = user("a@x");
+            body["nickName"] = json!("Babs");
+            let stored = api.post("/Users", body).await.body["nickName"].clone();
+            json!([published, stored])
+        }
         "wrong-meta-location" => {
             let got = api.get(&format!("/Users/{}", seed())).await.body;
             json!(
@@ -1387,6 +1444,29 @@ fn expectations() -> Vec<(&'static str, Value, Value)> {
             "multi-valued-replace-rejected",
             json!([200, 1]),
             json!([400, 1]),
+        ),
+        ("omits-empty-resources", json!(true), json!(false)),
+        (
+            "minimal-group-meta",
+            json!([true, true]),
+            json!([false, true]),
+        ),
+        (
+            "absolute-resource-type-endpoints",
+            json!([true, false]),
+            json!([false, true]),
+        ),
+        ("eq-and-filters-only", json!([200, 200]), json!([200, 400])),
+        (
+            "requires-name-formatted",
+            json!([201, 201]),
+            json!([201, 400]),
+        ),
+        ("rejects-explicit-nulls", json!(201), json!(400)),
+        (
+            "unpublished-nickname",
+            json!([true, "Babs"]),
+            json!([false, null]),
         ),
         ("wrong-meta-location", json!(true), json!(false)),
         ("drops-attribute=title", json!("T"), json!(null)),

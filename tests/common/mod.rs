@@ -83,9 +83,11 @@ pub async fn run_against_with(
         Arc::new(move |id: &str| g.minted(id)),
     )
     .expect("client");
-    let runner = Runner::new(Arc::new(client), generators, config);
+    let mut runner = Runner::new(Arc::new(client), generators, config);
     let scenarios: Vec<Arc<Loaded>> = scenarios.into_iter().map(Arc::new).collect();
     let plan = plan(&scenarios, dialects);
+    // As `scimcheck run` does: read the server's /Schemas once before the plan runs.
+    runner.discover_schemas(&plan).await;
     let mut events = Vec::new();
     let summary = runner.run(&plan, &mut |e| events.push(e.clone())).await;
     let checks = checks_by_dialect(&events);
