@@ -1,5 +1,8 @@
 //! `meta.location`, when a User or Group carries one, must point at the Tenant URL's host and
 //! at the resource's own path (RFC 7643 section 3.1: "the URI of the resource being returned").
+//! A relative reference is resolved as RFC 7643 section 2.3.7 says, against the Tenant URL
+//! (every path segment up to the endpoint), so `/scim/v2/Users/<id>` and `Users/<id>` are fine.
+//! Messages name the resource as `<id>`, so one server habit reads as one finding.
 //! A location naming an internal host or another resource is a warning: Entra ignores it, but
 //! any client that follows it (and the SCIM Validator's reviewers) lands elsewhere.
 
@@ -37,9 +40,16 @@ fn problem(resource: &Value, tenant: &reqwest::Url) -> Option<String> {
         other => other.to_string(),
     };
     let own_path = format!("/{kind}/{id}");
-    let Ok(url) = reqwest::Url::parse(location) else {
+    let shown = location.replace(&id, "<id>");
+    let generic_path = format!("/{kind}/<id>");
+    // The base for relative references ends with `/`, so `Users/x` lands under it.
+    let mut base = tenant.clone();
+    if !base.path().ends_with('/') {
+        base.set_path(&format!("{}/", base.path()));
+    }
+    let Ok(url) = base.join(location) else {
         return Some(format!(
-            "meta.location `{location}` is not an absolute URL; it should be the Tenant URL joined with {own_path}"
+            "meta.location `{shown}` is not a URI reference; it should be the Tenant URL joined with {generic_path}"
         ));
     };
     let origin = |u: &reqwest::Url| {
@@ -51,13 +61,13 @@ fn problem(resource: &Value, tenant: &reqwest::Url) -> Option<String> {
     };
     if origin(&url) != origin(tenant) {
         return Some(format!(
-            "meta.location `{location}` points at another host than the Tenant URL ({}); it should be the Tenant URL joined with {own_path}",
+            "meta.location `{shown}` points at another host than the Tenant URL ({}); it should be the Tenant URL joined with {generic_path}",
             tenant.origin().ascii_serialization()
         ));
     }
     if !url.path().trim_end_matches('/').ends_with(&own_path) {
         return Some(format!(
-            "meta.location `{location}` does not end with the resource's own path {own_path}"
+            "meta.location `{shown}` does not end with the resource's own path {generic_path}"
         ));
     }
     None
@@ -81,15 +91,26 @@ mod tests {
     }
 
     #[test]
-    fn another_host_another_resource_or_a_relative_location_warns() {
+    fn a_relative_reference_resolved_against_the_tenant_url_is_fine() {
+        let base = "https://app.example.com/scim/v2";
+        for location in ["/scim/v2/Users/u1", "Users/u1"] {
+            assert!(check(&user(location), base).is_empty(), "{location}");
+        }
+    }
+
+    #[test]
+    fn another_host_or_another_resource_warns_naming_the_resource_as_id() {
         let base = "https://app.example.com/scim/v2";
         for (location, says) in [
-            ("http://10.0.0.7:8080/scim/v2/Users/u1", "another host"),
+            (
+                "http://10.0.0.7:8080/scim/v2/Users/u1",
+                "`http://10.0.0.7:8080/scim/v2/Users/<id>` points at another host",
+            ),
             (
                 "https://app.example.com/scim/v2/Users/u2",
-                "own path /Users/u1",
+                "own path /Users/<id>",
             ),
-            ("/scim/v2/Users/u1", "not an absolute URL"),
+            ("/other/Users/u2", "own path /Users/<id>"),
         ] {
             let f = check(&user(location), base);
             assert_eq!(f.len(), 1, "{location}");

@@ -520,6 +520,17 @@ impl Runner {
             result.note = Some(format!("skipped: {why}"));
             return result;
         }
+        // Before dependencies: a check that does not apply is not blocked by anything.
+        if let Some(published) = &self.config.advertised
+            && let Some(urn) = step.requires.iter().find(|u| published.get(u).is_none())
+        {
+            result.outcome = Outcome::Skip;
+            result.note = Some(format!(
+                "skipped: the server's /Schemas does not publish `{urn}`, and Entra sends such attributes only to apps that offer them"
+            ));
+            self.forget_captures(run, step, &id);
+            return result;
+        }
         if let Some((root, note)) = blocking_dependency(run, step, &id) {
             self.block(run, step, &mut result, root, note);
             return result;

@@ -172,6 +172,11 @@ pub struct Step {
     /// `proves`.
     #[serde(default)]
     pub evidence: Evidence,
+    /// Schema URNs the server must publish at `/Schemas` for this check to apply (a custom
+    /// extension, which Entra sends only to apps that offer it). When the server's own
+    /// `/Schemas` was read and lacks one, the check is skipped with that reason.
+    #[serde(default)]
+    pub requires: Vec<String>,
     /// Check ids of earlier steps this one judges the effect of (a verification GET after a
     /// PATCH, a duplicate create after the create). When one of them was not accepted, this
     /// check is `blocked` rather than failed. `<id>.suffix` implicitly depends on `<id>`.
