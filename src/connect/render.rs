@@ -38,7 +38,7 @@ fn severity_mark(s: Severity) -> String {
 }
 
 fn probe(out: &mut String, p: &Probe) {
-    let target = if p.method == "TCP" || p.method == "TLS" {
+    let target = if matches!(p.method.as_str(), "TCP" | "TLS" | "POST") {
         p.url.clone()
     } else {
         readable_path(&p.url)
@@ -133,9 +133,31 @@ pub fn human(report: &Report) -> String {
     if !token.is_empty() {
         let _ = writeln!(out, "Token       {}", token.join("; "));
     }
+    if let Some(o) = &report.oauth {
+        let _ = writeln!(out, "Token URL   {}", o.token_url);
+        let mut client = o.client_id.clone();
+        if let Some(scope) = &o.scope {
+            let _ = write!(client, " (scope {scope})");
+        }
+        let _ = writeln!(out, "Client ID   {client}");
+    }
     let _ = writeln!(out);
 
     let _ = writeln!(out, "{}", "Evidence".bold());
+    let token_probes: Vec<&Probe> = report
+        .probes
+        .iter()
+        .filter(|p| p.stage == Stage::TokenEndpoint)
+        .collect();
+    if !token_probes.is_empty() {
+        let _ = writeln!(
+            out,
+            "  Token endpoint: the access token Entra asks for first"
+        );
+        for p in token_probes {
+            probe(&mut out, p);
+        }
+    }
     let tc: Vec<&Probe> = report
         .probes
         .iter()
@@ -146,7 +168,9 @@ pub fn human(report: &Report) -> String {
         .iter()
         .filter(|p| p.stage == Stage::FollowUp)
         .collect();
-    let _ = writeln!(out, "  Test Connection: the requests Entra sends");
+    if !tc.is_empty() {
+        let _ = writeln!(out, "  Test Connection: the requests Entra sends");
+    }
     for p in tc {
         probe(&mut out, p);
     }

@@ -128,14 +128,20 @@ quirks! {
     RoleJsonValueRejected => "role-json-value-rejected", "a role whose `value` is not a plain name (Entra's JSON document serialised as a string) is rejected with 400";
     MultiValuedReplaceRejected => "multi-valued-replace-rejected", "a replace of a whole multi-valued attribute (`roles`) is rejected with 400 (only add and remove are implemented)";
     WrongMetaLocation => "wrong-meta-location", "`meta.location` of users and groups names the server's internal address (`http://scim-backend.internal:8080/...`) instead of the Tenant URL's host";
+    OauthCredentialsInBodyOnly => "oauth-credentials-in-body-only", "with --oauth-client: the token endpoint reads the client id and secret only from the form body and refuses `Authorization: Basic` with 401 invalid_client";
+    OauthRejectsForm => "oauth-rejects-form", "with --oauth-client: the token endpoint answers 415 to a form body (a SCIM content-type middleware in front of it)";
+    OauthNoAccessToken => "oauth-no-access-token", "with --oauth-client: the token endpoint answers 200 without `access_token`";
+    OauthExpiresInOutOfWindow => "oauth-expires-in-out-of-window", "with --oauth-client: access tokens live a day (`expires_in` 86400), outside Microsoft's 60-360 minute window";
+    OauthShortLivedTokens => "oauth-short-lived-tokens", "with --oauth-client: access tokens live 2 seconds (`expires_in` 2), so a run must refresh them";
+    OauthTokensDieEarly => "oauth-tokens-die-early", "with --oauth-client: access tokens stop working after 1 second although `expires_in` promises the full lifetime (a token store that loses them)";
 }
 
 /// How many entries of [`QUIRKS`] take a parameter (`drops-attribute=PATH`, `slow=MS`,
 /// `slow-create=MS`); they are not bits of a [`QuirkSet`].
 const PARAMETERISED: usize = 3;
 
-// The parameterless quirks must fit the 64-bit `QuirkSet`.
-const _: () = assert!(QUIRKS.len() - PARAMETERISED <= 64);
+// The parameterless quirks must fit the 128-bit `QuirkSet`.
+const _: () = assert!(QUIRKS.len() - PARAMETERISED <= 128);
 
 /// Error for an unknown quirk name or a `drops-attribute` without a valid path.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -195,7 +201,7 @@ impl fmt::Display for Quirk {
 /// The enabled quirks, as a bitset plus the parsed `drops-attribute` paths.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct QuirkSet {
-    bits: u64,
+    bits: u128,
     /// Paths of the attributes dropped by `drops-attribute=PATH`.
     pub(crate) dropped: Vec<AttrPath>,
     /// `slow=MS`: every request waits this long before it is handled.
