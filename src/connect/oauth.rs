@@ -280,7 +280,7 @@ impl Diag {
         let (headers, body) = cfg.request(CredentialLocation::Body);
         let ex = client.post_form(&cfg.token_url, &headers, body).await;
         let s2 = self.record_token(
-            Stage::FollowUp,
+            Stage::TokenEndpoint,
             "does the token endpoint take the credentials from the form body instead (client_secret_post)?",
             "client id and secret (form body)",
             &ex,

@@ -37,7 +37,7 @@ fn severity_mark(s: Severity) -> String {
     }
 }
 
-fn probe(out: &mut String, p: &Probe) {
+fn probe(out: &mut String, p: &Probe, show_purpose: bool) {
     let target = if matches!(p.method.as_str(), "TCP" | "TLS" | "POST") {
         p.url.clone()
     } else {
@@ -49,7 +49,7 @@ fn probe(out: &mut String, p: &Probe) {
         other => format!("  (auth: {other})"),
     };
     let _ = writeln!(out, "  [{}] {} {}{auth}", p.step, p.method.bold(), target);
-    if p.stage == Stage::FollowUp {
+    if show_purpose {
         let _ = writeln!(out, "      {}", p.purpose.dimmed());
     }
     let time = duration(p.elapsed_ms);
@@ -154,8 +154,9 @@ pub fn human(report: &Report) -> String {
             out,
             "  Token endpoint: the access token Entra asks for first"
         );
-        for p in token_probes {
-            probe(&mut out, p);
+        // The first is Entra's own request; a second one is scimcheck's follow-up.
+        for (i, p) in token_probes.into_iter().enumerate() {
+            probe(&mut out, p, i > 0);
         }
     }
     let tc: Vec<&Probe> = report
@@ -172,12 +173,12 @@ pub fn human(report: &Report) -> String {
         let _ = writeln!(out, "  Test Connection: the requests Entra sends");
     }
     for p in tc {
-        probe(&mut out, p);
+        probe(&mut out, p, false);
     }
     if !follow.is_empty() {
         let _ = writeln!(out, "  Follow-up probes (read-only, same host)");
         for p in follow {
-            probe(&mut out, p);
+            probe(&mut out, p, true);
         }
     }
     let _ = writeln!(out);
