@@ -474,6 +474,7 @@ fn oauth_line(o: &crate::credential::OAuthClient) -> String {
     let issued = match o.issued() {
         0 => "no access token issued".to_string(),
         1 => "1 access token issued, no refresh needed".to_string(),
+        2 => "2 access tokens issued (1 refresh)".to_string(),
         n => format!("{n} access tokens issued ({} refreshes)", n - 1),
     };
     format!(

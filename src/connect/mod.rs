@@ -1148,6 +1148,12 @@ impl Diag {
                     "The token is recognised but not allowed to read users (403 Forbidden)",
                     "Give the token (or the account it belongs to) the provisioning or admin permission the application requires for SCIM, then test again.",
                 )
+            } else if self.oauth.is_some() {
+                (
+                    "auth.token-rejected",
+                    "The endpoint rejects the access token its token endpoint issued (401 Unauthorized)",
+                    "Make the SCIM endpoint accept the access tokens this token endpoint issues, sent as `Authorization: Bearer <access_token>`: the same issuer, audience and signing keys, and a client that is allowed to provision.",
+                )
             } else {
                 (
                     "auth.token-rejected",
