@@ -429,6 +429,8 @@ pub struct ProfilesArgs {
 }
 
 /// `scimcheck profiles ...` (default: `list`).
+// `Init` carries the target's connection options: parsed once, its size does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum ProfilesCommand {
     /// List the built-in profiles.

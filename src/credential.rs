@@ -241,9 +241,9 @@ pub fn read_answer(r: &Received, secret: &Secret) -> Result<Issued, TokenError> 
 /// `N h`, `N min` or `N seconds` for a lifetime.
 pub fn lifetime(d: Duration) -> String {
     let s = d.as_secs();
-    if s >= 3600 && s % 3600 == 0 {
+    if s >= 3600 && s.is_multiple_of(3600) {
         format!("{} h", s / 3600)
-    } else if s >= 60 && s % 60 == 0 {
+    } else if s >= 60 && s.is_multiple_of(60) {
         format!("{} min", s / 60)
     } else if s == 1 {
         "1 second".to_string()

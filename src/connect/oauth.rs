@@ -101,8 +101,11 @@ impl Diag {
         };
         let issued = match read_answer(&r, &secret) {
             Ok(i) => i,
-            Err(TokenError::Status { status, .. }) if matches!(status, 400 | 401) => {
-                let e = read_answer(&r, &secret).unwrap_err();
+            Err(
+                e @ TokenError::Status {
+                    status: 400 | 401, ..
+                },
+            ) => {
                 return self.credentials_refused(client, step, &e).await;
             }
             Err(e) => {
@@ -270,13 +273,7 @@ impl Diag {
         first: &TokenError,
     ) -> Option<Secret> {
         let secret = client.secret().clone();
-        let Some(cfg) = client
-            .credential()
-            .oauth_client()
-            .map(|o| o.config().clone())
-        else {
-            return None;
-        };
+        let cfg = client.credential().oauth_client()?.config().clone();
         let (headers, body) = cfg.request(CredentialLocation::Body);
         let ex = client.post_form(&cfg.token_url, &headers, body).await;
         let s2 = self.record_token(
