@@ -12,6 +12,7 @@ use crate::cli::{
     CheckArgs, ColorChoice, DemoArgs, DialectChoice, LintArgs, ListArgs, RunArgs, ServeArgs,
     StrictClass, TargetArgs,
 };
+use crate::credential::{Credential, OAuthConfig};
 use crate::diag::Diagnostic;
 use crate::exit;
 use crate::http::{Client, ClientOptions, Secret, TenantUrl};
@@ -105,17 +106,7 @@ fn token(t: &TargetArgs) -> Result<Secret, String> {
             }
         }
     };
-    if let Some((at, c)) = token.chars().enumerate().find(|(_, c)| c.is_control()) {
-        let what = if c == '\n' || c == '\r' {
-            "a line break: it holds more than one line".to_string()
-        } else {
-            format!("the control character U+{:04X}", c as u32)
-        };
-        return Err(format!(
-            "{source} contains {what} (at character {}); a token must be one line of printable characters",
-            at + 1
-        ));
-    }
+    printable(&token, &source, "a token")?;
     let mut secret = Secret::new(token);
     if let Ok(url) = TenantUrl::parse_with(&t.url, true) {
         for s in url.secrets() {
@@ -123,6 +114,131 @@ fn token(t: &TargetArgs) -> Result<Secret, String> {
         }
     }
     Ok(secret)
+}
+
+/// A secret with a newline or another control character inside cannot go into an HTTP
+/// header or a form body as typed: refused, saying where.
+fn printable(value: &str, source: &str, what_it_is: &str) -> Result<(), String> {
+    if let Some((at, c)) = value.chars().enumerate().find(|(_, c)| c.is_control()) {
+        let what = if c == '\n' || c == '\r' {
+            "a line break: it holds more than one line".to_string()
+        } else {
+            format!("the control character U+{:04X}", c as u32)
+        };
+        return Err(format!(
+            "{source} contains {what} (at character {}); {what_it_is} must be one line of printable characters",
+            at + 1
+        ));
+    }
+    Ok(())
+}
+
+/// The environment variable holding the OAuth client secret.
+pub const CLIENT_SECRET_ENV: &str = "SCIMCHECK_CLIENT_SECRET";
+
+/// The credentials of a command that talks to a target, from one of two sources, never both:
+/// the Secret Token (`--token`, `SCIMCHECK_TOKEN`, `--token-file`), or OAuth2 client
+/// credentials (`--oauth-token-url`, `--oauth-client-id`, the secret from
+/// `SCIMCHECK_CLIENT_SECRET` or `--oauth-client-secret-file`, optionally `--oauth-scope`).
+/// Values the Tenant URL or the token endpoint URL carry (query values, userinfo) are redacted
+/// like the secrets.
+fn credential(t: &TargetArgs) -> Result<Credential, String> {
+    if t.oauth_client_secret.is_some() {
+        return Err(format!(
+            "--oauth-client-secret is not accepted: a secret on the command line ends up in shell history and process lists. Set {CLIENT_SECRET_ENV} or use --oauth-client-secret-file FILE"
+        ));
+    }
+    let oauth = t.oauth_token_url.is_some()
+        || t.oauth_client_id.is_some()
+        || t.oauth_client_secret_file.is_some()
+        || t.oauth_scope.is_some();
+    if !oauth {
+        return token(t).map(Credential::from);
+    }
+    let token_given = [
+        t.token_file.as_ref().map(|_| "--token-file"),
+        t.token.as_ref().map(|_| "--token (or SCIMCHECK_TOKEN)"),
+    ];
+    if let Some(which) = token_given.into_iter().flatten().next() {
+        return Err(format!(
+            "both a Secret Token ({which}) and OAuth2 client credentials (--oauth-*) are given: Entra uses one or the other. Drop one (unset SCIMCHECK_TOKEN if it is set in the environment)"
+        ));
+    }
+    let Some(url) = t.oauth_token_url.as_deref().map(str::trim) else {
+        return Err(
+            "OAuth2 client credentials need the Token Endpoint: --oauth-token-url URL".into(),
+        );
+    };
+    match reqwest::Url::parse(url) {
+        Ok(u) if matches!(u.scheme(), "https" | "http") => {}
+        Ok(u) => {
+            return Err(format!(
+                "--oauth-token-url must be an http(s) URL, not `{}:`",
+                u.scheme()
+            ));
+        }
+        Err(e) => return Err(format!("--oauth-token-url is not a valid URL: {e}")),
+    }
+    let client_id = match t.oauth_client_id.as_deref().map(str::trim) {
+        Some(id) if !id.is_empty() => id.to_string(),
+        _ => {
+            return Err(
+                "OAuth2 client credentials need the Client Identifier: --oauth-client-id ID".into(),
+            );
+        }
+    };
+    printable(&client_id, "--oauth-client-id", "a client id")?;
+    let env = std::env::var(CLIENT_SECRET_ENV)
+        .ok()
+        .filter(|v| !v.trim().is_empty());
+    let (secret, source) = match (&t.oauth_client_secret_file, env) {
+        (Some(_), Some(_)) => {
+            return Err(format!(
+                "the client secret is given twice ({CLIENT_SECRET_ENV} and --oauth-client-secret-file): give it once"
+            ));
+        }
+        (Some(file), None) => {
+            let text = std::fs::read_to_string(file)
+                .map_err(|e| format!("--oauth-client-secret-file {}: {e}", file.display()))?;
+            let text = text.trim_start_matches('\u{feff}').trim().to_string();
+            if text.is_empty() {
+                return Err(format!(
+                    "--oauth-client-secret-file {} is empty",
+                    file.display()
+                ));
+            }
+            (
+                text,
+                format!("--oauth-client-secret-file {}", file.display()),
+            )
+        }
+        (None, Some(v)) => (v.trim().to_string(), CLIENT_SECRET_ENV.to_string()),
+        (None, None) => {
+            return Err(format!(
+                "OAuth2 client credentials need the Client Secret: set {CLIENT_SECRET_ENV} or use --oauth-client-secret-file FILE"
+            ));
+        }
+    };
+    printable(&secret, &source, "a client secret")?;
+    let mut credential = Credential::oauth(OAuthConfig {
+        token_url: url.to_string(),
+        client_id,
+        client_secret: secret,
+        scope: t
+            .oauth_scope
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string),
+    });
+    for u in [t.url.as_str(), url] {
+        if let Ok(u) = TenantUrl::parse_with(u, true) {
+            for s in u.secrets() {
+                credential = credential.also(&s);
+            }
+        }
+    }
+    Ok(credential)
 }
 
 /// The loud warning of `--insecure`, on stderr (also with `-q`).
@@ -153,19 +269,20 @@ fn client_options(t: &TargetArgs) -> Result<ClientOptions, String> {
     })
 }
 
-/// The token and client options of a command that talks to a target, with the panic hook that
-/// redacts the token installed; on bad input prints the problem and gives exit code 2.
-fn credentials(t: &TargetArgs) -> Result<(Secret, ClientOptions), i32> {
-    let secret = token(t).map_err(|e| bad_input(&e))?;
+/// The credentials and client options of a command that talks to a target, with the panic
+/// hook that redacts the secrets installed; on bad input prints the problem and gives exit
+/// code 2.
+fn credentials(t: &TargetArgs) -> Result<(Credential, ClientOptions), i32> {
+    let credential = credential(t).map_err(|e| bad_input(&e))?;
     let options = client_options(t).map_err(|e| bad_input(&e))?;
-    redact_panics(secret.clone());
-    Ok((secret, options))
+    redact_panics(credential.secret().clone());
+    Ok((credential, options))
 }
 
 /// Runs `scenarios` against `target`, reporting to the terminal; returns the exit code.
 async fn execute(
     target: TenantUrl,
-    secret: Secret,
+    credential: Credential,
     scenarios: Vec<Arc<Loaded>>,
     check: &CheckArgs,
     options: ClientOptions,
@@ -182,8 +299,9 @@ async fn execute(
             std::io::stdout().is_terminal()
         },
     );
+    let secret = credential.secret().clone();
     let (scenarios, profile_name, profile_values) =
-        match apply_profile(check, &target, &secret, &options, scenarios).await {
+        match apply_profile(check, &target, &credential, &options, scenarios).await {
             Ok(x) => x,
             Err(code) => return code,
         };
@@ -231,7 +349,7 @@ async fn execute(
         warn_insecure();
     }
     let stop: Arc<std::sync::atomic::AtomicBool> = Arc::default();
-    let client = match Client::new(target, secret.clone(), options, minted) {
+    let client = match Client::new(target, credential.clone(), options, minted) {
         Ok(c) => Arc::new(
             c.with_run_prefix(generators.prefix())
                 .with_stop(stop.clone()),
@@ -266,7 +384,7 @@ async fn execute(
         test_connection_gate(
             &plan,
             &client,
-            &secret,
+            &credential,
             verbosity,
             terminal_on_stderr(check),
         )
@@ -340,7 +458,8 @@ async fn execute(
     let risk = check
         .assigned
         .map(|n| crate::report::quarantine::assess(&failed, n));
-    for line in slow.into_iter().chain(risk) {
+    let oauth = credential.oauth_client().map(oauth_line);
+    for line in slow.into_iter().chain(risk).chain(oauth) {
         if terminal_on_stderr(check) {
             eprintln!("{line}");
         } else {
@@ -348,6 +467,20 @@ async fn execute(
         }
     }
     exit_code(&summary)
+}
+
+/// The summary line of a run over OAuth: how many access tokens were issued (refreshes show).
+fn oauth_line(o: &crate::credential::OAuthClient) -> String {
+    let issued = match o.issued() {
+        0 => "no access token issued".to_string(),
+        1 => "1 access token issued, no refresh needed".to_string(),
+        2 => "2 access tokens issued (1 refresh)".to_string(),
+        n => format!("{n} access tokens issued ({} refreshes)", n - 1),
+    };
+    format!(
+        "OAuth2 client credentials ({}): {issued}",
+        o.config().token_url
+    )
 }
 
 /// A query parameter of the Tenant URL that looks like an Entra flag (`aadOpt…`,
@@ -373,7 +506,7 @@ fn unknown_entra_flag(target: &TenantUrl) -> Option<String> {
 async fn test_connection_gate(
     plan: &[crate::run::PlanItem],
     client: &Client,
-    secret: &Secret,
+    credential: &Credential,
     verbosity: Verbosity,
     on_stderr: bool,
 ) -> Option<String> {
@@ -386,17 +519,24 @@ async fn test_connection_gate(
     }) {
         return None;
     }
+    let secret = credential.secret();
     let opts = crate::connect::ConnectOptions {
         url: client.target().to_string(),
-        token: secret.clone(),
+        credential: credential.clone(),
         client: client.options().clone(),
         slow: Duration::from_secs(3),
     };
     let report = crate::connect::diagnose(opts).await.ok()?;
-    let stopped = report.probes.iter().any(|p| {
-        p.stage == crate::connect::Stage::TestConnection
-            && (p.error.is_some() || matches!(p.status, Some(401 | 403 | 404)))
-    });
+    // No access token from the token endpoint: no request can be authenticated.
+    let no_token = report
+        .findings
+        .iter()
+        .any(|f| f.blocks_test_connection && f.code.starts_with("oauth."));
+    let stopped = no_token
+        || report.probes.iter().any(|p| {
+            p.stage == crate::connect::Stage::TestConnection
+                && (p.error.is_some() || matches!(p.status, Some(401 | 403 | 404)))
+        });
     if !stopped {
         return None;
     }
@@ -420,7 +560,7 @@ async fn test_connection_gate(
 async fn apply_profile(
     check: &CheckArgs,
     target: &TenantUrl,
-    secret: &Secret,
+    credential: &Credential,
     options: &ClientOptions,
     scenarios: Vec<Arc<Loaded>>,
 ) -> Result<(Vec<Arc<Loaded>>, Option<String>, ProfileValues), i32> {
@@ -428,8 +568,8 @@ async fn apply_profile(
         return Ok((scenarios, None, ProfileValues::default()));
     };
     let profile = crate::profile::resolve(name)
-        .map_err(|d| print_diagnostics(&d, "the profile", Some(secret)))?;
-    let prepared = crate::profile::prepare(&profile, target, secret, options, scenarios).await;
+        .map_err(|d| print_diagnostics(&d, "the profile", Some(credential.secret())))?;
+    let prepared = crate::profile::prepare(&profile, target, credential, options, scenarios).await;
     Ok((prepared.scenarios, Some(profile.name), prepared.values))
 }
 
@@ -457,10 +597,11 @@ pub async fn profiles(args: crate::cli::ProfilesArgs) -> i32 {
 
 /// `scimcheck profiles init --from-schemas`.
 async fn profiles_init(a: crate::cli::ProfileInitArgs) -> i32 {
-    let (secret, mut options) = match credentials(&a.target) {
+    let (credential, mut options) = match credentials(&a.target) {
         Ok(c) => c,
         Err(code) => return code,
     };
+    let secret = credential.secret().clone();
     if options.insecure {
         warn_insecure();
     }
@@ -482,7 +623,7 @@ async fn profiles_init(a: crate::cli::ProfileInitArgs) -> i32 {
             .unwrap_or("My app")
             .to_string()
     });
-    let client = match Client::new(target, secret.clone(), options, Arc::new(|_: &str| false)) {
+    let client = match Client::new(target, credential, options, Arc::new(|_: &str| false)) {
         Ok(c) => c,
         Err(e) => return bad_input(&secret.redact(&e)),
     };
@@ -647,11 +788,18 @@ pub async fn demo(args: DemoArgs) -> i32 {
         },
         None => vec![],
     };
+    // With --oauth the run authenticates as Entra does with client credentials; the server
+    // accepts only the access tokens it issues.
+    let oauth_secret = format!("demo-secret-{}", uuid::Uuid::new_v4().simple());
     let server = match Server::start(ServerOptions {
         token: token.clone(),
         quirks,
         required_attributes,
         latency: Duration::from_millis(args.latency_ms),
+        oauth_client: args
+            .oauth
+            .then(|| ("scimcheck-demo".to_string(), oauth_secret.clone())),
+        oauth_token_ttl: Duration::from_secs(args.oauth_token_ttl_secs.max(1)),
         ..ServerOptions::default()
     })
     .await
@@ -664,9 +812,19 @@ pub async fn demo(args: DemoArgs) -> i32 {
     if check.dialect.is_none() {
         check.dialect = Some(DialectChoice::Both);
     }
+    let credential = match server.token_url() {
+        Some(token_url) => Credential::oauth(OAuthConfig {
+            token_url,
+            client_id: "scimcheck-demo".into(),
+            client_secret: oauth_secret,
+            scope: None,
+        })
+        .also(&token),
+        None => Credential::from(Secret::new(token)),
+    };
     let code = execute(
         target,
-        Secret::new(token),
+        credential,
         scenarios,
         &check,
         ClientOptions::default(),
@@ -678,10 +836,11 @@ pub async fn demo(args: DemoArgs) -> i32 {
 
 /// `scimcheck run`.
 pub async fn run(args: RunArgs) -> i32 {
-    let (secret, options) = match credentials(&args.target) {
+    let (credential, options) = match credentials(&args.target) {
         Ok(c) => c,
         Err(code) => return code,
     };
+    let secret = credential.secret().clone();
     let target = match TenantUrl::parse_with(&args.target.url, args.target.allow_url_credentials) {
         Ok(t) => t,
         Err(e) => return bad_input(&secret.redact(&e)),
@@ -691,7 +850,7 @@ pub async fn run(args: RunArgs) -> i32 {
         // A diagnostic quotes the offending line, which may hold a pasted token.
         Err(d) => return print_diagnostics(&d, "scenario files", Some(&secret)),
     };
-    execute(target, secret, scenarios, &args.check, options).await
+    execute(target, credential, scenarios, &args.check, options).await
 }
 
 /// `scimcheck serve`.
@@ -706,12 +865,24 @@ pub async fn serve(args: ServeArgs) -> i32 {
         Ok(q) => q,
         Err(e) => return bad_input(&e),
     };
+    let oauth_client = match args.oauth_client.as_deref().map(|c| c.split_once(':')) {
+        None => None,
+        Some(Some((id, secret))) if !id.is_empty() && !secret.is_empty() => {
+            Some((id.to_string(), secret.to_string()))
+        }
+        Some(_) => return bad_input("--oauth-client takes ID:SECRET (both non-empty)"),
+    };
     let opts = ServerOptions {
-        token: args.token,
+        // With only an OAuth client, no static token works: a random one nobody knows.
+        token: args
+            .token
+            .unwrap_or_else(|| format!("unused-{}", uuid::Uuid::new_v4().simple())),
         quirks,
         base_path: args.base_path,
         port: args.port,
         latency: Duration::from_millis(args.latency_ms),
+        oauth_client,
+        oauth_token_ttl: Duration::from_secs(args.oauth_token_ttl_secs.max(1)),
         ..ServerOptions::default()
     };
     let server = match Server::start(opts).await {
@@ -723,6 +894,12 @@ pub async fn serve(args: ServeArgs) -> i32 {
         server.base_url()
     );
     eprintln!("Tenant URL: {}   (Ctrl-C to stop)", server.base_url());
+    if let Some(url) = server.token_url() {
+        eprintln!(
+            "Token endpoint: {url}   (OAuth2 client credentials; tokens live {} s)",
+            args.oauth_token_ttl_secs.max(1)
+        );
+    }
     server.run_until(crate::session::shutdown_requested()).await;
     exit::OK
 }
@@ -873,7 +1050,7 @@ pub async fn load(args: crate::cli::LoadArgs) -> i32 {
             Err(e) => return bad_input(&format!("cannot start the embedded server: {e}")),
         };
         let target = TenantUrl::parse(&server.base_url()).expect("the server's own URL parses");
-        (Some(server), target, Secret::new(token))
+        (Some(server), target, Credential::from(Secret::new(token)))
     } else {
         if args.target.url.trim().is_empty() {
             return bad_input("give the Tenant URL with --url, or use --embedded");
@@ -883,8 +1060,8 @@ pub async fn load(args: crate::cli::LoadArgs) -> i32 {
                 Ok(t) => t,
                 Err(e) => return bad_input(&e),
             };
-        match token(&args.target) {
-            Ok(s) => (None, target, s),
+        match credential(&args.target) {
+            Ok(c) => (None, target, c),
             Err(e) => return bad_input(&e),
         }
     };
@@ -902,8 +1079,8 @@ pub async fn load(args: crate::cli::LoadArgs) -> i32 {
             );
         }
     };
-    redact_panics(secret.clone());
-    let load_secret = secret.clone();
+    redact_panics(secret.secret().clone());
+    let load_secret = secret.secret().clone();
     let generators = Generators::new(Generators::random_run_id());
     if options.insecure {
         warn_insecure();
@@ -1009,17 +1186,18 @@ fn color_name(c: ColorChoice) -> &'static str {
 
 /// `scimcheck connect`: Entra's Test Connection, diagnosed.
 pub async fn connect(args: crate::cli::ConnectArgs) -> i32 {
-    let (secret, options) = match credentials(&args.target) {
+    let (credential, options) = match credentials(&args.target) {
         Ok(c) => c,
         Err(code) => return code,
     };
+    let secret = credential.secret().clone();
     if options.insecure {
         warn_insecure();
     }
     set_color(color_name(args.color), std::io::stdout().is_terminal());
     let opts = crate::connect::ConnectOptions {
         url: args.target.url.clone(),
-        token: secret.clone(),
+        credential,
         client: options,
         slow: Duration::from_millis(args.slow_ms.max(1)),
     };
@@ -1038,10 +1216,11 @@ pub async fn connect(args: crate::cli::ConnectArgs) -> i32 {
 
 /// `scimcheck discover`: the discovery documents, tabulated and checked.
 pub async fn discover(args: crate::cli::DiscoverArgs) -> i32 {
-    let (secret, options) = match credentials(&args.target) {
+    let (credential, options) = match credentials(&args.target) {
         Ok(c) => c,
         Err(code) => return code,
     };
+    let secret = credential.secret().clone();
     if options.insecure {
         warn_insecure();
     }
@@ -1050,7 +1229,7 @@ pub async fn discover(args: crate::cli::DiscoverArgs) -> i32 {
         Err(e) => return bad_input(&secret.redact(&e)),
     };
     set_color(color_name(args.color), std::io::stdout().is_terminal());
-    let report = match crate::discover::discover(target, secret.clone(), options).await {
+    let report = match crate::discover::discover(target, credential, options).await {
         Ok(r) => r,
         Err(e) => return bad_input(&e),
     };

@@ -189,6 +189,24 @@ pub struct TargetArgs {
     /// Read the Secret Token from this file (surrounding whitespace ignored).
     #[arg(long, value_name = "FILE")]
     pub token_file: Option<PathBuf>,
+    /// OAuth2 client credentials instead of a Secret Token: the Token Endpoint. Access tokens
+    /// are requested as Entra does (form body, client id and secret in `Authorization: Basic`)
+    /// and refreshed when they expire.
+    #[arg(long, value_name = "URL", help_heading = "OAuth2 client credentials")]
+    pub oauth_token_url: Option<String>,
+    /// The Client Identifier.
+    #[arg(long, value_name = "ID", help_heading = "OAuth2 client credentials")]
+    pub oauth_client_id: Option<String>,
+    /// Read the Client Secret from this file (or set SCIMCHECK_CLIENT_SECRET; it is never a
+    /// flag value, which would end up in shell history).
+    #[arg(long, value_name = "FILE", help_heading = "OAuth2 client credentials")]
+    pub oauth_client_secret_file: Option<PathBuf>,
+    /// The `scope` to request, when the token endpoint needs one.
+    #[arg(long, value_name = "SCOPE", help_heading = "OAuth2 client credentials")]
+    pub oauth_scope: Option<String>,
+    /// Refused: a client secret on the command line ends up in shell history.
+    #[arg(long, value_name = "SECRET", hide = true)]
+    pub oauth_client_secret: Option<String>,
     /// Per-request timeout in seconds (1 to 86400).
     #[arg(long, default_value_t = 30, value_parser = clap::builder::RangedU64ValueParser::<u64>::new().range(1..=86400))]
     pub timeout: u64,
@@ -236,6 +254,13 @@ pub struct DemoArgs {
     /// Delay every response of the embedded server by this many milliseconds.
     #[arg(long, default_value_t = 0, value_name = "MS")]
     pub latency_ms: u64,
+    /// Authenticate with OAuth2 client credentials, as Entra does: the embedded server issues
+    /// access tokens at /oauth2/token and the run fetches (and refreshes) them.
+    #[arg(long)]
+    pub oauth: bool,
+    /// With --oauth: the lifetime of the access tokens the embedded server issues, in seconds.
+    #[arg(long, default_value_t = 3600, value_name = "SECS", requires = "oauth")]
+    pub oauth_token_ttl_secs: u64,
 }
 
 #[derive(Debug, Args)]
@@ -254,9 +279,28 @@ pub struct ServeArgs {
     /// Port on 127.0.0.1 (0 = any free port).
     #[arg(long, default_value_t = 8080)]
     pub port: u16,
-    /// The bearer token clients must send.
-    #[arg(long, env = "SCIMCHECK_TOKEN", hide_env_values = true)]
-    pub token: String,
+    /// The bearer token clients must send (optional with --oauth-client).
+    #[arg(
+        long,
+        env = "SCIMCHECK_TOKEN",
+        hide_env_values = true,
+        required_unless_present = "oauth_client"
+    )]
+    pub token: Option<String>,
+    /// Also act as an OAuth2 token endpoint (`POST /oauth2/token`, client credentials, the
+    /// client id and secret in `Authorization: Basic` or the form body) for this client: the
+    /// access tokens it issues are accepted on the SCIM endpoints.
+    #[arg(long, value_name = "ID:SECRET")]
+    pub oauth_client: Option<String>,
+    /// The lifetime of the access tokens issued (`expires_in`), in seconds; Microsoft asks
+    /// for 60 to 360 minutes.
+    #[arg(
+        long,
+        default_value_t = 3600,
+        value_name = "SECS",
+        requires = "oauth_client"
+    )]
+    pub oauth_token_ttl_secs: u64,
     /// Base path of the SCIM endpoints.
     #[arg(long, default_value = "/scim/v2")]
     pub base_path: String,
@@ -385,6 +429,8 @@ pub struct ProfilesArgs {
 }
 
 /// `scimcheck profiles ...` (default: `list`).
+// `Init` carries the target's connection options: parsed once, its size does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum ProfilesCommand {
     /// List the built-in profiles.

@@ -12,7 +12,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::exit;
-use crate::http::{Client, ClientOptions, OutRequest, Secret, TenantUrl};
+use crate::http::{Client, ClientOptions, OutRequest, TenantUrl};
 use crate::scim::schema::SchemaSet;
 use crate::scim::urn;
 use crate::scim::validate::{Kind, Level, Violation, validate};
@@ -632,7 +632,7 @@ async fn fetch(
 /// Errors only for an unusable setup (a bad `--ca-cert`).
 pub async fn discover(
     target: TenantUrl,
-    token: Secret,
+    token: impl Into<crate::credential::Credential>,
     options: ClientOptions,
 ) -> Result<DiscoverReport, String> {
     let mut options = options;

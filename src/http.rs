@@ -25,13 +25,23 @@ const LONG_TOKEN: usize = 12;
 /// A secret token: it formats as `REDACTED`, never as itself. Redaction also covers the forms
 /// a server may echo it back in (base64, percent-encoded, JSON-, XML- or HTML-escaped), the bare
 /// token when it was pasted with its `Bearer ` prefix, and any other secret of the run (values
-/// from the Tenant URL's query or userinfo), see [`Secret::also`].
-#[derive(Clone, PartialEq, Eq)]
+/// from the Tenant URL's query or userinfo), see [`Secret::also`]. Clones share one set of
+/// redacted strings: a secret learnt later ([`Secret::register`], e.g. an OAuth access token
+/// issued mid-run) is redacted by every reporter, hook and client holding a clone.
+#[derive(Clone)]
 pub struct Secret {
     token: String,
     /// Every string replaced by `REDACTED`, longest first.
-    forms: Vec<String>,
+    forms: Arc<std::sync::RwLock<Vec<String>>>,
 }
+
+impl PartialEq for Secret {
+    fn eq(&self, other: &Self) -> bool {
+        self.token == other.token && *self.forms() == *other.forms()
+    }
+}
+
+impl Eq for Secret {}
 
 /// The shortest secret redacted: shorter strings would blank out ordinary text.
 const MIN_SECRET: usize = 4;
@@ -40,9 +50,9 @@ impl Secret {
     /// Wraps a token.
     pub fn new(token: impl Into<String>) -> Self {
         let token = token.into();
-        let mut s = Secret {
+        let s = Secret {
             token: token.clone(),
-            forms: vec![],
+            forms: Arc::default(),
         };
         s.add(&token);
         if let Some(bare) = strip_scheme(&token) {
@@ -52,12 +62,22 @@ impl Secret {
     }
 
     /// Also redacts `value` (and its encoded forms) wherever the token is redacted.
-    pub fn also(mut self, value: &str) -> Self {
+    pub fn also(self, value: &str) -> Self {
         self.add(value);
         self
     }
 
-    fn add(&mut self, value: &str) {
+    /// Redacts `value` (and its encoded forms) from now on, in every clone of this secret:
+    /// for secrets learnt during a run, such as an issued OAuth access token.
+    pub fn register(&self, value: &str) {
+        self.add(value);
+    }
+
+    fn forms(&self) -> std::sync::RwLockReadGuard<'_, Vec<String>> {
+        self.forms.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn add(&self, value: &str) {
         use base64::Engine;
         if value.len() < MIN_SECRET {
             return;
@@ -83,12 +103,13 @@ impl Secret {
             b64.encode(format!(":{value}")),
             b64.encode(format!("{value}:")),
         ];
+        let mut known = self.forms.write().unwrap_or_else(|e| e.into_inner());
         for f in forms {
-            if f.len() >= MIN_SECRET && !self.forms.contains(&f) {
-                self.forms.push(f);
+            if f.len() >= MIN_SECRET && !known.contains(&f) {
+                known.push(f);
             }
         }
-        self.forms.sort_by_key(|f| std::cmp::Reverse(f.len()));
+        known.sort_by_key(|f| std::cmp::Reverse(f.len()));
     }
 
     /// The token itself, only for the `Authorization` header and for redaction.
@@ -101,7 +122,7 @@ impl Secret {
     /// that a token such as `scim` or `Jensen` never rewrites `scimcheck` or `Jensen-Smith`.
     pub fn redact(&self, text: &str) -> String {
         let mut out: Option<String> = None;
-        for f in &self.forms {
+        for f in self.forms().iter() {
             let cur = out.as_deref().unwrap_or(text);
             if cur.contains(f.as_str()) {
                 out = Some(replace_form(cur, f));
@@ -114,7 +135,7 @@ impl Secret {
     /// secret is redacted too (truncate first, then redact, and nothing of a token survives).
     pub fn redact_cut(&self, text: &str) -> String {
         let mut out = self.redact(text);
-        for f in &self.forms {
+        for f in self.forms().iter() {
             let max = f.len().min(out.len());
             if let Some(n) = (3..max)
                 .rev()
@@ -138,7 +159,7 @@ fn strip_scheme(token: &str) -> Option<&str> {
 
 /// `application/x-www-form-urlencoded`: spaces as `+`, everything else but `*-._` and
 /// alphanumerics percent-encoded.
-fn form_encode(s: &str) -> String {
+pub(crate) fn form_encode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         match b {
@@ -362,8 +383,8 @@ fn redact_url_text(text: &str) -> String {
     }
 }
 
-/// `%2B` -> `+`; `Err` when the result is not UTF-8.
-fn percent_decode(s: &str) -> Result<String, std::string::FromUtf8Error> {
+/// `%2B` -> `+`, `+` -> space; `Err` when the result is not UTF-8.
+pub(crate) fn percent_decode(s: &str) -> Result<String, std::string::FromUtf8Error> {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
@@ -520,6 +541,8 @@ pub enum TransportError {
     ReadOnly(String),
     #[error("invalid request: {0}")]
     Invalid(String),
+    #[error("no access token from the OAuth token endpoint: {0}")]
+    Token(String),
 }
 
 impl TransportError {
@@ -775,7 +798,10 @@ pub fn resource_path(path: &str) -> Option<String> {
 pub struct Client {
     inner: reqwest::Client,
     target: TenantUrl,
+    /// Redacts every secret of `credential` (shared with it).
     token: Secret,
+    /// Where the bearer token comes from: the Secret Token or an OAuth client.
+    credential: crate::credential::Credential,
     options: ClientOptions,
     /// What this run created.
     pub ledger: Arc<Ledger>,
@@ -795,11 +821,13 @@ impl Client {
     /// name nothing that exists, so writing to them cannot touch foreign data).
     pub fn new(
         target: TenantUrl,
-        token: Secret,
+        credential: impl Into<crate::credential::Credential>,
         options: ClientOptions,
         minted: Arc<dyn Fn(&str) -> bool + Send + Sync>,
     ) -> Result<Client, String> {
         let _ = rustls::crypto::ring::default_provider().install_default();
+        let credential = credential.into();
+        let token = credential.secret().clone();
         let mut b = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .timeout(options.timeout)
@@ -831,6 +859,7 @@ impl Client {
             inner,
             target,
             token,
+            credential,
             options,
             ledger: Arc::default(),
             minted,
@@ -950,6 +979,52 @@ impl Client {
         &self.token
     }
 
+    /// Where the bearer token comes from.
+    pub fn credential(&self) -> &crate::credential::Credential {
+        &self.credential
+    }
+
+    /// POSTs a form body to an absolute URL that is not a SCIM resource (the OAuth token
+    /// endpoint): no ledger, no write guards, no retries, the same transport (TLS settings,
+    /// timeouts, body cap) as every SCIM request. The record is redacted; the body is kept as
+    /// received, for the caller to read (and to register the secrets it holds).
+    pub async fn post_form(
+        &self,
+        url: &str,
+        headers: &[(String, String)],
+        body: String,
+    ) -> Exchange {
+        let sent = SentRequest {
+            method: "POST".into(),
+            url: self.token.redact(url),
+            headers: headers
+                .iter()
+                .map(|(k, v)| (k.clone(), redact_header(k, v, &self.token)))
+                .collect(),
+            body: Some(self.token.redact(&body)),
+        };
+        let started = Instant::now();
+        let response = self
+            .send_once("POST", url, headers, Some(body))
+            .await
+            .map(|mut r| {
+                r.headers = r
+                    .headers
+                    .into_iter()
+                    .map(|(k, v)| {
+                        let v = redact_header(&k, &v, &self.token);
+                        (k, v)
+                    })
+                    .collect();
+                r
+            });
+        Exchange {
+            request: sent,
+            response,
+            elapsed: started.elapsed(),
+        }
+    }
+
     /// Sends `req` on behalf of scenario `owner`, records creates and deletes in the ledger,
     /// and returns the redacted exchange. Never panics on a misbehaving server.
     pub async fn send(&self, req: &OutRequest, owner: usize) -> Exchange {
@@ -969,7 +1044,10 @@ impl Client {
             .as_ref()
             .map(|b| serde_json::to_string(b).unwrap_or_default());
         let mut headers: Vec<(String, String)> = Vec::new();
+        // An OAuth access token is fetched only once the request passed the guards below.
+        let oauth = self.credential.oauth_client().is_some();
         match req.auth {
+            Auth::Token if oauth => headers.push(("Authorization".into(), "Bearer ".into())),
             Auth::Token => headers.push((
                 "Authorization".into(),
                 format!("Bearer {}", self.token.expose()),
@@ -1038,15 +1116,49 @@ impl Client {
             }
         }
 
+        let mut bearer = None;
+        if oauth && req.auth == Auth::Token {
+            match self.credential.bearer(self).await {
+                Ok(b) => {
+                    headers[0].1 = format!("Bearer {}", b.token);
+                    bearer = Some(b);
+                }
+                Err(e) => {
+                    return Exchange {
+                        request: sent,
+                        response: Err(e),
+                        elapsed: started.elapsed(),
+                    };
+                }
+            }
+        }
         let flying = (method == "POST")
             .then(|| self.create_intent(req, owner))
             .flatten();
         if let Some(p) = &flying {
             self.ledger.take_off(p.clone());
         }
-        let response = self
-            .send_with_retries(&method, &url, &headers, body_text)
+        let mut response = self
+            .send_with_retries(&method, &url, &headers, body_text.clone())
             .await;
+        // A 401 to an access token that worked before: it expired or was revoked early. A new
+        // one, and the request once more (a 401 means nothing was done).
+        if let (Some(b), Ok(r)) = (&bearer, &response)
+            && self.credential.answered(b, r.status).await
+        {
+            match self.credential.bearer(self).await {
+                Ok(b) => {
+                    headers[0].1 = format!("Bearer {}", b.token);
+                    response = self
+                        .send_with_retries(&method, &url, &headers, body_text)
+                        .await;
+                    if let Ok(r) = &response {
+                        self.credential.answered(&b, r.status).await;
+                    }
+                }
+                Err(e) => response = Err(e),
+            }
+        }
         // The body is kept as received: checks judge it, and reporters redact what they write
         // (a token that happens to be a word such as `scim` must never change a verdict).
         let response = response.map(|mut r| {

@@ -8,6 +8,7 @@ pub mod app;
 pub mod builtin;
 pub mod cli;
 pub mod connect;
+pub mod credential;
 pub mod diag;
 pub mod discover;
 pub mod entra_error;

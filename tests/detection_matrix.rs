@@ -963,11 +963,91 @@ fn every_quirk_fails_exactly_the_checks_it_breaks() {
     );
 }
 
+/// The token-endpoint quirks (`oauth-*`, which act only with `--oauth-client`): no check of the
+/// suite sends a token request, so each is proven by what `connect` finds (the Test Connection
+/// gate of `run` prints the same and stops), apart from `connect`'s Secret-Token-free pass
+/// against the clean token endpoint. `oauth-tokens-die-early` is invisible to a single token
+/// request: tests/oauth.rs proves that a run refreshes through it (and through
+/// `oauth-short-lived-tokens`).
+const TOKEN_ENDPOINT_QUIRKS: &[(&str, &[&str])] = &[
+    (
+        "oauth-credentials-in-body-only",
+        &["oauth.credentials-in-body-only"],
+    ),
+    ("oauth-rejects-form", &["oauth.form-rejected"]),
+    ("oauth-no-access-token", &["oauth.no-access-token"]),
+    (
+        "oauth-expires-in-out-of-window",
+        &["oauth.expires-in-window"],
+    ),
+    ("oauth-short-lived-tokens", &["oauth.expires-in-window"]),
+    ("oauth-tokens-die-early", &[]),
+];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_token_endpoint_quirk_is_diagnosed_by_connect_and_the_clean_endpoint_passes() {
+    use scimcheck::credential::{Credential, OAuthConfig};
+    let mut problems = Vec::new();
+    for (quirk, want) in [("", &[][..])]
+        .into_iter()
+        .chain(TOKEN_ENDPOINT_QUIRKS.iter().copied())
+    {
+        let quirks = if quirk.is_empty() {
+            vec![]
+        } else {
+            vec![quirk.parse().expect("quirk")]
+        };
+        let server = scimcheck::server::Server::start(scimcheck::server::ServerOptions {
+            quirks,
+            oauth_client: Some(("client".into(), "client-secret-31415".into())),
+            ..Default::default()
+        })
+        .await
+        .expect("server");
+        let report = scimcheck::connect::diagnose(scimcheck::connect::ConnectOptions {
+            url: server.base_url(),
+            credential: Credential::oauth(OAuthConfig {
+                token_url: server.token_url().expect("token endpoint"),
+                client_id: "client".into(),
+                client_secret: "client-secret-31415".into(),
+                scope: None,
+            }),
+            client: scimcheck::http::ClientOptions::default(),
+            slow: std::time::Duration::from_secs(3),
+        })
+        .await
+        .expect("diagnosis");
+        let got: Vec<&str> = report
+            .findings
+            .iter()
+            .map(|f| f.code.as_str())
+            .filter(|c| *c != "url.not-https")
+            .collect();
+        if got != want {
+            problems.push(format!("  {quirk:?}: expected {want:?}, found {got:?}"));
+        }
+        for f in report
+            .findings
+            .iter()
+            .filter(|f| f.code.starts_with("oauth."))
+        {
+            assert!(!f.fix.is_empty() && f.probes.contains(&1), "{quirk}: {f:?}");
+        }
+        server.shutdown().await;
+    }
+    assert!(
+        problems.is_empty(),
+        "token endpoint diagnoses differ:\n{}",
+        problems.join("\n")
+    );
+}
+
 #[test]
 fn every_quirk_of_the_reference_server_has_a_row() {
     let used: BTreeSet<&str> = rows()
         .iter()
         .flat_map(|r| r.quirks.iter().map(|q| q.split('=').next().unwrap_or(q)))
+        .chain(TOKEN_ENDPOINT_QUIRKS.iter().map(|(q, _)| *q))
         .collect();
     let missing: Vec<&str> = scimcheck::server::QUIRKS
         .iter()

@@ -86,8 +86,15 @@ async fn run_profile_against(p: &Profile, url: &str, extra: Vec<Loaded>) -> Prof
         .map(Arc::new)
         .collect();
     scenarios.extend(extra.into_iter().map(Arc::new));
-    let prepared =
-        profile::prepare(p, &target, &secret, &ClientOptions::default(), scenarios).await;
+    let credential = scimcheck::credential::Credential::from(secret.clone());
+    let prepared = profile::prepare(
+        p,
+        &target,
+        &credential,
+        &ClientOptions::default(),
+        scenarios,
+    )
+    .await;
     let generators =
         Arc::new(Generators::new(Generators::random_run_id()).with_profile(prepared.values));
     let g = generators.clone();

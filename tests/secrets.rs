@@ -302,3 +302,155 @@ async fn a_broken_waiver_file_quoting_the_token_does_not_show_it() {
     assert_eq!(out.status.code(), Some(2), "{out_text}");
     assert!(!out_text.contains(TOKEN), "{out_text}");
 }
+
+/// [`everything`] over OAuth2 client credentials (the client secret in a file): no `--token`.
+async fn everything_oauth(
+    url: &str,
+    token_url: &str,
+    client_secret: &str,
+) -> (Option<i32>, String) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("probe.yaml"), PROBE).expect("write");
+    std::fs::write(dir.path().join("secret"), client_secret).expect("write");
+    let mut a = args(&[
+        "run",
+        "--url",
+        url,
+        "--oauth-token-url",
+        token_url,
+        "--oauth-client-id",
+        "the-client",
+        "-vv",
+    ]);
+    a.push("--oauth-client-secret-file".into());
+    a.push(dir.path().join("secret").display().to_string());
+    for format in ["json", "junit", "markdown", "har", "html"] {
+        a.push("--report".into());
+        a.push(format!(
+            "{format}={}",
+            dir.path().join(format!("report.{format}")).display()
+        ));
+    }
+    a.push(dir.path().join("probe.yaml").display().to_string());
+    let out = scimcheck(a).await;
+    let mut all = text(&out);
+    for format in ["json", "junit", "markdown", "har", "html"] {
+        all.push_str(
+            &std::fs::read_to_string(dir.path().join(format!("report.{format}")))
+                .unwrap_or_default(),
+        );
+    }
+    (out.status.code(), all)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_client_secret_and_every_access_token_are_redacted_even_when_echoed_back() {
+    use base64::Engine;
+    const CLIENT_SECRET: &str = "oauth-client-secret-77aa";
+    const ACCESS: &str = "issued-access-token-0123456789";
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let basic = b64.encode(format!("the-client:{CLIENT_SECRET}"));
+    let echoed = [
+        ACCESS.to_string(),
+        b64.encode(ACCESS),
+        basic.clone(),
+        CLIENT_SECRET.to_string(),
+    ];
+    let body = serde_json::json!({"detail": echoed.join(" | ")}).to_string();
+    let idp_body = format!(
+        r#"{{"access_token":"{ACCESS}","token_type":"Bearer","expires_in":3600,"note":"{basic}"}}"#
+    );
+    let echo = Rogue::start(move |seen, _| {
+        if seen.target.starts_with("/oauth2/token") {
+            Answer::Bytes(rogue::response(
+                200,
+                &[("Content-Type", "application/json")],
+                idp_body.clone(),
+            ))
+        } else {
+            Answer::Bytes(rogue::response(
+                400,
+                &[
+                    ("Content-Type", "application/scim+json"),
+                    ("X-Echo", &format!("Bearer {ACCESS}")),
+                ],
+                body.clone(),
+            ))
+        }
+    })
+    .await;
+    let (code, all) = everything_oauth(
+        &echo.url("/scim"),
+        &echo.url("/oauth2/token"),
+        CLIENT_SECRET,
+    )
+    .await;
+    assert_eq!(code, Some(1), "{all}");
+    assert!(all.contains("REDACTED"), "{all}");
+    for f in &echoed {
+        assert!(!all.contains(f.as_str()), "`{f}` leaked:\n{all}");
+    }
+    // The token really was sent: the redaction is not an accident of a failed request.
+    let sent = echo.seen();
+    assert!(
+        sent.iter()
+            .any(|s| s.header("authorization") == Some(&format!("Bearer {ACCESS}"))),
+        "{sent:?}"
+    );
+    assert!(
+        sent.iter()
+            .any(|s| s.header("authorization") == Some(&format!("Basic {basic}"))),
+        "{sent:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connect_over_oauth_never_shows_the_client_secret_or_the_access_token() {
+    const CLIENT_SECRET: &str = "oauth-client-secret-88bb";
+    const ACCESS: &str = "connect-access-token-9876543210";
+    let echo = Rogue::start(move |seen, _| {
+        if seen.target.starts_with("/oauth2/token") {
+            Answer::Bytes(rogue::response(
+                200,
+                &[("Content-Type", "application/json")],
+                format!(r#"{{"access_token":"{ACCESS}","expires_in":60}}"#),
+            ))
+        } else {
+            Answer::Bytes(rogue::response(
+                401,
+                &[
+                    ("Content-Type", "application/scim+json"),
+                    ("WWW-Authenticate", &format!("Bearer error=\"{ACCESS}\"")),
+                ],
+                format!(r#"{{"detail":"token {ACCESS} and {CLIENT_SECRET} rejected"}}"#),
+            ))
+        }
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("secret"), CLIENT_SECRET).unwrap();
+    for json in [false, true] {
+        let mut a = args(&[
+            "connect",
+            "--url",
+            &echo.url("/scim/v2"),
+            "--oauth-token-url",
+            &echo.url("/oauth2/token"),
+            "--oauth-client-id",
+            "the-client",
+            "--oauth-client-secret-file",
+            &dir.path().join("secret").display().to_string(),
+        ]);
+        if json {
+            a.push("--json".into());
+        }
+        let out = scimcheck(a).await;
+        let all = text(&out);
+        assert_eq!(out.status.code(), Some(1), "{all}");
+        assert!(all.contains("auth.token-rejected"), "{all}");
+        assert!(
+            !all.contains(ACCESS) && !all.contains(CLIENT_SECRET),
+            "leaked:\n{all}"
+        );
+    }
+}

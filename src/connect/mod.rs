@@ -8,6 +8,7 @@
 //! every recorded string is redacted.
 
 mod answer;
+mod oauth;
 mod render;
 mod tenant;
 pub mod tls;
@@ -18,6 +19,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+pub use oauth::OAuthFacts;
 pub use render::{duration as render_duration, human, json};
 pub use tenant::readable_path;
 pub use token::JwtInfo;
@@ -38,8 +40,8 @@ pub const DEFAULT_SLOW: Duration = Duration::from_secs(3);
 pub struct ConnectOptions {
     /// The Tenant URL exactly as typed in the portal.
     pub url: String,
-    /// The Secret Token exactly as typed in the portal.
-    pub token: Secret,
+    /// The Secret Token, or the OAuth2 client credentials, exactly as typed in the portal.
+    pub credential: crate::credential::Credential,
     /// HTTP client settings (timeout, extra CA, proxy, `insecure`).
     pub client: ClientOptions,
     /// Responses slower than this are reported.
@@ -114,6 +116,8 @@ pub struct Finding {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Stage {
+    /// The token request Entra sends first, with OAuth2 client credentials.
+    TokenEndpoint,
     TestConnection,
     FollowUp,
 }
@@ -165,6 +169,8 @@ pub struct Report {
     pub findings: Vec<Finding>,
     pub probes: Vec<Probe>,
     pub token: TokenFacts,
+    /// The token endpoint, with OAuth2 client credentials.
+    pub oauth: Option<OAuthFacts>,
     pub slow_threshold_ms: u64,
     /// 0 pass, 1 fail, 3 unreachable.
     pub exit_code: i32,
@@ -275,6 +281,7 @@ struct Diag {
     probes: Vec<Probe>,
     findings: Vec<Finding>,
     unreachable: bool,
+    oauth: Option<OAuthFacts>,
 }
 
 /// A finding under construction.
@@ -353,7 +360,7 @@ impl F {
 /// Orders findings by where in the chain they sit: the earliest cause first.
 fn rank(code: &str) -> u8 {
     match code.split('.').next().unwrap_or_default() {
-        "net" | "tls" => 0,
+        "net" | "tls" | "oauth" => 0,
         "url" if code == "url.not-https" => 1,
         "url" => 2,
         "auth" => 3,
@@ -1141,6 +1148,12 @@ impl Diag {
                     "The token is recognised but not allowed to read users (403 Forbidden)",
                     "Give the token (or the account it belongs to) the provisioning or admin permission the application requires for SCIM, then test again.",
                 )
+            } else if self.oauth.is_some() {
+                (
+                    "auth.token-rejected",
+                    "The endpoint rejects the access token its token endpoint issued (401 Unauthorized)",
+                    "Make the SCIM endpoint accept the access tokens this token endpoint issues, sent as `Authorization: Bearer <access_token>`: the same issuer, audience and signing keys, and a client that is allowed to provision.",
+                )
             } else {
                 (
                     "auth.token-rejected",
@@ -1801,6 +1814,7 @@ impl Diag {
                 bearer_prefix: self.stripped.is_some(),
                 jwt: self.jwt,
             },
+            oauth: self.oauth,
             slow_threshold_ms: self.slow.as_millis() as u64,
             exit_code,
         }
@@ -1811,30 +1825,44 @@ impl Diag {
 /// Errors only for unusable input (a Tenant URL that does not parse, a bad `--ca-cert`).
 pub async fn diagnose(opts: ConnectOptions) -> Result<Report, String> {
     let target = TenantUrl::parse(&opts.url)?;
-    let raw = opts.token.expose().to_string();
-    let stripped = token::strip_bearer_prefix(&raw).map(Secret::new);
-    let jwt_source = stripped.as_ref().map_or(raw.as_str(), |s| s.expose());
-    let jwt = token::decode_jwt(jwt_source, chrono::Utc::now());
-    let mut secrets = vec![opts.token.clone()];
-    secrets.extend(stripped.clone());
     let mut options = opts.client.clone();
     options.read_only = true;
     options.max_retries = 0;
     let mut d = Diag {
         input: opts.url.trim().to_string(),
         target: target.clone(),
-        token: opts.token.clone(),
-        secrets,
-        stripped,
-        jwt,
+        token: opts.credential.secret().clone(),
+        secrets: vec![opts.credential.secret().clone()],
+        stripped: None,
+        jwt: None,
         options,
         slow: opts.slow,
         probes: vec![],
         findings: vec![],
         unreachable: false,
+        oauth: None,
     };
-    let client = d.client(target.clone(), opts.token.clone())?;
     d.precheck();
+    // With OAuth2 client credentials, Entra first asks the token endpoint for an access token,
+    // and Test Connection goes no further without one.
+    if let Some(oauth) = opts.credential.oauth_client() {
+        let token_client = Client::new(
+            target.clone(),
+            opts.credential.clone(),
+            d.options.clone(),
+            Arc::new(|_: &str| false),
+        )?;
+        match d.token_endpoint(&token_client, oauth).await {
+            Some(access) => d.token = access,
+            None => return Ok(d.finish()),
+        }
+    }
+    let raw = d.token.expose().to_string();
+    d.stripped = token::strip_bearer_prefix(&raw).map(Secret::new);
+    let jwt_source = d.stripped.as_ref().map_or(raw.as_str(), |s| s.expose());
+    d.jwt = token::decode_jwt(jwt_source, chrono::Utc::now());
+    d.secrets.extend(d.stripped.clone());
+    let client = d.client(target.clone(), d.token.clone())?;
 
     let (us, users_ex) = d
         .send(&client, Stage::TestConnection, "Entra's users probe: a filter on a random userName, expecting 200 and an empty ListResponse", "token", &users_probe())

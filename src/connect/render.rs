@@ -37,8 +37,8 @@ fn severity_mark(s: Severity) -> String {
     }
 }
 
-fn probe(out: &mut String, p: &Probe) {
-    let target = if p.method == "TCP" || p.method == "TLS" {
+fn probe(out: &mut String, p: &Probe, show_purpose: bool) {
+    let target = if matches!(p.method.as_str(), "TCP" | "TLS" | "POST") {
         p.url.clone()
     } else {
         readable_path(&p.url)
@@ -49,7 +49,7 @@ fn probe(out: &mut String, p: &Probe) {
         other => format!("  (auth: {other})"),
     };
     let _ = writeln!(out, "  [{}] {} {}{auth}", p.step, p.method.bold(), target);
-    if p.stage == Stage::FollowUp {
+    if show_purpose {
         let _ = writeln!(out, "      {}", p.purpose.dimmed());
     }
     let time = duration(p.elapsed_ms);
@@ -133,9 +133,32 @@ pub fn human(report: &Report) -> String {
     if !token.is_empty() {
         let _ = writeln!(out, "Token       {}", token.join("; "));
     }
+    if let Some(o) = &report.oauth {
+        let _ = writeln!(out, "Token URL   {}", o.token_url);
+        let mut client = o.client_id.clone();
+        if let Some(scope) = &o.scope {
+            let _ = write!(client, " (scope {scope})");
+        }
+        let _ = writeln!(out, "Client ID   {client}");
+    }
     let _ = writeln!(out);
 
     let _ = writeln!(out, "{}", "Evidence".bold());
+    let token_probes: Vec<&Probe> = report
+        .probes
+        .iter()
+        .filter(|p| p.stage == Stage::TokenEndpoint)
+        .collect();
+    if !token_probes.is_empty() {
+        let _ = writeln!(
+            out,
+            "  Token endpoint: the access token Entra asks for first"
+        );
+        // The first is Entra's own request; a second one is scimcheck's follow-up.
+        for (i, p) in token_probes.into_iter().enumerate() {
+            probe(&mut out, p, i > 0);
+        }
+    }
     let tc: Vec<&Probe> = report
         .probes
         .iter()
@@ -146,14 +169,16 @@ pub fn human(report: &Report) -> String {
         .iter()
         .filter(|p| p.stage == Stage::FollowUp)
         .collect();
-    let _ = writeln!(out, "  Test Connection: the requests Entra sends");
+    if !tc.is_empty() {
+        let _ = writeln!(out, "  Test Connection: the requests Entra sends");
+    }
     for p in tc {
-        probe(&mut out, p);
+        probe(&mut out, p, false);
     }
     if !follow.is_empty() {
         let _ = writeln!(out, "  Follow-up probes (read-only, same host)");
         for p in follow {
-            probe(&mut out, p);
+            probe(&mut out, p, true);
         }
     }
     let _ = writeln!(out);

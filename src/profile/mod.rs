@@ -24,7 +24,7 @@ pub use load::{builtin, builtin_names, builtins, load_file, load_str, resolve};
 pub use model::{AttrKind, Mapped, Object, Profile};
 pub use target::Target;
 
-use crate::http::{Client, ClientOptions, Secret, TenantUrl};
+use crate::http::{Client, ClientOptions, TenantUrl};
 use crate::scenario::Loaded;
 use crate::scenario::template::ProfileValues;
 
@@ -45,7 +45,7 @@ pub struct Prepared {
 pub async fn prepare(
     profile: &Profile,
     target: &TenantUrl,
-    secret: &Secret,
+    credential: &crate::credential::Credential,
     options: &ClientOptions,
     scenarios: Vec<Arc<Loaded>>,
 ) -> Prepared {
@@ -53,7 +53,7 @@ pub async fn prepare(
     options.read_only = true;
     let discovery = match Client::new(
         target.clone(),
-        secret.clone(),
+        credential.clone(),
         options,
         Arc::new(|_: &str| false),
     ) {

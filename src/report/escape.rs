@@ -78,7 +78,8 @@ fn response(r: &mut Result<crate::http::Received, crate::http::TransportError>) 
             | T::Connect(s)
             | T::Body(s)
             | T::ReadOnly(s)
-            | T::Invalid(s),
+            | T::Invalid(s)
+            | T::Token(s),
         ) => own(s, false),
         Err(T::ForeignWrite { method, path }) => {
             own(method, false);

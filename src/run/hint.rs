@@ -22,7 +22,12 @@ pub fn fitting(
     let filter = exchange.is_some_and(|e| {
         e.request.method == "GET" && e.request.url.to_ascii_lowercase().contains("filter=")
     });
+    let no_token =
+        exchange.is_some_and(|e| matches!(e.response, Err(crate::http::TransportError::Token(_))));
     let generic = match (first.kind, status) {
+        ("transport", _) if no_token => Some(
+            "The OAuth token endpoint gave no access token, so the request was never sent. Entra gets its token the same way and fails Test Connection and every cycle until it gets one; `scimcheck connect` diagnoses the token endpoint.".to_string(),
+        ),
         ("transport", _) => Some(
             "No usable answer came back. Entra records the same as a timeout or connection failure and retries in about 40 minutes; a run of them quarantines the job. `scimcheck connect` diagnoses the connection.".to_string(),
         ),

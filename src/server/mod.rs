@@ -10,6 +10,7 @@
 //! # Ok(()) }
 //! ```
 
+mod oauth;
 mod project;
 mod quirks;
 mod routes;
@@ -29,6 +30,7 @@ use serde_json::Value;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+pub use oauth::TOKEN_PATH;
 pub use quirks::{QUIRKS, Quirk, QuirkParseError};
 
 use crate::scim::path::AttrPath;
@@ -51,6 +53,11 @@ pub struct ServerOptions {
     pub required_attributes: Vec<String>,
     /// Added to every response: a remote endpoint's round trip, on loopback.
     pub latency: Duration,
+    /// `(client id, client secret)`: also serve an OAuth2 client-credentials token endpoint at
+    /// [`TOKEN_PATH`] whose access tokens the SCIM endpoints accept (the static `token` too).
+    pub oauth_client: Option<(String, String)>,
+    /// The lifetime (`expires_in`) of the access tokens issued.
+    pub oauth_token_ttl: Duration,
 }
 
 impl Default for ServerOptions {
@@ -62,6 +69,8 @@ impl Default for ServerOptions {
             port: 0,
             required_attributes: Vec::new(),
             latency: Duration::ZERO,
+            oauth_client: None,
+            oauth_token_ttl: Duration::from_secs(3600),
         }
     }
 }
@@ -76,6 +85,7 @@ pub(crate) struct Shared {
     addr: SocketAddr,
     discovery: Discovery,
     latency: Duration,
+    oauth: Option<oauth::TokenEndpoint>,
 }
 
 /// The discovery documents, computed once (without `meta.location`).
@@ -120,6 +130,9 @@ impl Server {
             addr,
             discovery,
             latency: opts.latency,
+            oauth: opts
+                .oauth_client
+                .map(|(id, secret)| oauth::TokenEndpoint::new(id, secret, opts.oauth_token_ttl)),
         });
         let app = Router::new()
             .fallback(routes::handle)
@@ -147,6 +160,22 @@ impl Server {
     /// `http://127.0.0.1:PORT` followed by the base path.
     pub fn base_url(&self) -> String {
         format!("http://{}{}", self.shared.addr, self.shared.base_path)
+    }
+
+    /// The token endpoint's URL, when the server has an OAuth client.
+    pub fn token_url(&self) -> Option<String> {
+        self.shared
+            .oauth
+            .as_ref()
+            .map(|_| format!("http://{}{TOKEN_PATH}", self.shared.addr))
+    }
+
+    /// How many OAuth access tokens were issued so far.
+    pub fn issued_tokens(&self) -> u64 {
+        self.shared
+            .oauth
+            .as_ref()
+            .map_or(0, oauth::TokenEndpoint::issued_count)
     }
 
     /// `{"users":[...],"groups":[...]}` exactly as stored, sorted by id.

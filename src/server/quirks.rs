@@ -135,6 +135,12 @@ quirks! {
     RejectsExplicitNulls => "rejects-explicit-nulls", "a create whose body has an attribute set to `null` is rejected with 400 instead of reading null as unassigned";
     UnpublishedNickname => "unpublished-nickname", "the server does not support `nickName`: /Schemas leaves it out of the User schema and values sent for it are dropped (allowed: a server supports what it publishes)";
     WrongMetaLocation => "wrong-meta-location", "`meta.location` of users and groups names the server's internal address (`http://scim-backend.internal:8080/...`) instead of the Tenant URL's host";
+    OauthCredentialsInBodyOnly => "oauth-credentials-in-body-only", "with --oauth-client: the token endpoint reads the client id and secret only from the form body and refuses `Authorization: Basic` with 401 invalid_client";
+    OauthRejectsForm => "oauth-rejects-form", "with --oauth-client: the token endpoint answers 415 to a form body (a SCIM content-type middleware in front of it)";
+    OauthNoAccessToken => "oauth-no-access-token", "with --oauth-client: the token endpoint answers 200 without `access_token`";
+    OauthExpiresInOutOfWindow => "oauth-expires-in-out-of-window", "with --oauth-client: access tokens live a day (`expires_in` 86400), outside Microsoft's 60-360 minute window";
+    OauthShortLivedTokens => "oauth-short-lived-tokens", "with --oauth-client: access tokens live 2 seconds (`expires_in` 2), so a run must refresh them";
+    OauthTokensDieEarly => "oauth-tokens-die-early", "with --oauth-client: access tokens stop working after 1 second although `expires_in` promises the full lifetime (a token store that loses them)";
 }
 
 /// How many entries of [`QUIRKS`] take a parameter (`drops-attribute=PATH`, `slow=MS`,

@@ -65,6 +65,14 @@ pub(crate) async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> R
     if let Some(delay) = shared.cfg.quirks.slow {
         tokio::time::sleep(delay).await;
     }
+    if let Some(o) = &shared.oauth
+        && req.uri().path() == super::TOKEN_PATH
+    {
+        let (parts, body) = req.into_parts();
+        return o
+            .handle(&shared.cfg.quirks, &parts.method, &parts.headers, body)
+            .await;
+    }
     let create = req.method() == Method::POST;
     let reply = dispatch(&shared, req).await;
     if let (true, Some(delay), Reply::Json { status, .. }) =
@@ -79,7 +87,15 @@ pub(crate) async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> R
 async fn dispatch(sh: &Shared, req: Request) -> Reply {
     let q = &sh.cfg.quirks;
     let (parts, body) = req.into_parts();
-    if !q.has(Quirk::AcceptsAnyToken) && !authorized(&parts.headers, &sh.token) {
+    let issued = |h: &HeaderMap| {
+        sh.oauth
+            .as_ref()
+            .is_some_and(|o| bearer(h).is_some_and(|t| o.accepts(t)))
+    };
+    if !q.has(Quirk::AcceptsAnyToken)
+        && !authorized(&parts.headers, &sh.token)
+        && !issued(&parts.headers)
+    {
         return ScimError::plain(401, "missing or invalid bearer token").into();
     }
     let Some(rest) = strip_base(parts.uri.path(), &sh.base_path) else {
@@ -166,16 +182,16 @@ fn method_not_allowed(m: &Method) -> Reply {
 
 /// `Authorization: Bearer <token>`, scheme case-insensitive, token exact.
 fn authorized(headers: &HeaderMap, token: &str) -> bool {
-    let Some(value) = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-    else {
-        return false;
-    };
+    bearer(headers) == Some(token)
+}
+
+/// The token of `Authorization: Bearer <token>` (scheme case-insensitive), if any.
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let mut parts = value.trim().splitn(2, ' ');
     let scheme = parts.next().unwrap_or_default();
     let given = parts.next().unwrap_or_default().trim();
-    scheme.eq_ignore_ascii_case("bearer") && given == token
+    scheme.eq_ignore_ascii_case("bearer").then_some(given)
 }
 
 /// The part of `path` after the base path, if it is under it.

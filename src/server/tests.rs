@@ -30,9 +30,97 @@ async fn start(quirks: &[&str]) -> (Server, Api) {
     let quirks = quirks.iter().map(|q| q.parse().unwrap()).collect();
     start_with(ServerOptions {
         quirks,
+        oauth_client: Some((CLIENT.0.into(), CLIENT.1.into())),
         ..Default::default()
     })
     .await
+}
+
+/// The OAuth client of [`start`]'s servers: id and secret.
+const CLIENT: (&str, &str) = ("entra", "s3cret:&=");
+
+/// Where a token request carries the client credentials, and its body's media type.
+#[derive(Clone, Copy)]
+enum Creds {
+    Basic,
+    Body,
+    BasicWrong,
+}
+
+/// A token request as Entra sends it (or a variant): status and JSON body.
+async fn token(server: &Server, creds: Creds, content_type: &str) -> (u16, Value) {
+    use base64::Engine;
+    let enc = crate::http::form_encode;
+    let mut body = "grant_type=client_credentials".to_string();
+    let mut req = reqwest::Client::new().post(server.token_url().unwrap());
+    let b64 = |id: &str, secret: &str| {
+        base64::engine::general_purpose::STANDARD.encode(format!("{}:{}", enc(id), enc(secret)))
+    };
+    match creds {
+        Creds::Basic => {
+            req = req.header(
+                "Authorization",
+                format!("Basic {}", b64(CLIENT.0, CLIENT.1)),
+            )
+        }
+        Creds::BasicWrong => {
+            req = req.header("Authorization", format!("Basic {}", b64(CLIENT.0, "nope")))
+        }
+        Creds::Body => body.push_str(&format!(
+            "&client_id={}&client_secret={}",
+            enc(CLIENT.0),
+            enc(CLIENT.1)
+        )),
+    }
+    let resp = req
+        .header("Content-Type", content_type)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let status = resp.status().as_u16();
+    let json = resp.json().await.unwrap_or(Value::Null);
+    (status, json)
+}
+
+const FORM: &str = "application/x-www-form-urlencoded";
+
+#[tokio::test]
+async fn the_token_endpoint_issues_tokens_the_scim_endpoints_accept_until_they_expire() {
+    let (server, api) = start_with(ServerOptions {
+        oauth_client: Some((CLIENT.0.into(), CLIENT.1.into())),
+        oauth_token_ttl: std::time::Duration::from_secs(1),
+        ..Default::default()
+    })
+    .await;
+    for creds in [Creds::Basic, Creds::Body] {
+        let (status, body) = token(&server, creds, FORM).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["token_type"], "Bearer");
+        assert_eq!(body["expires_in"], 1);
+    }
+    let (status, body) = token(&server, Creds::BasicWrong, FORM).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (401, Some("invalid_client"))
+    );
+    let (_, body) = token(&server, Creds::Basic, FORM).await;
+    let access = body["access_token"].as_str().unwrap().to_string();
+    let with = |t: &str| Api {
+        base: api.base.clone(),
+        token: t.into(),
+        http: reqwest::Client::new(),
+    };
+    assert_eq!(with(&access).get("/Users").await.status, 200);
+    assert_eq!(
+        api.get("/Users").await.status,
+        200,
+        "the static token still works"
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    assert_eq!(with(&access).get("/Users").await.status, 401, "expired");
+    assert_eq!(server.issued_tokens(), 3);
+    server.shutdown().await;
 }
 
 /// A minimal SCIM client for the tests.
@@ -1280,6 +1368,28 @@ async fn observe(quirk: &str, server: &Server, api: &Api) -> Value {
             let stored = api.post("/Users", body).await.body["nickName"].clone();
             json!([published, stored])
         }
+        "oauth-credentials-in-body-only" => json!([
+            token(server, Creds::Basic, FORM).await.0,
+            token(server, Creds::Body, FORM).await.0
+        ]),
+        "oauth-rejects-form" => json!(token(server, Creds::Basic, FORM).await.0),
+        "oauth-no-access-token" => {
+            json!(token(server, Creds::Basic, FORM).await.1["access_token"].is_string())
+        }
+        "oauth-expires-in-out-of-window" | "oauth-short-lived-tokens" => {
+            token(server, Creds::Basic, FORM).await.1["expires_in"].clone()
+        }
+        "oauth-tokens-die-early" => {
+            let (_, body) = token(server, Creds::Basic, FORM).await;
+            let with = Api {
+                base: api.base.clone(),
+                token: body["access_token"].as_str().unwrap_or_default().into(),
+                http: reqwest::Client::new(),
+            };
+            let fresh = with.get("/Users").await.status;
+            tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+            json!([fresh, body["expires_in"], with.get("/Users").await.status])
+        }
         "wrong-meta-location" => {
             let got = api.get(&format!("/Users/{}", seed())).await.body;
             json!(
@@ -1469,6 +1579,20 @@ fn expectations() -> Vec<(&'static str, Value, Value)> {
             json!([false, null]),
         ),
         ("wrong-meta-location", json!(true), json!(false)),
+        (
+            "oauth-credentials-in-body-only",
+            json!([200, 200]),
+            json!([401, 200]),
+        ),
+        ("oauth-rejects-form", json!(200), json!(415)),
+        ("oauth-no-access-token", json!(true), json!(false)),
+        ("oauth-expires-in-out-of-window", json!(3600), json!(86400)),
+        ("oauth-short-lived-tokens", json!(3600), json!(2)),
+        (
+            "oauth-tokens-die-early",
+            json!([200, 3600, 200]),
+            json!([200, 3600, 401]),
+        ),
         ("drops-attribute=title", json!("T"), json!(null)),
         ("slow=3000", json!(200), json!(null)),
         ("slow-create=3000", json!([201, 1]), json!([null, 1])),

@@ -128,6 +128,7 @@ pub fn scimcheck(args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_scimcheck"));
     cmd.args(args)
         .env_remove("SCIMCHECK_TOKEN")
+        .env_remove("SCIMCHECK_CLIENT_SECRET")
         .env("NO_COLOR", "1");
     for (k, v) in env {
         cmd.env(k, v);
