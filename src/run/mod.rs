@@ -631,17 +631,24 @@ impl Runner {
                     f
                 }
             };
-            for c in self.client.ledger.take_new_foreign(run.index) {
-                findings.push(foreign_answer(&c, self.client.carries_run_prefix(&req)));
+            let mut answered_foreign = false;
+            for (c, known) in self.client.ledger.take_new_foreign(run.index) {
+                findings.push(foreign_answer(
+                    &c,
+                    self.client.carries_run_prefix(&req),
+                    known,
+                ));
                 run.aborted = Some(format!(
                     "the server answered a create with {}, a resource this run did not create: nothing more is sent to it",
                     c.path
                 ));
+                answered_foreign = true;
             }
             if req.auth != Auth::Token {
                 inconclusive_auth(&mut findings, &ex);
             }
-            if let Some(c) = &step.cleanup
+            // The step's cleanup would remove what the create answered with: not this run's.
+            if let Some(c) = step.cleanup.as_ref().filter(|_| !answered_foreign)
                 && let Ok(req) = self.build_request(run, &c.value)
             {
                 run.cleanups.push((req, step.name.clone()));
@@ -929,13 +936,15 @@ impl Runner {
 }
 
 /// The finding of a create answered with a resource this run did not create.
-fn foreign_answer(c: &Created, named_with_prefix: bool) -> Finding {
+fn foreign_answer(c: &Created, named_with_prefix: bool, known: bool) -> Finding {
     let label = if c.label.is_empty() {
         String::new()
     } else {
         format!(" `{}`", c.label)
     };
-    let why = if named_with_prefix {
+    let why = if known {
+        "the server answered the create with an existing resource that this run did not create (its id was already known to this run before the create: an \"upsert\" that matched an existing resource, whatever name it answers with)"
+    } else if named_with_prefix {
         "the server answered the create with an existing resource that this run did not create"
     } else {
         "the create did not name the resource with this run's prefix (use `{{ unique.userName }}`), so nothing proves the resource the server answered with is this run's"
