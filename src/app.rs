@@ -941,7 +941,9 @@ pub async fn load(args: crate::cli::LoadArgs) -> i32 {
     if args.json {
         println!(
             "{}",
-            serde_json::to_string_pretty(&report).unwrap_or_default()
+            crate::report::escape::json_text(
+                serde_json::to_string_pretty(&report).unwrap_or_default()
+            )
         );
     } else {
         print!("{}", crate::load::render(&report));
@@ -1182,7 +1184,7 @@ pub async fn proxy(args: crate::cli::ProxyArgs) -> i32 {
             e = proxy.exchanges.recv() => {
                 let Some(e) = e else { break };
                 summary.count(&e);
-                let line = e.line();
+                let line = crate::report::escape::one_line(&e.line()).into_owned();
                 match e.verdict {
                     crate::proxy::check::Verdict::Fail => println!("{} {line}", "✗".red().bold()),
                     _ if e.response.is_err() => println!("{} {line}", "✗".red().bold()),

@@ -1365,7 +1365,8 @@ impl Client {
             .into_iter()
             .flatten()
             .filter_map(id_of);
-        self.ledger.note_seen(id_of(&body).into_iter().chain(listed));
+        self.ledger
+            .note_seen(id_of(&body).into_iter().chain(listed));
     }
 
     /// Whether the body of a create names the resource with this run's prefix.
@@ -1717,15 +1718,27 @@ mod tests {
             "+  \"detail\": \"REDACTED\n+    REDACTED was wrong\""
         );
         // Escaped once (a JSON body) and twice (that body inside a JSON report), CRLF too.
-        assert_eq!(s.redact("a s3cr3t-\\nt0ken-0123456789 b"), "a REDACTED\\nREDACTED b");
+        assert_eq!(
+            s.redact("a s3cr3t-\\nt0ken-0123456789 b"),
+            "a REDACTED\\nREDACTED b"
+        );
         assert_eq!(
             s.redact("a s3cr3t-t0\\\\r\\\\nken-0123456789"),
             "a REDACTED\\\\r\\\\nREDACTED"
         );
-        assert_eq!(s.redact("s3cr3t-\r\nt0ken-\n0123456789"), "REDACTED\r\nREDACTED\nREDACTED");
+        assert_eq!(
+            s.redact("s3cr3t-\r\nt0ken-\n0123456789"),
+            "REDACTED\r\nREDACTED\nREDACTED"
+        );
         // As the terminal shows a carriage return, and as an excerpt joins lines.
-        assert_eq!(s.redact("s3cr3t-t0\\x0d\n  ken-0123456789"), "REDACTED\\x0d\n  REDACTED");
-        assert_eq!(s.redact("was s3cr3t-t0 ken-0123456789."), "was REDACTED REDACTED.");
+        assert_eq!(
+            s.redact("s3cr3t-t0\\x0d\n  ken-0123456789"),
+            "REDACTED\\x0d\n  REDACTED"
+        );
+        assert_eq!(
+            s.redact("was s3cr3t-t0 ken-0123456789."),
+            "was REDACTED REDACTED."
+        );
         // Text that only shares a prefix, or has no break, is left alone.
         assert_eq!(s.redact("s3cr3t-t0\nother"), "s3cr3t-t0\nother");
         assert_eq!(s.redact("plain line\nnext"), "plain line\nnext");

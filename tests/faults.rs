@@ -208,11 +208,21 @@ async fn an_upsert_that_renames_a_user_seen_before_with_the_name_sent_is_never_w
         .filter(|s| s.target.contains(&alice) && s.method != "GET")
         .map(|s| s.line())
         .collect();
-    assert!(writes.is_empty(), "written to alice: {writes:?}\n{out_text}");
+    assert!(
+        writes.is_empty(),
+        "written to alice: {writes:?}\n{out_text}"
+    );
     assert_eq!(server.dump().to_string(), before, "alice changed");
     let summary = &report(&dir)["summary"];
-    assert_eq!(summary["foreign_answers"][0]["path"], json!(format!("/Users/{alice}")));
-    assert_eq!(summary["leftovers"], json!([]), "alice is not this run's leftover");
+    assert_eq!(
+        summary["foreign_answers"][0]["path"],
+        json!(format!("/Users/{alice}"))
+    );
+    assert_eq!(
+        summary["leftovers"],
+        json!([]),
+        "alice is not this run's leftover"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -263,7 +273,11 @@ async fn a_create_answered_with_a_user_this_run_created_earlier_does_not_adopt_i
         out_text.contains("its id was already known to this run before the create"),
         "{out_text}"
     );
-    let id = first.lock().unwrap().clone().expect("the first create was answered");
+    let id = first
+        .lock()
+        .unwrap()
+        .clone()
+        .expect("the first create was answered");
     let writes: Vec<String> = proxy
         .seen()
         .iter()

@@ -242,7 +242,11 @@ steps:
     let echo = Rogue::start(move |seen, _| {
         if seen.target.contains("/Groups") {
             let body = format!("the token was {}\r\n  {} and more", PIECES[0], PIECES[1]);
-            Answer::Bytes(rogue::response(200, &[("Content-Type", "text/plain")], body))
+            Answer::Bytes(rogue::response(
+                200,
+                &[("Content-Type", "text/plain")],
+                body,
+            ))
         } else {
             let detail = format!("the token was {}\n{}", PIECES[0], PIECES[1]);
             Answer::Bytes(rogue::scim(200, &serde_json::json!({ "detail": detail })))
@@ -251,7 +255,10 @@ steps:
     .await;
     let (code, all) = everything_with(&echo.url("/scim"), SECRET, &[], scenario).await;
     assert_eq!(code, Some(1), "{all}");
-    assert!(all.contains("+  \"detail\": \"the token was REDACTED\\nREDACTED\""), "{all}");
+    assert!(
+        all.contains("+  \"detail\": \"the token was REDACTED\\nREDACTED\""),
+        "{all}"
+    );
     for piece in PIECES {
         assert!(!all.contains(piece), "`{piece}` leaked:\n{all}");
     }
