@@ -878,14 +878,14 @@ pub async fn load(args: crate::cli::LoadArgs) -> i32 {
         if args.target.url.trim().is_empty() {
             return bad_input("give the Tenant URL with --url, or use --embedded");
         }
-        let target =
-            match TenantUrl::parse_with(&args.target.url, args.target.allow_url_credentials) {
-                Ok(t) => t,
-                Err(e) => return bad_input(&e),
-            };
-        match token(&args.target) {
-            Ok(s) => (None, target, s),
+        let secret = match token(&args.target) {
+            Ok(s) => s,
             Err(e) => return bad_input(&e),
+        };
+        // The "Tenant URL" may be the token, pasted in the wrong place.
+        match TenantUrl::parse_with(&args.target.url, args.target.allow_url_credentials) {
+            Ok(t) => (None, t, secret),
+            Err(e) => return bad_input(&secret.redact(&e)),
         }
     };
     let mut report_files = match open_load_reports(&args.reports) {
@@ -1027,7 +1027,8 @@ pub async fn connect(args: crate::cli::ConnectArgs) -> i32 {
     };
     let report = match crate::connect::diagnose(opts).await {
         Ok(r) => r,
-        Err(e) => return bad_input(&e),
+        // The "Tenant URL" may be the token, pasted in the wrong place.
+        Err(e) => return bad_input(&crate::connect::redact_output(&e, &secret)),
     };
     let text = if args.json {
         crate::connect::json(&report) + "\n"
@@ -1054,7 +1055,7 @@ pub async fn discover(args: crate::cli::DiscoverArgs) -> i32 {
     set_color(color_name(args.color), std::io::stdout().is_terminal());
     let report = match crate::discover::discover(target, secret.clone(), options).await {
         Ok(r) => r,
-        Err(e) => return bad_input(&e),
+        Err(e) => return bad_input(&secret.redact(&e)),
     };
     let text = if args.json {
         crate::discover::json(&report) + "\n"

@@ -33,6 +33,12 @@ pub struct Secret {
     forms: Vec<String>,
 }
 
+/// Texts longer than this are not searched for a split token (the search costs five bytes of
+/// memory per byte): every output is shorter at default limits (bodies are kept to 16 KiB in
+/// events and reports); only a whole response body near `--max-body-mib` is longer, and it is
+/// redacted whole-token, then cut to an excerpt that is searched.
+const MAX_SPLIT_SCAN: usize = 4 << 20;
+
 /// The shortest secret redacted: shorter strings would blank out ordinary text.
 const MIN_SECRET: usize = 4;
 
@@ -116,7 +122,7 @@ impl Secret {
     /// line break escaped as `\n` / `\r` (once or more, as in a JSON report of a JSON body) or
     /// shown as `\x0d`. Each piece becomes `REDACTED`; the breaks stay.
     fn redact_split(&self, text: String) -> String {
-        if !self.forms.iter().any(|f| f.len() >= LONG_TOKEN) || text.len() > u32::MAX as usize {
+        if !self.forms.iter().any(|f| f.len() >= LONG_TOKEN) || text.len() > MAX_SPLIT_SCAN {
             return text;
         }
         // The text without its line breaks, and where each of its bytes is in `text`.
@@ -588,8 +594,12 @@ impl Received {
             .map(|(_, v)| v.as_str())
     }
 
-    /// The body parsed as JSON, if it is JSON.
+    /// The body parsed as JSON, if it is JSON nested at most `--limit json-depth` deep.
     pub fn json(&self) -> Option<Value> {
+        let depth = crate::limits::JSON_DEPTH.get_usize();
+        if self.body.len() > 2 * depth && crate::limits::json_depth(&self.body) > depth {
+            return None;
+        }
         serde_json::from_str(&self.body).ok()
     }
 }
@@ -1354,8 +1364,11 @@ impl Client {
             return;
         }
         let Some(body) = r.json() else { return };
+        // An id longer than any real one (a hostile 2 MB id) is not remembered.
         let id_of = |v: &Value| match v.get("id") {
-            Some(Value::String(s)) if !s.is_empty() => Some(format!("/{collection}/{s}")),
+            Some(Value::String(s)) if !s.is_empty() && s.len() <= 512 => {
+                Some(format!("/{collection}/{s}"))
+            }
             Some(Value::Number(n)) => Some(format!("/{collection}/{n}")),
             _ => None,
         };

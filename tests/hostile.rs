@@ -152,7 +152,7 @@ async fn a_50_mib_response_is_cut_at_the_cap_and_the_check_fails_saying_so() {
     );
     assert!(
         out_text.contains(
-            "the response body exceeded the size cap (10485760 bytes read); the rest was not read"
+            "the response body exceeded the size cap (10485760 bytes read, scimcheck's limit; raise it with --max-body-mib N); the rest was not read"
         ),
         "{}",
         &out_text[..out_text.len().min(4000)]

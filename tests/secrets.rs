@@ -357,3 +357,61 @@ async fn a_broken_waiver_file_quoting_the_token_does_not_show_it() {
     assert_eq!(out.status.code(), Some(2), "{out_text}");
     assert!(!out_text.contains(TOKEN), "{out_text}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_passed_as_the_url_by_mistake_is_not_shown_by_any_command() {
+    const SECRET: &str = "mistaken-secret-0123456789";
+    for command in [
+        vec!["run"],
+        vec!["connect"],
+        vec!["discover"],
+        vec!["load"],
+        vec!["profiles", "init", "--from-schemas"],
+    ] {
+        let mut a = command.clone();
+        a.extend(["--url", SECRET, "--token", SECRET]);
+        let out = scimcheck(args(&a)).await;
+        let out_text = text(&out);
+        assert_eq!(out.status.code(), Some(2), "{command:?}: {out_text}");
+        assert!(!out_text.contains(SECRET), "{command:?}: {out_text}");
+        assert!(
+            out_text.contains("REDACTED"),
+            "{command:?} says what was wrong: {out_text}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_with_markup_characters_echoed_back_is_redacted_in_connect_and_discover_json() {
+    const SECRET: &str = "s3cr3t/tok+en=&<\"'>x";
+    let echo = Rogue::start(|_, _| {
+        Answer::Bytes(rogue::scim(
+            401,
+            &serde_json::json!({
+                "detail": format!("bad token {SECRET} / {}", scimcheck::http::encode(SECRET)),
+                "id": SECRET, "name": SECRET,
+            }),
+        ))
+    })
+    .await;
+    let json_escaped = serde_json::to_string(SECRET).unwrap();
+    let json_escaped = json_escaped.trim_matches('"');
+    for command in ["connect", "discover"] {
+        for json in [true, false] {
+            let mut a = vec![command, "--url", "", "--token", SECRET];
+            let url = echo.url("/scim");
+            a[2] = &url;
+            if json {
+                a.push("--json");
+            }
+            let out = scimcheck(args(&a)).await;
+            let out_text = text(&out);
+            for form in [SECRET, json_escaped, &scimcheck::http::encode(SECRET)] {
+                assert!(
+                    !out_text.contains(form),
+                    "{command} json={json}: `{form}` leaked:\n{out_text}"
+                );
+            }
+        }
+    }
+}

@@ -671,7 +671,9 @@ impl Runner {
                     result.note = Some(notes.join("; "));
                 }
             }
-            let room = MAX_FINDINGS.saturating_sub(result.findings.len());
+            let room = crate::limits::FINDINGS
+                .get_usize()
+                .saturating_sub(result.findings.len());
             if findings.len() > room {
                 let level = if findings.iter().any(|f| f.level == Level::Fail) {
                     Level::Fail
@@ -685,7 +687,9 @@ impl Runner {
                         ..Finding::fail(
                             "limit",
                             format!(
-                                "… more findings were not listed (at most {MAX_FINDINGS} per check)"
+                                "… more findings were not listed (at most {} per check, {})",
+                                crate::limits::FINDINGS.get(),
+                                crate::limits::FINDINGS.hint()
                             ),
                         )
                     });
@@ -982,9 +986,6 @@ fn inconclusive_auth(findings: &mut Vec<Finding>, ex: &Exchange) {
 
 /// The exchanges of at most this many repetitions of a step are recorded (and the last one).
 pub const MAX_RECORDED_REPEATS: u32 = 20;
-
-/// At most this many findings are kept per check (a repeated step adds up).
-pub const MAX_FINDINGS: usize = 200;
 
 /// At most this much of a body is kept in events, and so in every report (HAR included): the
 /// checks read the whole body (up to `--max-body-mib`), the record keeps an excerpt.
