@@ -1055,14 +1055,14 @@ pub async fn load(args: crate::cli::LoadArgs) -> i32 {
         if args.target.url.trim().is_empty() {
             return bad_input("give the Tenant URL with --url, or use --embedded");
         }
-        let target =
-            match TenantUrl::parse_with(&args.target.url, args.target.allow_url_credentials) {
-                Ok(t) => t,
-                Err(e) => return bad_input(&e),
-            };
-        match credential(&args.target) {
-            Ok(c) => (None, target, c),
+        let secret = match credential(&args.target) {
+            Ok(c) => c,
             Err(e) => return bad_input(&e),
+        };
+        // The "Tenant URL" may be the token, pasted in the wrong place.
+        match TenantUrl::parse_with(&args.target.url, args.target.allow_url_credentials) {
+            Ok(t) => (None, t, secret),
+            Err(e) => return bad_input(&secret.secret().redact(&e)),
         }
     };
     let mut report_files = match open_load_reports(&args.reports) {
@@ -1118,7 +1118,9 @@ pub async fn load(args: crate::cli::LoadArgs) -> i32 {
     if args.json {
         println!(
             "{}",
-            serde_json::to_string_pretty(&report).unwrap_or_default()
+            crate::report::escape::json_text(
+                serde_json::to_string_pretty(&report).unwrap_or_default()
+            )
         );
     } else {
         print!("{}", crate::load::render(&report));
@@ -1203,7 +1205,8 @@ pub async fn connect(args: crate::cli::ConnectArgs) -> i32 {
     };
     let report = match crate::connect::diagnose(opts).await {
         Ok(r) => r,
-        Err(e) => return bad_input(&e),
+        // The "Tenant URL" may be the token, pasted in the wrong place.
+        Err(e) => return bad_input(&crate::connect::redact_output(&e, &secret)),
     };
     let text = if args.json {
         crate::connect::json(&report) + "\n"
@@ -1231,7 +1234,7 @@ pub async fn discover(args: crate::cli::DiscoverArgs) -> i32 {
     set_color(color_name(args.color), std::io::stdout().is_terminal());
     let report = match crate::discover::discover(target, credential, options).await {
         Ok(r) => r,
-        Err(e) => return bad_input(&e),
+        Err(e) => return bad_input(&secret.redact(&e)),
     };
     let text = if args.json {
         crate::discover::json(&report) + "\n"
@@ -1361,7 +1364,7 @@ pub async fn proxy(args: crate::cli::ProxyArgs) -> i32 {
             e = proxy.exchanges.recv() => {
                 let Some(e) = e else { break };
                 summary.count(&e);
-                let line = e.line();
+                let line = crate::report::escape::one_line(&e.line()).into_owned();
                 match e.verdict {
                     crate::proxy::check::Verdict::Fail => println!("{} {line}", "✗".red().bold()),
                     _ if e.response.is_err() => println!("{} {line}", "✗".red().bold()),

@@ -18,6 +18,16 @@ pub const VERSION: &str = concat!(
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// Raise (or lower) one of the bounds on what a response or a scenario can cost, on any
+    /// command: problems (per response, default 1000), list-resources (examined per
+    /// ListResponse, 1000), findings (per check, 200), json-depth (64, at most 128),
+    /// template-kib (1024), repeat (per step, 10000), steps (per scenario, 1000). Repeatable.
+    #[arg(long = "limit", value_name = "NAME=N", global = true, value_parser = parse_limit)]
+    pub limits: Vec<String>,
+}
+
+fn parse_limit(s: &str) -> Result<String, String> {
+    crate::limits::parse(s).map(|_| s.to_string())
 }
 
 #[derive(Debug, Subcommand)]

@@ -807,7 +807,90 @@ fn endpoint_rank(e: &str) -> u8 {
 
 /// The report as pretty JSON.
 pub fn json(report: &DiscoverReport) -> String {
-    serde_json::to_string_pretty(report).unwrap_or_default()
+    crate::report::escape::json_text(serde_json::to_string_pretty(report).unwrap_or_default())
+}
+
+/// A copy of the report with every string the server controls (ids, names, URNs, attribute
+/// properties, errors, the examples quoted in problems) escaped for a terminal: control
+/// characters and escape sequences as visible escapes, each on one line.
+fn for_terminal(report: &DiscoverReport) -> DiscoverReport {
+    use crate::report::escape::one_line_in_place as esc;
+    fn opt(s: &mut Option<String>) {
+        s.iter_mut().for_each(esc);
+    }
+    fn strings(v: &mut Value) {
+        match v {
+            Value::String(s) => esc(s),
+            Value::Array(a) => a.iter_mut().for_each(strings),
+            Value::Object(o) => {
+                let escaped: serde_json::Map<String, Value> = std::mem::take(o)
+                    .into_iter()
+                    .map(|(mut k, mut v)| {
+                        esc(&mut k);
+                        strings(&mut v);
+                        (k, v)
+                    })
+                    .collect();
+                *o = escaped;
+            }
+            _ => {}
+        }
+    }
+    fn value(v: &mut Option<Value>) {
+        v.iter_mut().for_each(strings);
+    }
+    fn attributes(list: &mut [AttributeInfo]) {
+        for a in list {
+            for v in [
+                &mut a.name,
+                &mut a.kind,
+                &mut a.multi_valued,
+                &mut a.required,
+                &mut a.mutability,
+                &mut a.returned,
+                &mut a.uniqueness,
+                &mut a.case_exact,
+            ] {
+                value(v);
+            }
+            attributes(&mut a.sub_attributes);
+        }
+    }
+    let mut r = report.clone();
+    esc(&mut r.tenant_url);
+    for e in &mut r.endpoints {
+        esc(&mut e.path);
+        esc(&mut e.url);
+        opt(&mut e.content_type);
+        opt(&mut e.error);
+    }
+    if let Some(f) = &mut r.service_provider_config {
+        for a in &mut f.authentication_schemes {
+            opt(&mut a.kind);
+            opt(&mut a.name);
+        }
+    }
+    for t in r.resource_types.iter_mut().flatten() {
+        opt(&mut t.name);
+        opt(&mut t.endpoint);
+        opt(&mut t.schema);
+        for x in &mut t.extensions {
+            opt(&mut x.schema);
+        }
+    }
+    for s in r.schemas.iter_mut().flatten() {
+        opt(&mut s.id);
+        opt(&mut s.name);
+        attributes(&mut s.attributes);
+    }
+    for p in &mut r.problems {
+        esc(&mut p.code);
+        esc(&mut p.endpoint);
+        esc(&mut p.message);
+        esc(&mut p.fix);
+        p.examples.iter_mut().for_each(esc);
+    }
+    r
 }
 
 fn yes_no(b: Option<bool>) -> String {
@@ -869,6 +952,7 @@ fn table(out: &mut String, indent: &str, rows: &[[String; 8]]) {
 
 /// The report for people.
 pub fn human(report: &DiscoverReport) -> String {
+    let report = &for_terminal(report);
     let mut out = String::new();
     let _ = writeln!(
         out,

@@ -43,6 +43,12 @@ impl PartialEq for Secret {
 
 impl Eq for Secret {}
 
+/// Texts longer than this are not searched for a split token (the search costs five bytes of
+/// memory per byte): every output is shorter at default limits (bodies are kept to 16 KiB in
+/// events and reports); only a whole response body near `--max-body-mib` is longer, and it is
+/// redacted whole-token, then cut to an excerpt that is searched.
+const MAX_SPLIT_SCAN: usize = 4 << 20;
+
 /// The shortest secret redacted: shorter strings would blank out ordinary text.
 const MIN_SECRET: usize = 4;
 
@@ -128,7 +134,80 @@ impl Secret {
                 out = Some(replace_form(cur, f));
             }
         }
-        out.unwrap_or_else(|| text.to_string())
+        let out = out.unwrap_or_else(|| text.to_string());
+        self.redact_split(out)
+    }
+
+    /// Redacts the long forms of the secret where breaks split them: whitespace (a line of a
+    /// diff with the next line's marker and indentation, an excerpt that joined lines), or a
+    /// line break escaped as `\n` / `\r` (once or more, as in a JSON report of a JSON body) or
+    /// shown as `\x0d`. Each piece becomes `REDACTED`; the breaks stay.
+    fn redact_split(&self, text: String) -> String {
+        let forms = self.forms();
+        if !forms.iter().any(|f| f.len() >= LONG_TOKEN) || text.len() > MAX_SPLIT_SCAN {
+            return text;
+        }
+        // The text without its line breaks, and where each of its bytes is in `text`.
+        let bytes = text.as_bytes();
+        let mut squeezed = String::with_capacity(text.len());
+        let mut at: Vec<u32> = Vec::with_capacity(text.len());
+        let mut i = 0;
+        while i < text.len() {
+            let brk = line_break_len(bytes, i);
+            if brk > 0 {
+                i += brk;
+                continue;
+            }
+            let c = text[i..].chars().next().unwrap_or_default();
+            squeezed.push(c);
+            at.extend((i..i + c.len_utf8()).map(|b| b as u32));
+            i += c.len_utf8();
+        }
+        if squeezed.len() == text.len() {
+            return text;
+        }
+        // Byte ranges of `text` to redact.
+        let mut cuts: Vec<(usize, usize)> = Vec::new();
+        for f in forms.iter().filter(|f| f.len() >= LONG_TOKEN) {
+            for (start, _) in squeezed.match_indices(f.as_str()) {
+                let (from, to) = (at[start] as usize, at[start + f.len() - 1] as usize + 1);
+                if to - from > f.len() {
+                    cuts.push((from, to));
+                }
+            }
+        }
+        if cuts.is_empty() {
+            return text;
+        }
+        cuts.sort();
+        let mut out = String::with_capacity(text.len());
+        let mut done = 0;
+        for (from, to) in cuts {
+            if from < done {
+                continue;
+            }
+            out.push_str(&text[done..from]);
+            // Each piece between breaks becomes REDACTED; the breaks themselves are kept.
+            let mut j = from;
+            let mut piece = false;
+            while j < to {
+                let brk = line_break_len(bytes, j).min(to - j);
+                if brk > 0 {
+                    out.push_str(&text[j..j + brk]);
+                    j += brk;
+                    piece = false;
+                } else {
+                    if !piece {
+                        out.push_str(REDACTED);
+                        piece = true;
+                    }
+                    j += text[j..].chars().next().map_or(1, char::len_utf8);
+                }
+            }
+            done = to;
+        }
+        out.push_str(&text[done..]);
+        out
     }
 
     /// [`Secret::redact`] for text that was cut at its end: a tail that is the beginning of a
@@ -148,6 +227,31 @@ impl Secret {
             }
         }
         out
+    }
+}
+
+/// The length of the break at `i` in `text`, 0 when there is none: whitespace (a line break
+/// with the next line's diff marker `+` / `-`), or a line break or tab escaped with one or
+/// more backslashes (`\n`, `\\r`, `\x0d` as the terminal shows a carriage return).
+fn line_break_len(text: &[u8], i: usize) -> usize {
+    match text[i] {
+        b'\n' | b'\r' if matches!(text.get(i + 1), Some(b'+' | b'-')) => 2,
+        b' ' | b'\t' | b'\n' | b'\r' => 1,
+        b'\\' => {
+            let mut j = i;
+            while j < text.len() && text[j] == b'\\' {
+                j += 1;
+            }
+            let rest = &text[j..];
+            if rest.starts_with(b"x0a") || rest.starts_with(b"x0d") || rest.starts_with(b"x09") {
+                j + 3 - i
+            } else if matches!(rest.first(), Some(b'n' | b'r' | b't')) {
+                j + 1 - i
+            } else {
+                0
+            }
+        }
+        _ => 0,
     }
 }
 
@@ -512,8 +616,12 @@ impl Received {
             .map(|(_, v)| v.as_str())
     }
 
-    /// The body parsed as JSON, if it is JSON.
+    /// The body parsed as JSON, if it is JSON nested at most `--limit json-depth` deep.
     pub fn json(&self) -> Option<Value> {
+        let depth = crate::limits::JSON_DEPTH.get_usize();
+        if self.body.len() > 2 * depth && crate::limits::json_depth(&self.body) > depth {
+            return None;
+        }
         serde_json::from_str(&self.body).ok()
     }
 }
@@ -590,6 +698,10 @@ pub struct Pending {
     pub value: String,
     /// Which scenario run sent it.
     pub owner: usize,
+    /// The ledger's epoch when it was sent ([`Ledger::epoch`]): what was seen up to then
+    /// existed before it.
+    #[serde(skip)]
+    pub sent_at: u64,
 }
 
 impl Pending {
@@ -613,9 +725,19 @@ pub struct Ledger {
     /// Creates whose look-up failed: they may exist, nobody could tell.
     unconfirmed: Mutex<Vec<Pending>>,
     /// Creates the server answered with a resource this run did not create (an "upsert"), with
-    /// whether the runner has reported it yet.
-    foreign: Mutex<Vec<(Created, bool)>>,
+    /// whether its id was already known to this run before the create, and whether the runner
+    /// has reported it yet.
+    foreign: Mutex<Vec<(Created, bool, bool)>>,
+    /// Every resource path (`/Users/<id>`) the run has seen in an answer or created, and not
+    /// seen deleted since, with the epoch it was first seen at: a create answered with one
+    /// seen before the create was sent answered with an existing resource.
+    seen: Mutex<HashMap<Box<str>, u64>>,
+    /// Counts the answers whose resources were noted as seen.
+    epoch: std::sync::atomic::AtomicU64,
 }
+
+/// At most this many resource paths are remembered as seen (a few MiB at most).
+pub const MAX_SEEN: usize = 200_000;
 
 /// The created resources, each path stored once (a load run records 100,000 of them): a list
 /// in creation order plus an index for O(1) `owns` / `record` / `mark_deleted`.
@@ -631,6 +753,8 @@ struct Entry {
     label: Box<str>,
     owner: usize,
     deleted: bool,
+    /// The epoch it was recorded at (see [`Ledger::known_before`]).
+    seen_at: u64,
 }
 
 impl Ledger {
@@ -692,19 +816,24 @@ impl Ledger {
         self.unconfirmed.lock().expect("ledger lock").clone()
     }
 
-    /// Notes a create answered with a resource this run did not create.
-    pub fn record_foreign(&self, c: Created) {
-        self.foreign.lock().expect("ledger lock").push((c, false));
+    /// Notes a create answered with a resource this run did not create; `known` when its id
+    /// was already known to this run before the create.
+    pub fn record_foreign(&self, c: Created, known: bool) {
+        self.foreign
+            .lock()
+            .expect("ledger lock")
+            .push((c, known, false));
     }
 
-    /// The foreign answers of `owner` not reported yet (each is returned once).
-    pub fn take_new_foreign(&self, owner: usize) -> Vec<Created> {
+    /// The foreign answers of `owner` not reported yet (each is returned once), each with
+    /// whether its id was known before the create.
+    pub fn take_new_foreign(&self, owner: usize) -> Vec<(Created, bool)> {
         let mut all = self.foreign.lock().expect("ledger lock");
         all.iter_mut()
-            .filter(|(c, reported)| c.owner == owner && !*reported)
-            .map(|(c, reported)| {
+            .filter(|(c, _, reported)| c.owner == owner && !*reported)
+            .map(|(c, known, reported)| {
                 *reported = true;
-                c.clone()
+                (c.clone(), *known)
             })
             .collect()
     }
@@ -712,7 +841,48 @@ impl Ledger {
     /// Every create answered with a resource this run did not create.
     pub fn foreign(&self) -> Vec<Created> {
         let all = self.foreign.lock().expect("ledger lock");
-        all.iter().map(|(c, _)| c.clone()).collect()
+        all.iter().map(|(c, _, _)| c.clone()).collect()
+    }
+
+    /// The current epoch: a create sent now was sent after every answer noted so far.
+    pub fn epoch(&self) -> u64 {
+        self.epoch.load(Ordering::SeqCst)
+    }
+
+    /// Remembers resource paths (`/Users/<id>`) shown by one answer, or created (at most
+    /// [`MAX_SEEN`]), at a new epoch; a path keeps the epoch it was first seen at.
+    pub fn note_seen(&self, paths: impl IntoIterator<Item = String>) {
+        let mut seen = self.seen.lock().expect("ledger lock");
+        let at = self.epoch.fetch_add(1, Ordering::SeqCst) + 1;
+        for p in paths {
+            if seen.len() >= MAX_SEEN {
+                break;
+            }
+            seen.entry(p.into_boxed_str()).or_insert(at);
+        }
+    }
+
+    /// The resource at `path` is gone (deleted, or answered 404): an id the server hands out
+    /// again later names a new resource.
+    pub fn forget_seen(&self, path: &str) {
+        self.seen.lock().expect("ledger lock").remove(path);
+    }
+
+    /// Whether this run already knew the resource at `path` at epoch `at` (when a create was
+    /// sent): it had created it, or seen it in an answer, and not seen it deleted since. A
+    /// resource first seen later (another job listed it while its create was on its way) is
+    /// not known before.
+    pub fn known_before(&self, path: &str, at: u64) -> bool {
+        let seen = self.seen.lock().expect("ledger lock");
+        if seen.get(path).is_some_and(|&e| e <= at) {
+            return true;
+        }
+        drop(seen);
+        let c = self.created.lock().expect("ledger lock");
+        c.index.get(path).is_some_and(|&i| {
+            let e = &c.entries[i];
+            !e.deleted && e.seen_at <= at
+        })
     }
 
     /// Records a created resource.
@@ -721,6 +891,7 @@ impl Ledger {
         if c.index.contains_key(created.path.as_str()) {
             return;
         }
+        let seen_at = self.epoch.fetch_add(1, Ordering::SeqCst) + 1;
         let path: Arc<str> = created.path.into();
         let at = c.entries.len();
         c.index.insert(path.clone(), at);
@@ -729,11 +900,13 @@ impl Ledger {
             label: created.label.into(),
             owner: created.owner,
             deleted: false,
+            seen_at,
         });
     }
 
     /// Records a successful delete.
     pub fn mark_deleted(&self, path: &str) {
+        self.forget_seen(path);
         let mut c = self.created.lock().expect("ledger lock");
         if let Some(&i) = c.index.get(path) {
             c.entries[i].deleted = true;
@@ -917,7 +1090,7 @@ impl Client {
             req.query.push(("filter".into(), filter));
             let mut attempt = 0;
             loop {
-                let ex = self.send(&req, owner).await;
+                let ex = self.send_noting(&req, owner, false).await;
                 let found = match &ex.response {
                     Ok(r) if r.status == 200 => r.json().and_then(|body| {
                         match body.get("Resources").and_then(Value::as_array) {
@@ -961,11 +1134,20 @@ impl Client {
                 Some(Value::Number(n)) => n.to_string(),
                 _ => continue,
             };
-            self.ledger.record(Created {
+            let c = Created {
                 path: format!("/{}/{id}", p.collection),
                 label: p.value.clone(),
                 owner,
-            });
+            };
+            if self.ledger.owns(&c.path) {
+                continue;
+            }
+            if self.ledger.known_before(&c.path, p.sent_at) {
+                // Seen before the create was sent: an existing resource renamed by an upsert.
+                self.ledger.record_foreign(c, true);
+            } else {
+                self.ledger.record(c);
+            }
         }
     }
 
@@ -1028,6 +1210,12 @@ impl Client {
     /// Sends `req` on behalf of scenario `owner`, records creates and deletes in the ledger,
     /// and returns the redacted exchange. Never panics on a misbehaving server.
     pub async fn send(&self, req: &OutRequest, owner: usize) -> Exchange {
+        self.send_noting(req, owner, true).await
+    }
+
+    /// [`Client::send`]; `note` whether the resources the answer shows count as seen (not for
+    /// the look-up of a lost create, whose finds are judged against what was known before it).
+    async fn send_noting(&self, req: &OutRequest, owner: usize, note: bool) -> Exchange {
         let method = req.method.to_ascii_uppercase();
         let mut url = self.target.join(&req.path);
         if !req.query.is_empty() {
@@ -1132,6 +1320,8 @@ impl Client {
                 }
             }
         }
+
+        let sent_at = self.ledger.epoch();
         let flying = (method == "POST")
             .then(|| self.create_intent(req, owner))
             .flatten();
@@ -1178,19 +1368,24 @@ impl Client {
         });
         match (&response, &flying) {
             (Ok(r), Some(p)) => {
-                if !self.track_create(req, r, owner) {
+                if !self.track_create(req, r, owner, sent_at) {
                     self.ledger.record_pending(p.clone());
                 }
             }
             (Ok(r), None) => {
                 if method == "POST" {
-                    self.track_create(req, r, owner);
+                    self.track_create(req, r, owner, sent_at);
                 } else {
                     self.track(&method, req, r);
                 }
             }
             (Err(_), Some(p)) => self.ledger.record_pending(p.clone()),
             (Err(_), None) => {}
+        }
+        if let Ok(r) = &response
+            && note
+        {
+            self.note_seen(&method, req, r);
         }
         if let Some(p) = &flying {
             self.ledger.landed(p);
@@ -1219,16 +1414,20 @@ impl Client {
                     attribute,
                     value: value.to_string(),
                     owner,
+                    sent_at: self.ledger.epoch(),
                 })
             })
     }
 
     /// Records the answer to a POST: a resource is adopted as this run's only when the RESPONSE
-    /// proves it (its userName / displayName / externalId carries this run's prefix); a create
-    /// answered with any other resource (an "upsert" that matched an existing user) is noted as
-    /// foreign and never written to. Returns whether the outcome is known: `false` for a 5xx,
-    /// 408 or 429, or a 2xx without an id (the resource may exist; look it up by name).
-    fn track_create(&self, req: &OutRequest, r: &Received, owner: usize) -> bool {
+    /// proves it: the name it answers with (its userName, else displayName, else externalId)
+    /// carries this run's prefix, AND its id is not one this run already knew before the create
+    /// (created earlier, or seen in any answer, such as the match GET Entra sends first). A
+    /// create answered with any other resource (an "upsert" that matched an existing user, and
+    /// may even have renamed it with the name sent) is noted as foreign and never written to.
+    /// Returns whether the outcome is known: `false` for a 5xx, 408 or 429, or a 2xx without
+    /// an id (the resource may exist; look it up by name).
+    fn track_create(&self, req: &OutRequest, r: &Received, owner: usize, sent_at: u64) -> bool {
         let (collection, id) = resource_of(&req.path);
         if id.is_some() || collection.is_empty() || collection.eq_ignore_ascii_case("Bulk") {
             return true;
@@ -1242,24 +1441,59 @@ impl Client {
             Some(Value::Number(n)) => n.to_string(),
             _ => return false,
         };
-        let names: Vec<&str> = ["userName", "displayName", "externalId"]
+        let name = ["userName", "displayName", "externalId"]
             .iter()
-            .filter_map(|k| body.get(*k).and_then(Value::as_str))
-            .collect();
+            .find_map(|k| body.get(*k).and_then(Value::as_str));
         let path = format!("/{collection}/{id}");
-        let label = names.first().copied().unwrap_or_default().to_string();
-        if names.iter().any(|n| n.starts_with(&self.run_prefix)) {
+        let label = name.unwrap_or_default().to_string();
+        let known = self.ledger.known_before(&path, sent_at);
+        if name.is_some_and(|n| n.starts_with(&self.run_prefix)) && !known {
             self.ledger.record(Created { path, label, owner });
             return true;
         }
-        if names.is_empty() && self.create_intent(req, owner).is_some() {
+        if name.is_none() && self.create_intent(req, owner).is_some() {
             // Nothing in the answer names the resource: look it up by the name sent.
             return false;
         }
-        if !self.ledger.owns(&path) {
-            self.ledger.record_foreign(Created { path, label, owner });
-        }
+        self.ledger
+            .record_foreign(Created { path, label, owner }, known);
         true
+    }
+
+    /// Remembers the resources an answer shows (its `id`, the ids of its `Resources`), and
+    /// forgets one answered `404`, so that a later create answered with one of them is known
+    /// to have been answered with an existing resource.
+    fn note_seen(&self, method: &str, req: &OutRequest, r: &Received) {
+        let (collection, id) = resource_of(&req.path);
+        if collection.is_empty() || collection.eq_ignore_ascii_case("Bulk") {
+            return;
+        }
+        if r.status == 404 && method == "GET" {
+            if let Some(id) = id {
+                self.ledger.forget_seen(&format!("/{collection}/{id}"));
+            }
+            return;
+        }
+        if !(200..300).contains(&r.status) || method == "DELETE" || !r.body.contains("\"id\"") {
+            return;
+        }
+        let Some(body) = r.json() else { return };
+        // An id longer than any real one (a hostile 2 MB id) is not remembered.
+        let id_of = |v: &Value| match v.get("id") {
+            Some(Value::String(s)) if !s.is_empty() && s.len() <= 512 => {
+                Some(format!("/{collection}/{s}"))
+            }
+            Some(Value::Number(n)) => Some(format!("/{collection}/{n}")),
+            _ => None,
+        };
+        let listed = body
+            .get("Resources")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(id_of);
+        self.ledger
+            .note_seen(id_of(&body).into_iter().chain(listed));
     }
 
     /// Whether the body of a create names the resource with this run's prefix.
@@ -1601,6 +1835,41 @@ pub fn encode(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_token_split_across_lines_is_redacted_piece_by_piece() {
+        let s = Secret::new("s3cr3t-t0ken-0123456789");
+        // A diff whose next line carries a marker and indentation.
+        assert_eq!(
+            s.redact("+  \"detail\": \"s3cr3t-t0k\n+    en-0123456789 was wrong\""),
+            "+  \"detail\": \"REDACTED\n+    REDACTED was wrong\""
+        );
+        // Escaped once (a JSON body) and twice (that body inside a JSON report), CRLF too.
+        assert_eq!(
+            s.redact("a s3cr3t-\\nt0ken-0123456789 b"),
+            "a REDACTED\\nREDACTED b"
+        );
+        assert_eq!(
+            s.redact("a s3cr3t-t0\\\\r\\\\nken-0123456789"),
+            "a REDACTED\\\\r\\\\nREDACTED"
+        );
+        assert_eq!(
+            s.redact("s3cr3t-\r\nt0ken-\n0123456789"),
+            "REDACTED\r\nREDACTED\nREDACTED"
+        );
+        // As the terminal shows a carriage return, and as an excerpt joins lines.
+        assert_eq!(
+            s.redact("s3cr3t-t0\\x0d\n  ken-0123456789"),
+            "REDACTED\\x0d\n  REDACTED"
+        );
+        assert_eq!(
+            s.redact("was s3cr3t-t0 ken-0123456789."),
+            "was REDACTED REDACTED."
+        );
+        // Text that only shares a prefix, or has no break, is left alone.
+        assert_eq!(s.redact("s3cr3t-t0\nother"), "s3cr3t-t0\nother");
+        assert_eq!(s.redact("plain line\nnext"), "plain line\nnext");
+    }
 
     #[test]
     fn tenant_urls_join_in_all_three_shapes() {

@@ -15,6 +15,7 @@ pub mod entra_error;
 pub mod exit;
 pub mod http;
 pub mod import;
+pub mod limits;
 pub mod load;
 pub mod profile;
 pub mod proxy;

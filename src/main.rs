@@ -19,6 +19,10 @@ fn main() {
     // Signals are handled from the first moment on (see `session`).
     runtime.block_on(async { scimcheck::session::install() });
     let cli = Cli::parse();
+    if let Err(e) = scimcheck::limits::set(&cli.limits) {
+        eprintln!("error: {e}");
+        std::process::exit(exit::BAD_INPUT);
+    }
     let code = runtime.block_on(async {
         match cli.command {
             Command::Demo(a) => app::demo(a).await,

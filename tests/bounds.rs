@@ -69,7 +69,7 @@ async fn a_list_of_200000_broken_resources_gives_bounded_findings_and_bounded_re
         out_text.len()
     );
     assert!(
-        out_text.contains("more findings were not listed (at most 200 per check)"),
+        out_text.contains("more findings were not listed (at most 200 per check, scimcheck's limit; raise it with --limit findings=N)"),
         "{}",
         &out_text[..out_text.len().min(4000)]
     );
@@ -252,4 +252,148 @@ async fn load_against_a_200_html_login_page_does_not_meet_the_bar() {
         out_text.contains("200 with a body that is not a JSON object"),
         "{out_text}"
     );
+}
+
+/// Runs `scimcheck run` with `extra` flags and the one scenario `yaml` against `url`.
+async fn run_one(url: &str, yaml: &str, extra: &[&str]) -> (Option<i32>, String) {
+    let dir = dir_with("one.yaml", yaml);
+    let mut a = args(&["run", "--url", url, "--token", TOKEN]);
+    a.extend(args(extra));
+    a.push(dir.path().display().to_string());
+    let out = scimcheck(a).await;
+    (out.status.code(), text(&out))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_bound_names_itself_and_the_flag_that_raises_it_and_the_flag_does() {
+    // What a response can cost: problems per response, resources per list, findings per check.
+    let resources: Vec<Value> = (0..30).map(|_| json!({})).collect();
+    let body = json!({
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"],
+        "totalResults": 30, "startIndex": 1, "itemsPerPage": 30, "Resources": resources,
+    })
+    .to_string();
+    let list = Rogue::start(move |_, _| {
+        Answer::Bytes(rogue::response(
+            200,
+            &[("Content-Type", "application/scim+json")],
+            body.clone(),
+        ))
+    })
+    .await;
+    let url = list.url("/scim");
+    for (limit, says) in [
+        (
+            "list-resources=10",
+            "only the first 10 were examined (Entra asks for pages of 100; scimcheck's limit; raise it with --limit list-resources=N)",
+        ),
+        (
+            "problems=5",
+            "more problems were not listed (at most 5 are reported per response, scimcheck's limit; raise it with --limit problems=N)",
+        ),
+    ] {
+        let (code, out) = run_one(&url, LIST, &["--limit", limit, "-v"]).await;
+        assert_eq!(code, Some(1), "{out}");
+        assert!(out.contains(says), "`{says}` missing:\n{out}");
+    }
+    let (_, out) = run_one(&url, LIST, &["--limit", "findings=3", "-v"]).await;
+    assert!(
+        out.contains("more findings were not listed (at most 3 per check, scimcheck's limit; raise it with --limit findings=N)"),
+        "{out}"
+    );
+    let (_, out) = run_one(&url, LIST, &["-v"]).await;
+    assert!(
+        !out.contains("were examined"),
+        "30 resources are within the default:\n{out}"
+    );
+
+    // JSON depth: 100 levels are past the default 64, within 128.
+    let deep = format!("{}{}", "[".repeat(100), "]".repeat(100));
+    let nested = Rogue::start(move |_, _| {
+        Answer::Bytes(rogue::response(
+            200,
+            &[("Content-Type", "application/scim+json")],
+            deep.clone(),
+        ))
+    })
+    .await;
+    let (code, out) = run_one(&nested.url("/scim"), LIST, &[]).await;
+    assert_eq!(code, Some(1), "{out}");
+    assert!(
+        out.contains("the body nests 100 levels deep, more than the 64 allowed (scimcheck's limit; raise it with --limit json-depth=N)"),
+        "{out}"
+    );
+    let (_, out) = run_one(&nested.url("/scim"), LIST, &["--limit", "json-depth=128"]).await;
+    assert!(!out.contains("levels deep"), "{out}");
+    assert!(
+        out.contains("expected a JSON object, found an array"),
+        "parsed, then judged:\n{out}"
+    );
+
+    // What a scenario can cost: template size, repeat, steps.
+    let server = common::server(&[]).await;
+    let big = format!(
+        "id: t\nname: T\ndescription: A 2 MiB value.\nvars:\n  a0: \"{}\"\n  a1: \"{{{{ a0 }}}}{{{{ a0 }}}}\"\nsteps:\n  - name: Send\n    request: {{ method: GET, path: /Users, query: {{ x: \"{{{{ a1 }}}}\" }} }}\n    expect: {{ status: [200, 400, 414] }}\n",
+        "x".repeat(700 * 1024)
+    );
+    let (code, out) = run_one(&server.base_url(), &big, &[]).await;
+    assert!(
+        out.contains("the template expands to more than 1 MiB, scimcheck's limit; raise it with --limit template-kib=N"),
+        "{code:?} {}",
+        &out[..out.len().min(3000)]
+    );
+    let (_, out) = run_one(
+        &server.base_url(),
+        &big,
+        &["--limit", "template-kib=2048", "--max-body-mib", "8"],
+    )
+    .await;
+    assert!(
+        !out.contains("expands to more than"),
+        "{}",
+        &out[..out.len().min(3000)]
+    );
+
+    let repeat = "id: r\nname: R\ndescription: Often.\nsteps:\n  - name: Again\n    repeat: 20000\n    request: { method: GET, path: /Users }\n    expect: { status: 200 }\n";
+    let steps = "id: s\nname: S\ndescription: Three steps.\nsteps:\n  - name: One\n    request: { method: GET, path: /Users }\n    expect: { status: 200 }\n  - name: Two\n    request: { method: GET, path: /Users }\n    expect: { status: 200 }\n  - name: Three\n    request: { method: GET, path: /Users }\n    expect: { status: 200 }\n";
+    for (yaml, limit, says, raised) in [
+        (
+            repeat,
+            None,
+            "at most 10000 repetitions are allowed per step (scimcheck's limit; raise it with --limit repeat=N)",
+            "repeat=20000",
+        ),
+        (
+            steps,
+            Some("steps=2"),
+            "the scenario has 3 steps; at most 2 are allowed (scimcheck's limit; raise it with --limit steps=N)",
+            "steps=3",
+        ),
+    ] {
+        let dir = dir_with("s.yaml", yaml);
+        let path = dir.path().display().to_string();
+        let mut a = vec!["lint", path.as_str()];
+        if let Some(l) = limit {
+            a.extend(["--limit", l]);
+        }
+        let out = scimcheck(args(&a)).await;
+        assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+        assert!(
+            text(&out).contains(says),
+            "`{says}` missing:\n{}",
+            text(&out)
+        );
+        let out = scimcheck(args(&["lint", &path, "--limit", raised])).await;
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    }
+
+    // A limit that does not exist, or out of range, is a usage error naming them all.
+    let out = scimcheck(args(&["lint", "--limit", "repeats=5"])).await;
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        text(&out).contains("unknown limit `repeats`"),
+        "{}",
+        text(&out)
+    );
+    assert!(text(&out).contains("template-kib"), "{}", text(&out));
 }

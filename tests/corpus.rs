@@ -229,3 +229,104 @@ async fn five_hundred_mutated_scenario_files_are_diagnosed_under_200_mib_without
         out.len()
     );
 }
+
+/// A gzip body that never ends: the gzip header, then deflate blocks of 1 MiB of spaces each,
+/// compressed about a thousand to one, for as long as the client reads. Returns the bytes up
+/// to the first repeating block, and the block (every block after the first compresses to the
+/// same bytes: same input, same window, each ended by a sync flush).
+fn gzip_bomb() -> (Vec<u8>, Vec<u8>) {
+    use flate2::{Compress, Compression, FlushCompress};
+    let spaces = vec![b' '; 1 << 20];
+    let mut c = Compress::new(Compression::best(), false);
+    let block = |c: &mut Compress| {
+        let mut out = Vec::with_capacity(8 * 1024);
+        let before = c.total_in();
+        while c.total_in() - before < spaces.len() as u64 {
+            let done = (c.total_in() - before) as usize;
+            c.compress_vec(&spaces[done..], &mut out, FlushCompress::None)
+                .expect("deflate");
+            if out.len() == out.capacity() {
+                out.reserve(8 * 1024);
+            }
+        }
+        loop {
+            out.reserve(1024);
+            c.compress_vec(&[], &mut out, FlushCompress::Sync)
+                .expect("flush");
+            if out.len() < out.capacity() {
+                break;
+            }
+        }
+        out
+    };
+    let first = block(&mut c);
+    let second = block(&mut c);
+    let third = block(&mut c);
+    assert_eq!(second, third, "deflate blocks of the same input repeat");
+    // Gzip header: magic, deflate, no flags, no mtime, no extra flags, unknown OS.
+    let mut head = vec![0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff];
+    head.extend_from_slice(&first);
+    head.extend_from_slice(&second);
+    (head, second)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_gzip_bomb_is_cut_at_the_cap_after_decompression_streaming_in_bounded_memory() {
+    let (start, block) = gzip_bomb();
+    assert!(
+        block.len() < 4096,
+        "1 MiB compresses to {} bytes",
+        block.len()
+    );
+    let server = Rogue::start(move |_, _| {
+        let mut head = rogue::head(
+            200,
+            &[
+                ("Content-Type", "application/scim+json"),
+                ("Content-Encoding", "gzip"),
+            ],
+        );
+        head.extend_from_slice(&start);
+        Answer::Drip {
+            head,
+            chunk: block.clone(),
+            every: Duration::from_millis(0),
+        }
+    })
+    .await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("bomb.yaml"),
+        "id: bomb\nname: Gzip bomb\ndescription: A body that decompresses for ever.\nsteps:\n  - name: List\n    repeat: 5\n    request: { method: GET, path: /Users }\n    expect: { status: 200, schema: ListResponse }\n",
+    )
+    .expect("write");
+    let url = server.url("/scim");
+    let scenario = dir.path().join("bomb.yaml").display().to_string();
+    let json = format!("json={}", dir.path().join("r.json").display());
+    let started = Instant::now();
+    let (code, out, peak) = tokio::task::spawn_blocking(move || {
+        measured(
+            &[
+                "run", "--url", &url, "--token", TOKEN, "--report", &json, &scenario,
+            ],
+            Duration::from_secs(120),
+        )
+    })
+    .await
+    .expect("join");
+    assert_eq!(code, Some(1), "{}", &out[..out.len().min(3000)]);
+    assert!(
+        out.contains("the response body exceeded the size cap (10485760 bytes read"),
+        "{}",
+        &out[..out.len().min(3000)]
+    );
+    assert!(peak < 200 * 1024, "peak RSS {peak} KiB");
+    let report = std::fs::metadata(dir.path().join("r.json"))
+        .expect("report")
+        .len();
+    assert!(report < 1024 * 1024, "the JSON report is {report} bytes");
+    eprintln!(
+        "gzip bomb: 5 responses cut at 10 MiB decompressed, peak RSS {peak} KiB, {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+}

@@ -154,6 +154,144 @@ async fn a_create_answered_with_an_existing_user_is_never_written_to_whatever_th
     }
 }
 
+/// The name a create sent (`userName`).
+fn sent_name(seen: &rogue::Seen) -> String {
+    serde_json::from_str::<Value>(&seen.body).unwrap_or_default()["userName"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upsert_that_renames_a_user_seen_before_with_the_name_sent_is_never_written_to() {
+    // The name in the answer carries the run's prefix (the upsert copied the name sent onto
+    // the user it matched), but alice's id was in the list the run read before the create.
+    let server = common::server(&[]).await;
+    let alice = server.seed_user(json!({
+        "schemas": [USER], "userName": "alice@contoso.com", "active": true
+    }));
+    let before = server.dump().to_string();
+    let upstream = server.addr();
+    let id = alice.clone();
+    let proxy = Rogue::start(move |seen, _| {
+        if is_create(seen) {
+            Answer::Bytes(rogue::scim(
+                201,
+                &json!({"schemas": [USER], "id": id, "userName": sent_name(seen), "active": true}),
+            ))
+        } else {
+            Answer::Forward(upstream)
+        }
+    })
+    .await;
+    let scenario = lifecycle().replace(
+        "steps:\n",
+        "steps:\n  - name: List\n    request: { method: GET, path: /Users }\n    expect: { status: 200 }\n",
+    );
+    let dir = scenario_dir("life.yaml", &scenario);
+    let json_report = format!("json={}", dir.path().join("report.json").display());
+    let out = scimcheck(run_args(
+        &proxy.url("/scim/v2"),
+        &dir,
+        &["--report", &json_report],
+    ))
+    .await;
+    let out_text = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{out_text}");
+    assert!(
+        out_text.contains("the server answered the create with an existing resource that this run did not create (its id was already known to this run before the create"),
+        "{out_text}"
+    );
+    let writes: Vec<String> = proxy
+        .seen()
+        .iter()
+        .filter(|s| s.target.contains(&alice) && s.method != "GET")
+        .map(|s| s.line())
+        .collect();
+    assert!(
+        writes.is_empty(),
+        "written to alice: {writes:?}\n{out_text}"
+    );
+    assert_eq!(server.dump().to_string(), before, "alice changed");
+    let summary = &report(&dir)["summary"];
+    assert_eq!(
+        summary["foreign_answers"][0]["path"],
+        json!(format!("/Users/{alice}"))
+    );
+    assert_eq!(
+        summary["leftovers"],
+        json!([]),
+        "alice is not this run's leftover"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_create_answered_with_a_user_this_run_created_earlier_does_not_adopt_it_twice() {
+    // The second create is answered with the first user (renamed with the second name): the
+    // second user's steps must not disable or delete the first one; only its own cleanup does.
+    let server = common::server(&[]).await;
+    let upstream = server.addr();
+    let first: Arc<std::sync::Mutex<Option<String>>> = Arc::default();
+    let keep = first.clone();
+    let proxy = Rogue::start(move |seen, _| {
+        if !is_create(seen) {
+            return Answer::Forward(upstream);
+        }
+        let known = keep.lock().unwrap().clone();
+        match known {
+            None => {
+                let keep = keep.clone();
+                Answer::Relay(
+                    upstream,
+                    Fault::Map(Box::new(move |answer: Vec<u8>| {
+                        let text = String::from_utf8_lossy(&answer).to_string();
+                        let body = text.split("\r\n\r\n").nth(1).unwrap_or_default();
+                        let v: Value = serde_json::from_str(body).unwrap_or_default();
+                        *keep.lock().unwrap() = v["id"].as_str().map(str::to_string);
+                        answer
+                    })),
+                )
+            }
+            Some(id) => Answer::Bytes(rogue::scim(
+                201,
+                &json!({"schemas": [USER], "id": id, "userName": sent_name(seen), "active": true}),
+            )),
+        }
+    })
+    .await;
+    let scenario = lifecycle().replace(
+        "steps:\n",
+        &format!(
+            "steps:\n  - name: First\n    request:\n      method: POST\n      path: /Users\n      body: {{ schemas: [\"{USER}\"], userName: \"{{{{ unique.userName }}}}-first\", active: true }}\n    expect: {{ status: 201 }}\n    capture: {{ first_id: /id }}\n    cleanup: {{ method: DELETE, path: \"/Users/{{{{ first_id }}}}\" }}\n"
+        ),
+    );
+    let dir = scenario_dir("life.yaml", &scenario);
+    let out = scimcheck(run_args(&proxy.url("/scim/v2"), &dir, &[])).await;
+    let out_text = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{out_text}");
+    assert!(
+        out_text.contains("its id was already known to this run before the create"),
+        "{out_text}"
+    );
+    let id = first
+        .lock()
+        .unwrap()
+        .clone()
+        .expect("the first create was answered");
+    let writes: Vec<String> = proxy
+        .seen()
+        .iter()
+        .filter(|s| s.target.contains(&id) && s.method != "GET")
+        .map(|s| s.line())
+        .collect();
+    assert_eq!(
+        writes,
+        vec![format!("DELETE /scim/v2/Users/{id}")],
+        "only the first user's own cleanup touches it\n{out_text}"
+    );
+    assert_eq!(users(&server), Vec::<Value>::new(), "{out_text}");
+}
+
 // ---------------------------------------------------------------------------------------------
 // Creates whose outcome is unknown.
 

@@ -152,7 +152,7 @@ async fn a_50_mib_response_is_cut_at_the_cap_and_the_check_fails_saying_so() {
     );
     assert!(
         out_text.contains(
-            "the response body exceeded the size cap (10485760 bytes read); the rest was not read"
+            "the response body exceeded the size cap (10485760 bytes read, scimcheck's limit; raise it with --max-body-mib N); the rest was not read"
         ),
         "{}",
         &out_text[..out_text.len().min(4000)]
@@ -813,4 +813,76 @@ async fn a_custom_extension_published_at_schemas_is_validated_too() {
         t.contains("badgeNumber"),
         "the violation names the custom attribute: {t}"
     );
+}
+
+/// Server text meant to take over a terminal: clear the screen, recolour, ring, C1 CSI, and a
+/// right-to-left override.
+const TAKEOVER: &str = "\u{1b}[2J\u{1b}[31mPASSED\u{7}\u{9b}1A\u{202e}";
+
+/// Whether `text` holds anything a terminal would act on.
+fn raw_escapes(text: &str) -> bool {
+    text.contains(['\u{1b}', '\u{7}', '\u{9b}', '\u{202e}'])
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connect_discover_and_profiles_init_show_server_text_as_visible_escapes() {
+    const USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
+    let rogue = Rogue::start(|seen, _| {
+        if seen.target.contains("/Schemas") {
+            let schema = json!({
+                "id": USER, "name": TAKEOVER,
+                "attributes": [
+                    {"name": "userName", "type": "string", "uniqueness": "server"},
+                    {"name": format!("x{TAKEOVER}"), "type": "string"},
+                ],
+            });
+            Answer::Bytes(scim(
+                200,
+                &json!({
+                    "schemas": ["urn:ietf:params:scim:api:messages:2.0:ListResponse"],
+                    "totalResults": 1, "Resources": [schema],
+                }),
+            ))
+        } else if seen.target.contains("/ResourceTypes") || seen.target.contains("/ServiceProvider")
+        {
+            Answer::Bytes(scim(
+                200,
+                &json!({"id": TAKEOVER, "name": TAKEOVER, "endpoint": TAKEOVER}),
+            ))
+        } else {
+            Answer::Bytes(scim(
+                400,
+                &json!({
+                    "schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"],
+                    "status": "400", "detail": format!("bad {TAKEOVER}"),
+                }),
+            ))
+        }
+    })
+    .await;
+    let url = rogue.url("/scim");
+    for command in [
+        vec!["connect"],
+        vec!["connect", "--json"],
+        vec!["discover"],
+        vec!["discover", "--json"],
+        vec!["profiles", "init", "--from-schemas"],
+    ] {
+        let mut a = command.clone();
+        a.extend(["--url", &url, "--token", TOKEN]);
+        let out = scimcheck(args(&a)).await;
+        let out_text = text(&out);
+        assert!(
+            !raw_escapes(&out_text),
+            "{command:?}: raw escapes reached the terminal:\n{out_text:?}"
+        );
+        let shown = if command.contains(&"--json") {
+            "\\u001b[2J"
+        } else if command[0] == "profiles" {
+            "\\u{1b}[2J"
+        } else {
+            "\\x1b[2J"
+        };
+        assert!(out_text.contains(shown), "{command:?}: {out_text}");
+    }
 }

@@ -26,8 +26,18 @@ steps:
 /// Runs the probe with every report format and `-vv`; returns the exit code and everything
 /// written (terminal and reports).
 async fn everything(url: &str, token: &str, extra: &[&str]) -> (Option<i32>, String) {
+    everything_with(url, token, extra, PROBE).await
+}
+
+/// [`everything`] with another scenario.
+async fn everything_with(
+    url: &str,
+    token: &str,
+    extra: &[&str],
+    scenario: &str,
+) -> (Option<i32>, String) {
     let dir = tempfile::tempdir().expect("tempdir");
-    std::fs::write(dir.path().join("probe.yaml"), PROBE).expect("write");
+    std::fs::write(dir.path().join("probe.yaml"), scenario).expect("write");
     let mut a = args(&["run", "--url", url, "--token", token, "-vv"]);
     a.extend(args(extra));
     for format in ["json", "junit", "markdown", "har"] {
@@ -206,6 +216,51 @@ async fn a_token_echoed_back_transformed_is_redacted_in_every_output() {
     let (_, all) = everything(&echo.url("/scim"), SECRET, &[]).await;
     for f in forms.iter().chain([&SECRET.to_string()]) {
         assert!(!all.contains(f.as_str()), "`{f}` leaked:\n{all}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_echoed_split_across_lines_is_redacted_in_every_output() {
+    const SECRET: &str = "split-secret-0123456789abcdef";
+    const PIECES: [&str; 2] = ["split-secret-01", "23456789abcdef"];
+    // A JSON value that breaks the token with `\n` (a diff line of the expectation shows it),
+    // and a text body that breaks it with a real CRLF.
+    let scenario = r#"
+id: probe
+name: Probe
+description: Two GETs whose bodies are judged.
+steps:
+  - name: List users
+    id: probe.list
+    request: { method: GET, path: /Users }
+    expect: { status: 200, body: { detail: "expected" } }
+  - name: List groups
+    id: probe.groups
+    request: { method: GET, path: /Groups }
+    expect: { status: 200, body: { detail: "expected" } }
+"#;
+    let echo = Rogue::start(move |seen, _| {
+        if seen.target.contains("/Groups") {
+            let body = format!("the token was {}\r\n  {} and more", PIECES[0], PIECES[1]);
+            Answer::Bytes(rogue::response(
+                200,
+                &[("Content-Type", "text/plain")],
+                body,
+            ))
+        } else {
+            let detail = format!("the token was {}\n{}", PIECES[0], PIECES[1]);
+            Answer::Bytes(rogue::scim(200, &serde_json::json!({ "detail": detail })))
+        }
+    })
+    .await;
+    let (code, all) = everything_with(&echo.url("/scim"), SECRET, &[], scenario).await;
+    assert_eq!(code, Some(1), "{all}");
+    assert!(
+        all.contains("+  \"detail\": \"the token was REDACTED\\nREDACTED\""),
+        "{all}"
+    );
+    for piece in PIECES {
+        assert!(!all.contains(piece), "`{piece}` leaked:\n{all}");
     }
 }
 
@@ -452,5 +507,63 @@ async fn connect_over_oauth_never_shows_the_client_secret_or_the_access_token() 
             !all.contains(ACCESS) && !all.contains(CLIENT_SECRET),
             "leaked:\n{all}"
         );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_passed_as_the_url_by_mistake_is_not_shown_by_any_command() {
+    const SECRET: &str = "mistaken-secret-0123456789";
+    for command in [
+        vec!["run"],
+        vec!["connect"],
+        vec!["discover"],
+        vec!["load"],
+        vec!["profiles", "init", "--from-schemas"],
+    ] {
+        let mut a = command.clone();
+        a.extend(["--url", SECRET, "--token", SECRET]);
+        let out = scimcheck(args(&a)).await;
+        let out_text = text(&out);
+        assert_eq!(out.status.code(), Some(2), "{command:?}: {out_text}");
+        assert!(!out_text.contains(SECRET), "{command:?}: {out_text}");
+        assert!(
+            out_text.contains("REDACTED"),
+            "{command:?} says what was wrong: {out_text}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_with_markup_characters_echoed_back_is_redacted_in_connect_and_discover_json() {
+    const SECRET: &str = "s3cr3t/tok+en=&<\"'>x";
+    let echo = Rogue::start(|_, _| {
+        Answer::Bytes(rogue::scim(
+            401,
+            &serde_json::json!({
+                "detail": format!("bad token {SECRET} / {}", scimcheck::http::encode(SECRET)),
+                "id": SECRET, "name": SECRET,
+            }),
+        ))
+    })
+    .await;
+    let json_escaped = serde_json::to_string(SECRET).unwrap();
+    let json_escaped = json_escaped.trim_matches('"');
+    for command in ["connect", "discover"] {
+        for json in [true, false] {
+            let mut a = vec![command, "--url", "", "--token", SECRET];
+            let url = echo.url("/scim");
+            a[2] = &url;
+            if json {
+                a.push("--json");
+            }
+            let out = scimcheck(args(&a)).await;
+            let out_text = text(&out);
+            for form in [SECRET, json_escaped, &scimcheck::http::encode(SECRET)] {
+                assert!(
+                    !out_text.contains(form),
+                    "{command} json={json}: `{form}` leaked:\n{out_text}"
+                );
+            }
+        }
     }
 }

@@ -16,9 +16,49 @@ pub fn duration(ms: u64) -> String {
     }
 }
 
-/// The report as pretty JSON (fields documented in the README).
+/// The report as pretty JSON (fields documented in the README), safe to print to a terminal.
 pub fn json(report: &Report) -> String {
-    serde_json::to_string_pretty(report).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
+    crate::report::escape::json_text(
+        serde_json::to_string_pretty(report).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}")),
+    )
+}
+
+/// A copy of the report with every string that may carry server text (errors, content types,
+/// Location headers, details quoting a body) escaped for a terminal: control characters and
+/// escape sequences as visible escapes, each on one line.
+fn for_terminal(report: &Report) -> Report {
+    use crate::report::escape::one_line_in_place as esc;
+    let opt = |s: &mut Option<String>| s.iter_mut().for_each(esc);
+    let mut r = report.clone();
+    esc(&mut r.tenant_url);
+    esc(&mut r.verdict.summary);
+    if let Some(m) = &mut r.verdict.entra {
+        esc(&mut m.text);
+    }
+    for f in &mut r.findings {
+        esc(&mut f.title);
+        f.details.iter_mut().for_each(esc);
+        esc(&mut f.fix);
+        if let Some(m) = &mut f.entra {
+            esc(&mut m.text);
+        }
+        opt(&mut f.suggested_url);
+    }
+    for p in &mut r.probes {
+        esc(&mut p.purpose);
+        esc(&mut p.method);
+        esc(&mut p.url);
+        esc(&mut p.auth);
+        opt(&mut p.content_type);
+        opt(&mut p.location);
+        opt(&mut p.error);
+        p.notes.iter_mut().for_each(esc);
+    }
+    if let Some(j) = &mut r.token.jwt {
+        opt(&mut j.iss);
+        opt(&mut j.aud);
+    }
+    r
 }
 
 fn mark(ok: bool) -> String {
@@ -91,6 +131,7 @@ fn probe(out: &mut String, p: &Probe, show_purpose: bool) {
 
 /// The report for people.
 pub fn human(report: &Report) -> String {
+    let report = &for_terminal(report);
     let mut out = String::new();
     let v = &report.verdict;
     let head = match v.outcome {

@@ -66,11 +66,29 @@ fn quote(path: &str) -> String {
     }
 }
 
+/// An RFC 7643 section 2.1 attribute name (`ALPHA *(nameChar)`, and `$ref`): anything else
+/// (control characters, quotes, braces, line breaks a server put there) would end up inside
+/// the YAML written, so it is left out.
+fn valid_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '$')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+}
+
 /// The rows for one schema's attributes; skipped attributes are explained in `skipped`.
 fn rows(prefix: &str, attrs: &[Value], out: &mut Vec<Row>, skipped: &mut Vec<String>) {
     for attr in attrs {
         let name = text(attr, "name");
         if name.is_empty() {
+            continue;
+        }
+        if !valid_name(name) {
+            skipped.push(format!(
+                "{prefix}{} (not a valid attribute name, RFC 7643 section 2.1)",
+                crate::report::escape::one_line(&format!("{name:?}"))
+            ));
             continue;
         }
         let full = format!("{prefix}{name}");
@@ -110,6 +128,7 @@ fn rows(prefix: &str, attrs: &[Value], out: &mut Vec<Row>, skipped: &mut Vec<Str
                         .collect()
                 })
                 .unwrap_or_default();
+            let canonical: Vec<&str> = canonical.into_iter().filter(|c| valid_name(c)).collect();
             let element = if canonical.is_empty() || canonical.contains(&"work") {
                 "work"
             } else {
@@ -117,7 +136,10 @@ fn rows(prefix: &str, attrs: &[Value], out: &mut Vec<Row>, skipped: &mut Vec<Str
             };
             for s in subs {
                 let sub = text(s, "name");
-                if matches!(sub, "type" | "primary" | "display" | "") || writable(s).is_err() {
+                if matches!(sub, "type" | "primary" | "display" | "")
+                    || !valid_name(sub)
+                    || writable(s).is_err()
+                {
                     continue;
                 }
                 out.push(Row {
@@ -130,7 +152,7 @@ fn rows(prefix: &str, attrs: &[Value], out: &mut Vec<Row>, skipped: &mut Vec<Str
         } else {
             for s in subs {
                 let sub = text(s, "name");
-                if sub.is_empty() || writable(s).is_err() {
+                if sub.is_empty() || !valid_name(sub) || writable(s).is_err() {
                     continue;
                 }
                 out.push(Row {
@@ -176,7 +198,16 @@ pub fn starter(discovery: &Discovery, url: &str, app: &str) -> Result<String, St
         let id = text(schema, "id");
         let is_user_extension =
             !id.eq_ignore_ascii_case(urn::USER) && id.to_ascii_lowercase().ends_with(":user");
-        if is_user_extension {
+        // A URN (RFC 8141) holds no quotes, braces, spaces or control characters.
+        let urn_like = id.chars().all(|c| {
+            c.is_ascii_alphanumeric() || matches!(c, ':' | '.' | '-' | '_' | '+' | '%' | '/')
+        });
+        if is_user_extension && !urn_like {
+            skipped.push(format!(
+                "{} (not a valid schema URN)",
+                crate::report::escape::one_line(&format!("{id:?}"))
+            ));
+        } else if is_user_extension {
             rows(
                 &format!("{id}:"),
                 list(schema, "attributes"),

@@ -40,6 +40,31 @@ fn escape(text: &str, multiline: bool) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// Escapes `s` in place with [`one_line`].
+pub fn one_line_in_place(s: &mut String) {
+    if let Cow::Owned(e) = one_line(s) {
+        *s = e;
+    }
+}
+
+/// JSON text (as `serde_json` writes it) with the characters it leaves raw that a terminal
+/// would act on, C1 controls and bidirectional overrides, written as `\uXXXX` escapes: the
+/// same JSON, safe to print. (They can only occur inside strings, where the escape is valid.)
+pub fn json_text(json: String) -> String {
+    if !json.chars().any(|c| unsafe_char(c, true)) {
+        return json;
+    }
+    let mut out = String::with_capacity(json.len() + 16);
+    for c in json.chars() {
+        if unsafe_char(c, true) {
+            out.push_str(&format!("\\u{:04x}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// A reporter in front of another (the terminal): every server-controlled string of an event
 /// is escaped with [`visible`] / [`one_line`] before the inner reporter sees it.
 pub struct Escaped<R>(pub R);
@@ -167,5 +192,9 @@ mod tests {
         assert_eq!(visible("abc\u{202e}fed"), "abc\\u{202e}fed");
         assert_eq!(visible("\u{9b}31m"), "\\x9b31m");
         assert_eq!(one_line("a\nPASSED"), "a\\x0aPASSED");
+        assert_eq!(
+            json_text("{\"a\":\"x\\u001b\u{9b}\u{202e}\"}".into()),
+            r#"{"a":"x\u001b\u009b\u202e"}"#
+        );
     }
 }

@@ -185,6 +185,11 @@ impl Reporter for FileReporter {
 
     fn finish(&mut self) -> std::io::Result<()> {
         let text = self.format.render(&self.record);
+        // JSON leaves C1 controls and bidirectional overrides raw: escaped, for `-` (stdout).
+        let text = match self.format {
+            ReportFormat::Json | ReportFormat::Har => escape::json_text(text),
+            _ => text,
+        };
         let text = match (&self.secret, self.format) {
             (Some(s), ReportFormat::Html) => html::redact(s, &text),
             (Some(s), _) => s.redact(&text),

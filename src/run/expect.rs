@@ -68,6 +68,13 @@ pub fn describe_non_json(r: &Received) -> String {
         )
     } else if r.truncated {
         format!("the body was cut at the size cap and is incomplete JSON (Content-Type: {ct})")
+    } else if crate::limits::json_depth(&r.body) > crate::limits::JSON_DEPTH.get_usize() {
+        format!(
+            "the body nests {} levels deep, more than the {} allowed ({}); a SCIM resource nests 3 or 4 (Content-Type: {ct})",
+            crate::limits::json_depth(&r.body),
+            crate::limits::JSON_DEPTH.get(),
+            crate::limits::JSON_DEPTH.hint()
+        )
     } else {
         let err = serde_json::from_str::<Value>(&r.body)
             .err()
@@ -181,7 +188,7 @@ pub fn check(
         out.push(Finding::fail(
             "body",
             format!(
-                "the response body exceeded the size cap ({} bytes read); the rest was not read",
+                "the response body exceeded the size cap ({} bytes read, scimcheck's limit; raise it with --max-body-mib N); the rest was not read",
                 r.body.len()
             ),
         ));

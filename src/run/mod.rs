@@ -660,17 +660,24 @@ impl Runner {
                     f
                 }
             };
-            for c in self.client.ledger.take_new_foreign(run.index) {
-                findings.push(foreign_answer(&c, self.client.carries_run_prefix(&req)));
+            let mut answered_foreign = false;
+            for (c, known) in self.client.ledger.take_new_foreign(run.index) {
+                findings.push(foreign_answer(
+                    &c,
+                    self.client.carries_run_prefix(&req),
+                    known,
+                ));
                 run.aborted = Some(format!(
                     "the server answered a create with {}, a resource this run did not create: nothing more is sent to it",
                     c.path
                 ));
+                answered_foreign = true;
             }
             if req.auth != Auth::Token {
                 inconclusive_auth(&mut findings, &ex);
             }
-            if let Some(c) = &step.cleanup
+            // The step's cleanup would remove what the create answered with: not this run's.
+            if let Some(c) = step.cleanup.as_ref().filter(|_| !answered_foreign)
                 && let Ok(req) = self.build_request(run, &c.value)
             {
                 run.cleanups.push((req, step.name.clone()));
@@ -693,7 +700,9 @@ impl Runner {
                     result.note = Some(notes.join("; "));
                 }
             }
-            let room = MAX_FINDINGS.saturating_sub(result.findings.len());
+            let room = crate::limits::FINDINGS
+                .get_usize()
+                .saturating_sub(result.findings.len());
             if findings.len() > room {
                 let level = if findings.iter().any(|f| f.level == Level::Fail) {
                     Level::Fail
@@ -707,7 +716,9 @@ impl Runner {
                         ..Finding::fail(
                             "limit",
                             format!(
-                                "… more findings were not listed (at most {MAX_FINDINGS} per check)"
+                                "… more findings were not listed (at most {} per check, {})",
+                                crate::limits::FINDINGS.get(),
+                                crate::limits::FINDINGS.hint()
                             ),
                         )
                     });
@@ -959,13 +970,15 @@ impl Runner {
 }
 
 /// The finding of a create answered with a resource this run did not create.
-fn foreign_answer(c: &Created, named_with_prefix: bool) -> Finding {
+fn foreign_answer(c: &Created, named_with_prefix: bool, known: bool) -> Finding {
     let label = if c.label.is_empty() {
         String::new()
     } else {
         format!(" `{}`", c.label)
     };
-    let why = if named_with_prefix {
+    let why = if known {
+        "the server answered the create with an existing resource that this run did not create (its id was already known to this run before the create: an \"upsert\" that matched an existing resource, whatever name it answers with)"
+    } else if named_with_prefix {
         "the server answered the create with an existing resource that this run did not create"
     } else {
         "the create did not name the resource with this run's prefix (use `{{ unique.userName }}`), so nothing proves the resource the server answered with is this run's"
@@ -1003,9 +1016,6 @@ fn inconclusive_auth(findings: &mut Vec<Finding>, ex: &Exchange) {
 
 /// The exchanges of at most this many repetitions of a step are recorded (and the last one).
 pub const MAX_RECORDED_REPEATS: u32 = 20;
-
-/// At most this many findings are kept per check (a repeated step adds up).
-pub const MAX_FINDINGS: usize = 200;
 
 /// At most this much of a body is kept in events, and so in every report (HAR included): the
 /// checks read the whole body (up to `--max-body-mib`), the record keeps an excerpt.

@@ -167,9 +167,6 @@ impl Linter<'_> {
     }
 }
 
-/// The most repetitions of one step (`repeat:`).
-pub const MAX_REPEAT: u32 = 10_000;
-
 /// The longest check id.
 pub const MAX_CHECK_ID: usize = 200;
 
@@ -222,8 +219,19 @@ pub fn lint(file: &str, source: &str, scenario_id: &str, scenario: &Scenario) ->
         }
     }
 
+    let steps = crate::limits::STEPS.get();
+    if scenario.steps.len() as u64 > steps {
+        l.at(
+            offset_of(&scenario.steps[0]),
+            format!(
+                "the scenario has {} steps; at most {steps} are allowed ({})",
+                scenario.steps.len(),
+                crate::limits::STEPS.hint()
+            ),
+        );
+    }
     let mut ids = HashSet::new();
-    for spanned in &scenario.steps {
+    for spanned in scenario.steps.iter().take(steps as usize) {
         let step = &spanned.value;
         let at = offset_of(spanned);
         let id = check_id(scenario_id, step);
@@ -257,11 +265,13 @@ pub fn lint(file: &str, source: &str, scenario_id: &str, scenario: &Scenario) ->
             Some(0) => {
                 l.at(at, "`repeat` must be at least 1".into());
             }
-            Some(n) if n > MAX_REPEAT => {
+            Some(n) if u64::from(n) > crate::limits::REPEAT.get() => {
                 l.at(
                     at,
                     format!(
-                        "`repeat` is {n}; at most {MAX_REPEAT} repetitions are allowed per step"
+                        "`repeat` is {n}; at most {} repetitions are allowed per step ({})",
+                        crate::limits::REPEAT.get(),
+                        crate::limits::REPEAT.hint()
                     ),
                 );
             }

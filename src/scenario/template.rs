@@ -54,14 +54,25 @@ pub enum TemplateError {
     #[error("{reason}")]
     Skipped { reason: String },
     #[error(
-        "the template expands to more than {} MiB, scimcheck's limit for one value (a variable that repeats another grows exponentially)",
-        MAX_RENDERED >> 20
+        "the template expands to more than {}, {} (a variable that repeats another grows exponentially)",
+        max_rendered_text(),
+        crate::limits::TEMPLATE_KIB.hint()
     )]
     TooLarge,
 }
 
-/// The largest text one template may render to.
-pub const MAX_RENDERED: usize = 1 << 20;
+/// The largest text one template may render to (`--limit template-kib=N`).
+pub fn max_rendered() -> usize {
+    crate::limits::TEMPLATE_KIB.get_usize().saturating_mul(1024)
+}
+
+/// `1 MiB`, `1536 KiB`.
+fn max_rendered_text() -> String {
+    match crate::limits::TEMPLATE_KIB.get() {
+        kib if kib % 1024 == 0 => format!("{} MiB", kib / 1024),
+        kib => format!("{kib} KiB"),
+    }
+}
 
 /// Finds every `{{ ... }}` reference in `s`.
 pub fn references(s: &str) -> Result<Vec<Reference>, TemplateError> {
@@ -316,7 +327,7 @@ impl Context<'_> {
                 Value::String(v) => out.push_str(&v),
                 other => out.push_str(&other.to_string()),
             }
-            if out.len() > MAX_RENDERED {
+            if out.len() > max_rendered() {
                 return Err(TemplateError::TooLarge);
             }
             last = end;

@@ -3,6 +3,7 @@
 //! discovery documents (ListResponse, Error, Schema, ResourceType, ServiceProviderConfig) by a few
 //! explicit rules. Every violation names a JSON path (`$.emails[0].value`, `$` for the root).
 
+use crate::limits;
 use std::fmt;
 use std::str::FromStr;
 
@@ -157,7 +158,9 @@ pub fn validate_projected(
         checker.out.push(Violation {
             path: "$".into(),
             message: format!(
-                "… more problems were not listed (at most {MAX_VIOLATIONS} are reported per response)"
+                "… more problems were not listed (at most {} are reported per response, {})",
+                limits::PROBLEMS.get(),
+                limits::PROBLEMS.hint()
             ),
             level,
         });
@@ -227,20 +230,17 @@ struct Checker<'a> {
     nulls_reported: bool,
     /// The request asked for a subset of attributes (`attributes=`).
     projected: bool,
-    /// Violations beyond [`MAX_VIOLATIONS`], counted and not kept.
+    /// Violations beyond [`limits::PROBLEMS`], counted and not kept.
     dropped: usize,
 }
 
-/// At most this many problems are reported per response: a hostile list of a million broken
-/// resources costs one line, not gigabytes.
-pub const MAX_VIOLATIONS: usize = 1000;
-
-/// At most this many resources of one ListResponse are examined (Entra asks for pages of 100).
-pub const MAX_LIST_ITEMS: usize = 1000;
+// At most `limits::PROBLEMS` problems are reported per response (a hostile list of a million
+// broken resources costs one line, not gigabytes), and at most `limits::LIST_RESOURCES`
+// resources of one ListResponse are examined (Entra asks for pages of 100).
 
 impl<'a> Checker<'a> {
     fn push(&mut self, level: Level, path: &str, message: impl Into<String>) {
-        if self.out.len() >= MAX_VIOLATIONS {
+        if self.out.len() >= limits::PROBLEMS.get_usize() {
             self.dropped += 1;
             return;
         }
@@ -567,19 +567,21 @@ impl<'a> Checker<'a> {
             }
             None => {}
             Some(Value::Array(items)) => {
-                for (i, item) in items.iter().enumerate().take(MAX_LIST_ITEMS) {
-                    if self.out.len() >= MAX_VIOLATIONS {
+                let examined = limits::LIST_RESOURCES.get_usize();
+                for (i, item) in items.iter().enumerate().take(examined) {
+                    if self.out.len() >= limits::PROBLEMS.get_usize() {
                         self.dropped += 1;
                         break;
                     }
                     self.list_item(item, &index(&p, i));
                 }
-                if items.len() > MAX_LIST_ITEMS {
+                if items.len() > examined {
                     self.warn(
                         &p,
                         format!(
-                            "the list holds {} resources; only the first {MAX_LIST_ITEMS} were examined (Entra asks for pages of 100)",
-                            items.len()
+                            "the list holds {} resources; only the first {examined} were examined (Entra asks for pages of 100; {})",
+                            items.len(),
+                            limits::LIST_RESOURCES.hint()
                         ),
                     );
                 }
