@@ -17,6 +17,8 @@ fn normalise() -> Vec<(&'static str, &'static str)> {
         (r"in \d+\.\d+ s", "in N s"),
         (r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z", "TIMESTAMP"),
         (r"scimcheck \d+\.\d+\.\d+", "scimcheck VERSION"),
+        // Counters of generated names depend on which job ran first.
+        (r"scimcheck-RUNID-([xgu])\d+", "scimcheck-RUNID-${1}N"),
     ]
 }
 
@@ -400,6 +402,48 @@ fn a_media_type_only_the_validator_checks_warns_by_default_and_fails_with_strict
     let text = stdout(&strict);
     assert_eq!(strict.status.code(), Some(1), "{text}");
     assert!(names_failed(&text, "connection.users-probe"), "{text}");
+}
+
+/// Issue 11: one root cause reads as one. The reference server answering every request with
+/// `application/json` is one finding, printed once in full; the whole default output (both
+/// dialects) stays within 200 lines.
+#[test]
+fn one_media_type_root_cause_is_one_finding_in_under_200_lines() {
+    let out = scimcheck(
+        &["demo", "--quirk", "json-content-type", "--color", "never"],
+        &[],
+    );
+    let text = stdout(&out);
+    let lines = text.lines().count();
+    assert!(lines <= 200, "{lines} lines:\n{text}");
+    insta::with_settings!({snapshot_path => "../snapshots", filters => normalise()}, {
+        insta::assert_snapshot!("one_root_cause_json_content_type", text);
+    });
+}
+
+/// A wrong Secret Token: Test Connection's diagnosis and one line for the rest, within 60 lines.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_token_is_one_diagnosis_in_under_60_lines() {
+    let server = common::server(&[]).await;
+    let url = server.base_url();
+    let out = blocking(move || {
+        scimcheck(
+            &["run", "--url", &url, "--token", "wrong", "--color", "never"],
+            &[],
+        )
+    })
+    .await;
+    let text = stdout(&out) + &stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    let lines = text.lines().count();
+    assert!(lines <= 60, "{lines} lines:\n{text}");
+    assert!(
+        !text.contains("REDACTED Tenant URL"),
+        "own wording kept:\n{text}"
+    );
+    insta::with_settings!({snapshot_path => "../snapshots", filters => normalise()}, {
+        insta::assert_snapshot!("one_root_cause_wrong_token", text);
+    });
 }
 
 /// Options that would leave nothing to judge are usage errors, never a green "0 passed".

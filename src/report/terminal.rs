@@ -102,9 +102,13 @@ fn mark(o: Outcome) -> colored::ColoredString {
 
 /// What a check's findings say, for telling one root cause printed many times from another.
 fn signature(c: &CheckResult) -> String {
+    // Distinct findings: a `repeat`ed step with the same finding in every repetition has the
+    // cause of a check that has it once.
+    let mut seen = std::collections::HashSet::new();
     c.findings
         .iter()
         .map(|f| format!("{}:{}", f.kind, f.message))
+        .filter(|s| seen.insert(s.clone()))
         .collect::<Vec<_>>()
         .join("\n")
 }
