@@ -1485,6 +1485,30 @@ fn the_logic_app_table_maps_every_test_to_existing_checks_or_names_the_gap() {
     }
 }
 
+/// Issue 11: every check says why it exists. Its scenario's `entra:` text cites where the
+/// requests come from (Microsoft Learn, the SCIM Validator or Logic App, an RFC, captured
+/// traffic or entra-reference.md).
+#[test]
+fn every_scenario_cites_the_source_of_its_requests() {
+    let sources = [
+        "Microsoft Learn",
+        "SCIM Validator",
+        "Logic App",
+        "RFC ",
+        "entra-reference",
+        "captur",
+    ];
+    let uncited: Vec<String> = scimcheck::scenario::builtin()
+        .iter()
+        .filter(|s| !sources.iter().any(|src| s.scenario.entra.contains(src)))
+        .map(|s| s.id.clone())
+        .collect();
+    assert!(
+        uncited.is_empty(),
+        "scenarios whose `entra:` cites no source: {uncited:?}"
+    );
+}
+
 #[test]
 fn check_ids_are_unique_across_the_suite_and_every_check_explains_itself() {
     let mut seen: BTreeMap<String, String> = BTreeMap::new();
