@@ -5,6 +5,7 @@ pub mod event;
 pub mod expect;
 pub mod hint;
 pub mod location;
+pub mod schedule;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -147,6 +148,9 @@ struct StepRun<'a> {
     /// Checks of this scenario that later checks cannot build on.
     rejected: Vec<Rejected>,
     aborted: Option<String>,
+    /// Exchanges of independent reads sent ahead side by side (see `Runner::prefetch`), by
+    /// check id: the request as built, when it was sent, and the exchange.
+    prefetched: std::collections::HashMap<String, (OutRequest, String, Exchange)>,
 }
 
 /// A check of a scenario run whose request was not accepted, or that was not judged itself.
@@ -227,31 +231,20 @@ impl Runner {
         let mut summary = Summary::default();
         let mut failed: Vec<(Dialect, CheckResult)> = Vec::new();
         let jobs = self.config.jobs.max(1);
-        // `position: end` scenarios (planned last) start only once everything else finished.
-        let tail = plan
-            .iter()
-            .rev()
-            .take_while(|p| p.scenario.scenario.position == Some(Position::End))
-            .count();
-        let split = plan.len() - tail;
-        for (offset, part) in [(0, &plan[..split]), (split, &plan[split..])] {
-            let mut stream = futures_util::stream::iter(part.iter().enumerate())
-                .map(|(i, item)| self.run_scenario(offset + i, item, plan.len()))
-                .buffered(jobs);
-            while let Some(events) = stream.next().await {
-                let dialect = events.iter().find_map(|e| match e {
-                    Event::ScenarioStarted(info) => Some(info.dialect),
-                    _ => None,
-                });
-                for e in &events {
-                    if let Event::CheckFinished { result, .. } = e {
-                        let d = dialect.unwrap_or(Dialect::Default);
-                        summary.count_result(result, d);
-                        if matches!(result.outcome, Outcome::Fail | Outcome::Warn) {
-                            failed.push((d, result.clone()));
-                        }
-                    }
-                    sink(e);
+        // Scenarios start longest first (see `schedule`); their events are emitted in plan
+        // order as soon as every earlier scenario has finished. `position: end` scenarios start
+        // only once everything else finished.
+        let mut slots: Vec<Option<Vec<Event>>> = (0..plan.len()).map(|_| None).collect();
+        let mut next = 0;
+        for part in [schedule::start_order(plan), schedule::tail(plan)] {
+            let mut stream = futures_util::stream::iter(part)
+                .map(|i| async move { (i, self.run_scenario(i, &plan[i], plan.len()).await) })
+                .buffer_unordered(jobs);
+            while let Some((i, events)) = stream.next().await {
+                slots[i] = Some(events);
+                while let Some(events) = slots.get_mut(next).and_then(Option::take) {
+                    next += 1;
+                    Self::emit(&events, &mut summary, &mut failed, sink);
                 }
             }
         }
@@ -275,11 +268,45 @@ impl Runner {
         summary
     }
 
+    /// Counts one finished scenario's results and hands its events to the sink.
+    fn emit(
+        events: &[Event],
+        summary: &mut Summary,
+        failed: &mut Vec<(Dialect, CheckResult)>,
+        sink: &mut dyn FnMut(&Event),
+    ) {
+        let dialect = events.iter().find_map(|e| match e {
+            Event::ScenarioStarted(info) => Some(info.dialect),
+            _ => None,
+        });
+        for e in events {
+            if let Event::CheckFinished { result, .. } = e {
+                let d = dialect.unwrap_or(Dialect::Default);
+                summary.count_result(result, d);
+                if matches!(result.outcome, Outcome::Fail | Outcome::Warn) {
+                    failed.push((d, result.clone()));
+                }
+            }
+            sink(e);
+        }
+    }
+
     async fn send(&self, run: &mut StepRun<'_>, check: &str, req: &OutRequest) -> Exchange {
+        self.send_to(run.index, &mut run.events, check, req).await
+    }
+
+    /// Sends `req` for scenario `index` and records the exchange in `events`.
+    async fn send_to(
+        &self,
+        index: usize,
+        events: &mut Vec<Event>,
+        check: &str,
+        req: &OutRequest,
+    ) -> Exchange {
         let started_at = event::now();
-        let ex = self.client.send(req, run.index).await;
+        let ex = self.client.send(req, index).await;
         self.note_answer(&ex);
-        Self::record(run, check, started_at, &ex);
+        Self::record_to(events, index, check, started_at, &ex);
         ex
     }
 
@@ -314,14 +341,24 @@ impl Runner {
     }
 
     fn record(run: &mut StepRun<'_>, check: &str, started_at: String, ex: &Exchange) {
-        run.events.push(Event::RequestSent {
-            scenario: run.index,
+        Self::record_to(&mut run.events, run.index, check, started_at, ex);
+    }
+
+    fn record_to(
+        events: &mut Vec<Event>,
+        index: usize,
+        check: &str,
+        started_at: String,
+        ex: &Exchange,
+    ) {
+        events.push(Event::RequestSent {
+            scenario: index,
             check: check.to_string(),
             started_at,
             request: kept_request(&ex.request),
         });
-        run.events.push(Event::ResponseReceived {
-            scenario: run.index,
+        events.push(Event::ResponseReceived {
+            scenario: index,
             check: check.to_string(),
             response: kept_response(&ex.response),
             elapsed_ms: event::ms(ex.elapsed),
@@ -353,6 +390,7 @@ impl Runner {
             cleanups: Vec::new(),
             missing: Vec::new(),
             rejected: Vec::new(),
+            prefetched: Default::default(),
             aborted: self.give_up().or_else(|| {
                 let probe = s.scenario.tags.iter().any(|t| t == "test-connection");
                 self.config.gate.clone().filter(|_| !probe)
@@ -412,11 +450,15 @@ impl Runner {
 
     async fn run_steps(&self, run: &mut StepRun<'_>) {
         let item = run.item;
-        for step in &item.scenario.scenario.steps {
-            let step = &step.value;
-            if step.dialect.is_some_and(|d| d != item.dialect) {
-                continue;
-            }
+        let steps: Vec<&crate::scenario::Step> = item
+            .scenario
+            .scenario
+            .steps
+            .iter()
+            .map(|s| &s.value)
+            .filter(|s| s.dialect.is_none_or(|d| d == item.dialect))
+            .collect();
+        for (at, step) in steps.iter().enumerate() {
             if run.aborted.is_none() {
                 run.aborted = self.give_up();
             }
@@ -424,12 +466,58 @@ impl Runner {
             if self.config.panic_at.as_deref() == Some(check.as_str()) {
                 panic!("test hook: panic at {check}");
             }
+            if !run.prefetched.contains_key(&check) {
+                self.prefetch(run, &steps[at..]).await;
+            }
             let result = self.run_step(run, step).await;
             run.events.push(Event::CheckFinished {
                 scenario: run.index,
                 result,
             });
         }
+    }
+
+    /// Sends the independent reads at the head of `steps` side by side: consecutive GETs that
+    /// capture nothing, create nothing and do not build on each other (by `after:` or by id)
+    /// read the same state in any order, so each is judged exactly as if it had been sent on
+    /// its own, in order. A step a failure blocks is not sent.
+    async fn prefetch(&self, run: &mut StepRun<'_>, steps: &[&crate::scenario::Step]) {
+        if run.aborted.is_some() || self.config.panic_at.is_some() {
+            return;
+        }
+        let scenario = &run.item.scenario.id;
+        let mut group: Vec<(String, &crate::scenario::Step)> = Vec::new();
+        for step in steps.iter().copied().take_while(|s| independent_read(s)) {
+            let id = check_id(scenario, step);
+            let builds_on = |(g, _): &(String, &crate::scenario::Step)| {
+                id.starts_with(&format!("{g}.")) || step.after.contains(g)
+            };
+            if group.iter().any(builds_on) {
+                break;
+            }
+            group.push((id, step));
+        }
+        let requests: Vec<(String, OutRequest)> = group
+            .into_iter()
+            .filter(|(id, step)| blocking_dependency(run, step, id).is_none())
+            .filter_map(|(id, step)| {
+                let spec = &step.request.as_ref()?.value;
+                Some((id, self.build_request(run, spec).ok()?))
+            })
+            .collect();
+        if requests.len() < 2 {
+            return;
+        }
+        let index = run.index;
+        let sent = futures_util::future::join_all(requests.into_iter().map(
+            |(id, req)| async move {
+                let started_at = event::now();
+                let ex = self.client.send(&req, index).await;
+                (id, (req, started_at, ex))
+            },
+        ))
+        .await;
+        run.prefetched.extend(sent);
     }
 
     fn context<'a>(&'a self, vars: &'a Map<String, Value>, dialect: Dialect) -> Context<'a> {
@@ -572,7 +660,18 @@ impl Runner {
                 ));
                 break;
             }
-            let ex = self.send(run, &id, &req).await;
+            // A read sent ahead is judged as sent (a `{{ uuid }}` in it was rendered then).
+            let (req, ex) = match run.prefetched.remove(&id) {
+                Some((sent, started_at, ex)) if iterations == 1 => {
+                    self.note_answer(&ex);
+                    Self::record(run, &id, started_at, &ex);
+                    (sent, ex)
+                }
+                _ => {
+                    let ex = self.send(run, &id, &req).await;
+                    (req, ex)
+                }
+            };
             if i > MAX_RECORDED_REPEATS && i < iterations {
                 // The exchanges of a long `repeat` are not all kept: the first ones and the last.
                 run.events.truncate(run.events.len().saturating_sub(2));
@@ -848,22 +947,39 @@ impl Runner {
             }
             return;
         }
+        // The scenario's cleanups run side by side (at most CLEANUP_JOBS at once; their events
+        // in the order they were planned: newest first): first the explicit ones, then whatever
+        // the ledger still lists.
         let explicit: Vec<(OutRequest, String)> = run.cleanups.drain(..).rev().collect();
-        for (req, label) in explicit {
-            self.clean_one(run, req, label).await;
-        }
-        for c in self.client.ledger.remaining(Some(run.index)) {
-            self.clean_one(run, OutRequest::new("DELETE", c.path.clone()), c.label)
-                .await;
+        self.clean_all(run, explicit).await;
+        let rest = self
+            .client
+            .ledger
+            .remaining(Some(run.index))
+            .into_iter()
+            .map(|c| (OutRequest::new("DELETE", c.path), c.label))
+            .collect();
+        self.clean_all(run, rest).await;
+    }
+
+    async fn clean_all(&self, run: &mut StepRun<'_>, requests: Vec<(OutRequest, String)>) {
+        let index = run.index;
+        let mut done = futures_util::stream::iter(requests)
+            .map(|(req, label)| self.clean_one(index, req, label))
+            .buffered(CLEANUP_JOBS);
+        while let Some(events) = done.next().await {
+            run.events.extend(events);
         }
     }
 
     /// Sends a cleanup request, retrying transient failures (no answer, 5xx, 429) with
     /// exponential backoff within the run's cleanup budget, and verifies a DELETE with a GET.
-    async fn clean_one(&self, run: &mut StepRun<'_>, req: OutRequest, label: String) {
+    /// Returns its events.
+    async fn clean_one(&self, index: usize, req: OutRequest, label: String) -> Vec<Event> {
+        let mut events = Vec::new();
         let mut attempt = 0;
         let outcome = loop {
-            let ex = self.send(run, "cleanup", &req).await;
+            let ex = self.send_to(index, &mut events, "cleanup", &req).await;
             if is_transient(&ex.response)
                 && let Some(wait) = self.client.backoff(attempt)
             {
@@ -878,28 +994,34 @@ impl Runner {
                     CleanupOutcome::Failed(format!("{} answered {}", req.method, r.status))
                 }
                 Ok(_) => match (req.method.as_str(), resource_path(&req.path)) {
-                    ("DELETE", Some(path)) => self.verify_gone(run, &path).await,
+                    ("DELETE", Some(path)) => self.verify_gone(index, &mut events, &path).await,
                     _ => CleanupOutcome::Deleted,
                 },
             };
         };
-        run.events.push(Event::Cleanup {
-            scenario: run.index,
+        events.push(Event::Cleanup {
+            scenario: index,
             method: req.method.clone(),
             path: req.path.clone(),
             label,
             outcome,
         });
+        events
     }
 
     /// GETs a deleted resource until it answers 404 (deleted) or 2xx (still there); a 5xx or
     /// no answer proves nothing, so after the retries it is "could not verify", and the
     /// resource stays listed with the leftovers.
-    async fn verify_gone(&self, run: &mut StepRun<'_>, path: &str) -> CleanupOutcome {
+    async fn verify_gone(
+        &self,
+        index: usize,
+        events: &mut Vec<Event>,
+        path: &str,
+    ) -> CleanupOutcome {
         let mut attempt = 0;
         loop {
             let ex = self
-                .send(run, "cleanup", &OutRequest::new("GET", path))
+                .send_to(index, events, "cleanup", &OutRequest::new("GET", path))
                 .await;
             let why = match &ex.response {
                 Ok(r) if r.status == 404 => return CleanupOutcome::Deleted,
@@ -926,6 +1048,21 @@ impl Runner {
             ));
         }
     }
+}
+
+/// A scenario's cleanup requests in flight at once.
+pub const CLEANUP_JOBS: usize = 4;
+
+/// A step that only reads: a GET that captures, creates and cleans up nothing, sent once.
+fn independent_read(step: &crate::scenario::Step) -> bool {
+    step.patch.is_none()
+        && step.repeat.is_none()
+        && step.capture.is_empty()
+        && step.cleanup.is_none()
+        && step
+            .request
+            .as_ref()
+            .is_some_and(|r| r.value.method.eq_ignore_ascii_case("GET"))
 }
 
 /// The finding of a create answered with a resource this run did not create.
