@@ -674,11 +674,12 @@ impl Ledger {
         self.foreign.lock().expect("ledger lock").push((c, false));
     }
 
-    /// The foreign answers of `owner` not reported yet (each is returned once).
-    pub fn take_new_foreign(&self, owner: usize) -> Vec<Created> {
+    /// The foreign answers of `owner` that `only` picks and were not reported yet (each is
+    /// returned once).
+    pub fn take_new_foreign(&self, owner: usize, only: impl Fn(&Created) -> bool) -> Vec<Created> {
         let mut all = self.foreign.lock().expect("ledger lock");
         all.iter_mut()
-            .filter(|(c, reported)| c.owner == owner && !*reported)
+            .filter(|(c, reported)| c.owner == owner && !*reported && only(c))
             .map(|(c, reported)| {
                 *reported = true;
                 c.clone()

@@ -477,34 +477,65 @@ impl Runner {
         }
     }
 
-    /// Sends the independent reads at the head of `steps` side by side: consecutive GETs that
-    /// capture nothing, create nothing and do not build on each other (by `after:` or by id)
-    /// read the same state in any order, so each is judged exactly as if it had been sent on
-    /// its own, in order. A step a failure blocks is not sent.
+    /// Sends the independent steps at the head of `steps` side by side, to be judged in order
+    /// as if each had been sent on its own: either consecutive reads (GETs that capture,
+    /// create and clean up nothing: they read the same state in any order) or consecutive
+    /// setup creates (POSTs of distinct resources that capture their id and clean it up: each
+    /// names a resource of its own, none uses another's capture). Steps that build on an
+    /// earlier one of the group (by `after:` or by id) end it; a step a failure blocks is not
+    /// sent.
     async fn prefetch(&self, run: &mut StepRun<'_>, steps: &[&crate::scenario::Step]) {
         if run.aborted.is_some() || self.config.panic_at.is_some() {
             return;
         }
+        let Some(kind) = steps.first().and_then(|s| independent(s)) else {
+            return;
+        };
         let scenario = &run.item.scenario.id;
-        let mut group: Vec<(String, &crate::scenario::Step)> = Vec::new();
-        for step in steps.iter().copied().take_while(|s| independent_read(s)) {
-            let id = check_id(scenario, step);
-            let builds_on = |(g, _): &(String, &crate::scenario::Step)| {
-                id.starts_with(&format!("{g}.")) || step.after.contains(g)
-            };
-            if group.iter().any(builds_on) {
+        let mut requests: Vec<(String, OutRequest)> = Vec::new();
+        let mut ids: Vec<String> = Vec::new();
+        let mut captures: Vec<&String> = Vec::new();
+        let mut names: Vec<Value> = Vec::new();
+        for step in steps.iter().copied() {
+            if independent(step) != Some(kind) {
                 break;
             }
-            group.push((id, step));
+            let id = check_id(scenario, step);
+            if ids
+                .iter()
+                .any(|g| id.starts_with(&format!("{g}.")) || step.after.contains(g))
+            {
+                break;
+            }
+            ids.push(id.clone());
+            if blocking_dependency(run, step, &id).is_some() {
+                continue;
+            }
+            let Some(Ok(req)) = step
+                .request
+                .as_ref()
+                .map(|r| self.build_request(run, &r.value))
+            else {
+                break;
+            };
+            if kind == Independent::Create {
+                // Each create captures names of its own and creates a resource of its own.
+                let fresh = step
+                    .capture
+                    .keys()
+                    .all(|c| !run.vars.contains_key(c) && !captures.contains(&c));
+                let own: Vec<Value> = ["userName", "displayName", "externalId"]
+                    .iter()
+                    .filter_map(|k| req.body.as_ref()?.get(*k).cloned())
+                    .collect();
+                if !fresh || own.is_empty() || own.iter().any(|n| names.contains(n)) {
+                    break;
+                }
+                captures.extend(step.capture.keys());
+                names.extend(own);
+            }
+            requests.push((id, req));
         }
-        let requests: Vec<(String, OutRequest)> = group
-            .into_iter()
-            .filter(|(id, step)| blocking_dependency(run, step, id).is_none())
-            .filter_map(|(id, step)| {
-                let spec = &step.request.as_ref()?.value;
-                Some((id, self.build_request(run, spec).ok()?))
-            })
-            .collect();
         if requests.len() < 2 {
             return;
         }
@@ -661,15 +692,15 @@ impl Runner {
                 break;
             }
             // A read sent ahead is judged as sent (a `{{ uuid }}` in it was rendered then).
-            let (req, ex) = match run.prefetched.remove(&id) {
+            let (req, ex, prefetched) = match run.prefetched.remove(&id) {
                 Some((sent, started_at, ex)) if iterations == 1 => {
                     self.note_answer(&ex);
                     Self::record(run, &id, started_at, &ex);
-                    (sent, ex)
+                    (sent, ex, true)
                 }
                 _ => {
                     let ex = self.send(run, &id, &req).await;
-                    (req, ex)
+                    (req, ex, false)
                 }
             };
             if i > MAX_RECORDED_REPEATS && i < iterations {
@@ -730,7 +761,22 @@ impl Runner {
                     f
                 }
             };
-            for c in self.client.ledger.take_new_foreign(run.index) {
+            // A create sent side by side with others reports only the foreign answer it got.
+            let answered = match &ex.response {
+                Ok(r) if prefetched => r.json().and_then(|b| match b.get("id") {
+                    Some(Value::String(s)) => Some(s.clone()),
+                    Some(Value::Number(n)) => Some(n.to_string()),
+                    _ => None,
+                }),
+                _ => None,
+            };
+            let mine = |c: &Created| {
+                !prefetched
+                    || answered
+                        .as_ref()
+                        .is_some_and(|id| c.path.rsplit('/').next() == Some(id.as_str()))
+            };
+            for c in self.client.ledger.take_new_foreign(run.index, mine) {
                 findings.push(foreign_answer(&c, self.client.carries_run_prefix(&req)));
                 run.aborted = Some(format!(
                     "the server answered a create with {}, a resource this run did not create: nothing more is sent to it",
@@ -1053,16 +1099,36 @@ impl Runner {
 /// A scenario's cleanup requests in flight at once.
 pub const CLEANUP_JOBS: usize = 4;
 
-/// A step that only reads: a GET that captures, creates and cleans up nothing, sent once.
-fn independent_read(step: &crate::scenario::Step) -> bool {
-    step.patch.is_none()
-        && step.repeat.is_none()
-        && step.capture.is_empty()
-        && step.cleanup.is_none()
-        && step
-            .request
-            .as_ref()
-            .is_some_and(|r| r.value.method.eq_ignore_ascii_case("GET"))
+/// The kinds of steps [`Runner::prefetch`] sends side by side.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Independent {
+    /// A GET that captures, creates and cleans up nothing.
+    Read,
+    /// A POST expected to create (2xx) that captures the new resource and cleans it up.
+    Create,
+}
+
+/// Whether `step` may be sent side by side with its neighbours of the same kind (sent once).
+fn independent(step: &crate::scenario::Step) -> Option<Independent> {
+    if step.patch.is_some() || step.repeat.is_some() {
+        return None;
+    }
+    let method = &step.request.as_ref()?.value.method;
+    if method.eq_ignore_ascii_case("GET") && step.capture.is_empty() && step.cleanup.is_none() {
+        return Some(Independent::Read);
+    }
+    let creates = match step.expect.as_ref().and_then(|e| e.value.status.as_ref()) {
+        None => true,
+        Some(crate::scenario::model::StatusSpec::One(c)) => (200..300).contains(c),
+        Some(crate::scenario::model::StatusSpec::Any(cs)) => {
+            cs.iter().all(|c| (200..300).contains(c))
+        }
+    };
+    (method.eq_ignore_ascii_case("POST")
+        && creates
+        && !step.capture.is_empty()
+        && step.cleanup.is_some())
+    .then_some(Independent::Create)
 }
 
 /// The finding of a create answered with a resource this run did not create.
