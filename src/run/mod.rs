@@ -236,7 +236,7 @@ impl Runner {
         // only once everything else finished.
         let mut slots: Vec<Option<Vec<Event>>> = (0..plan.len()).map(|_| None).collect();
         let mut next = 0;
-        for part in [schedule::start_order(plan), schedule::tail(plan)] {
+        for part in [schedule::start_order(plan, jobs), schedule::tail(plan)] {
             let mut stream = futures_util::stream::iter(part)
                 .map(|i| async move { (i, self.run_scenario(i, &plan[i], plan.len()).await) })
                 .buffer_unordered(jobs);
@@ -480,8 +480,9 @@ impl Runner {
     /// Sends the independent steps at the head of `steps` side by side, to be judged in order
     /// as if each had been sent on its own: either consecutive reads (GETs that capture,
     /// create and clean up nothing: they read the same state in any order) or consecutive
-    /// setup creates (POSTs of distinct resources that capture their id and clean it up: each
-    /// names a resource of its own, none uses another's capture). Steps that build on an
+    /// setup creates marked `independent` (POSTs of distinct resources that capture their id
+    /// and clean it up: each names a resource of its own, none uses another's capture; a
+    /// scenario whose later checks read the order of creation does not mark them). Steps that build on an
     /// earlier one of the group (by `after:` or by id) end it; a step a failure blocks is not
     /// sent.
     async fn prefetch(&self, run: &mut StepRun<'_>, steps: &[&crate::scenario::Step]) {
@@ -1104,7 +1105,8 @@ pub const CLEANUP_JOBS: usize = 4;
 enum Independent {
     /// A GET that captures, creates and cleans up nothing.
     Read,
-    /// A POST expected to create (2xx) that captures the new resource and cleans it up.
+    /// A POST marked `independent`, expected to create (2xx), that captures the new resource
+    /// and cleans it up.
     Create,
 }
 
@@ -1124,7 +1126,8 @@ fn independent(step: &crate::scenario::Step) -> Option<Independent> {
             cs.iter().all(|c| (200..300).contains(c))
         }
     };
-    (method.eq_ignore_ascii_case("POST")
+    (step.independent
+        && method.eq_ignore_ascii_case("POST")
         && creates
         && !step.capture.is_empty()
         && step.cleanup.is_some())
