@@ -234,7 +234,8 @@ async fn execute(
     let client = match Client::new(target, secret.clone(), options, minted) {
         Ok(c) => Arc::new(
             c.with_run_prefix(generators.prefix())
-                .with_stop(stop.clone()),
+                .with_stop(stop.clone())
+                .with_rate(check.rate),
         ),
         Err(e) => return bad_input(&e),
     };

@@ -15,6 +15,7 @@ pub mod exit;
 pub mod http;
 pub mod import;
 pub mod load;
+pub mod pace;
 pub mod profile;
 pub mod proxy;
 pub mod report;

@@ -13,7 +13,7 @@ use std::time::Instant;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::pace::{Pacer, Rate};
+use crate::pace::{Pacer, Rate};
 use super::report::{LoadReport, PhaseReport, Verdict};
 use super::stats::{Kind, Stats};
 use crate::http::{Client, OutRequest};

@@ -9,13 +9,12 @@
 //! memberships) are kept, one boxed string each.
 
 mod engine;
-mod pace;
 mod progress;
 mod report;
 mod stats;
 
 pub use engine::{LoadConfig, Mode, NoProgress, Progress, group_body, run, user_body};
-pub use pace::{Pacer, Rate};
+pub use crate::pace::{Pacer, Rate};
 pub use progress::Bar;
 pub use report::{GALLERY_BAR, LoadReport, PhaseReport, Verdict, VerdictStatus, render};
 pub use stats::{ErrorCount, Kind, KindReport, Second, Stats, Throttling};

@@ -8,7 +8,7 @@ use colored::Colorize;
 use serde::Serialize;
 
 use super::engine::Mode;
-use super::pace::Rate;
+use crate::pace::Rate;
 use super::stats::{ErrorCount, KindReport, Second, Throttling};
 use crate::exit;
 use crate::http::Created;
