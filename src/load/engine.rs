@@ -16,6 +16,7 @@ use serde_json::{Value, json};
 use crate::pace::{Pacer, Rate};
 use super::report::{LoadReport, PhaseReport, Verdict};
 use super::stats::{Kind, Stats};
+use super::wire::Wire;
 use crate::http::{Client, OutRequest};
 use crate::scenario::Dialect;
 use crate::scenario::template::Generators;
@@ -147,9 +148,24 @@ impl Ctx {
     async fn send(&self, kind: Kind, req: &OutRequest, ok: fn(u16) -> bool) -> Option<String> {
         self.pacer.wait().await;
         let ex = self.client.send(req, 0).await;
-        let success = self.stats.lock().expect("stats lock").record(kind, &ex, ok);
+        self.note(kind, ex.elapsed, ex.response, ok)
+    }
+
+    /// Records one answer (or failure), and returns the body of a successful response.
+    fn note(
+        &self,
+        kind: Kind,
+        elapsed: std::time::Duration,
+        response: Result<crate::http::Received, crate::http::TransportError>,
+        ok: fn(u16) -> bool,
+    ) -> Option<String> {
+        let success =
+            self.stats
+                .lock()
+                .expect("stats lock")
+                .record_answer(kind, elapsed, &response, ok);
         self.progress.request();
-        match ex.response {
+        match response {
             Ok(r) => {
                 self.responses.fetch_add(1, Ordering::Relaxed);
                 success.then_some(r.body)
@@ -357,6 +373,36 @@ where
     all
 }
 
+/// Probe mode on its own transport: `workers` tasks, each with one kept-alive connection,
+/// send the probe until `requests` were sent or the run stopped.
+async fn probe_on_wire(cx: &Arc<Ctx>, wire: Arc<Wire>, requests: u64, workers: usize) {
+    let left = Arc::new(AtomicU64::new(requests));
+    let handles: Vec<_> = (0..workers.max(1))
+        .map(|_| {
+            let (cx, wire, left) = (cx.clone(), wire.clone(), left.clone());
+            tokio::spawn(async move {
+                let mut conn = None;
+                let take = |n: u64| n.checked_sub(1);
+                while !cx.stopped() && left.fetch_update(Ordering::Relaxed, Ordering::Relaxed, take).is_ok() {
+                    cx.pacer.wait().await;
+                    let stopped = || cx.config.stop.load(Ordering::SeqCst);
+                    let throttle =
+                        |w| cx.pacer.throttled(tokio::time::Instant::now(), w);
+                    let (response, elapsed) = wire.send(&mut conn, &stopped, &throttle).await;
+                    cx.note(Kind::Probe, elapsed, response, is_200);
+                }
+            })
+        })
+        .collect();
+    for h in handles {
+        if let Err(e) = h.await
+            && e.is_panic()
+        {
+            std::panic::resume_unwind(e.into_panic());
+        }
+    }
+}
+
 /// Runs the load described by `config` against `client`'s target and reports what it measured.
 /// Everything created is deleted before this returns (even when `config.stop` is set midway).
 pub async fn run(
@@ -388,8 +434,13 @@ pub async fn run(
                 "filter".into(),
                 format!("userName eq \"{}probe@example.com\"", cx.prefix),
             )];
+            let wire = Wire::new(&client, &req).map(Arc::new);
             let req = Arc::new(req);
             let (started, before) = (Instant::now(), cx.counts());
+            if let Some(wire) = wire {
+                probe_on_wire(&cx, wire, config.users, conc).await;
+                phases.push(cx.phase_done("probe", started, before));
+            } else {
             // Once stopped, no more work is handed out (not a billion no-op items either).
             let until_stopped = {
                 let cx = cx.clone();
@@ -406,6 +457,7 @@ pub async fn run(
             })
             .await;
             phases.push(cx.phase_done("probe", started, before));
+            }
         }
         Mode::Cycle => {
             progress.phase("cycle", config.expected_requests());
@@ -501,7 +553,31 @@ pub async fn run(
     let unreachable = cx.unreachable.load(Ordering::SeqCst);
     let verdict = Verdict::judge(config.rate, measured, failed, throttling.responses_429)
         .override_for(interrupted, unreachable);
+    let entra_estimate = (config.mode == Mode::Cycle).then(|| {
+        let measuring: Vec<_> = kinds
+            .iter()
+            .filter(|k| !matches!(k.kind, Kind::UserDelete | Kind::GroupDelete))
+            .collect();
+        let count: u64 = measuring.iter().map(|k| k.requests).sum();
+        let mean_ms = if count == 0 {
+            0.0
+        } else {
+            measuring
+                .iter()
+                .map(|k| k.mean_ms * k.requests as f64)
+                .sum::<f64>()
+                / count as f64
+        };
+        let members = (config.members_per_group as u64).min(config.users);
+        super::report::CycleEstimate::new(
+            (config.users, config.groups, config.groups * members),
+            config.expected_requests(),
+            measured,
+            mean_ms,
+        )
+    });
     LoadReport {
+        entra_estimate,
         target: client.target().to_string(),
         run_id: generators.run_id().to_string(),
         mode: config.mode,
