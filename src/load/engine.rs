@@ -3,7 +3,8 @@
 //!
 //! `concurrency` spawned workers take work items one at a time from a lazy iterator (`0..N`), so
 //! only `concurrency` items are in flight; what grows with N is the list of created ids that
-//! cleanup and group memberships need (one boxed id string each), and the client's ledger.
+//! cleanup needs (kept end to end, spilled to a temporary file past [`SPILL_AFTER`]; see
+//! `ids`), and the client's ledger of created resources.
 
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -16,6 +17,7 @@ use serde_json::{Value, json};
 use crate::pace::{Pacer, Rate};
 use super::report::{LoadReport, PhaseReport, Verdict};
 use super::stats::{Kind, Stats};
+use super::ids::{Compact, Spilling};
 use super::wire::Wire;
 use crate::http::{Client, OutRequest};
 use crate::scenario::Dialect;
@@ -323,17 +325,23 @@ fn id_of(body: &str) -> Option<Box<str>> {
     }
 }
 
-/// The members of group `g`: `k` consecutive users (wrapping), so memberships spread evenly.
-fn members_of(users: &[Box<str>], g: u64, k: usize) -> Vec<Value> {
-    if users.is_empty() {
+/// The members of group `g`: `k` consecutive of the `n` created users (wrapping), so
+/// memberships spread evenly; `kept` holds the first of them (as many as the groups need).
+fn members_of(kept: &Compact, n: u64, g: u64, k: usize) -> Vec<Value> {
+    let n = usize::try_from(n).unwrap_or(usize::MAX);
+    if n == 0 {
         return vec![];
     }
-    let k = k.min(users.len());
-    let start = (g as usize).wrapping_mul(k) % users.len();
+    let k = k.min(n);
+    let start = (g as usize).wrapping_mul(k) % n;
     (0..k)
-        .map(|j| Value::String(users[(start + j) % users.len()].to_string()))
+        .filter_map(|j| kept.get((start + j) % n))
+        .map(|id| Value::String(id.to_string()))
         .collect()
 }
+
+/// Created user ids kept in memory at most; the rest wait for cleanup in a temporary file.
+pub const SPILL_AFTER: usize = 10_000;
 
 /// Runs `work` on every item with `workers` spawned tasks (so requests are built and answers
 /// parsed on all of the runtime's threads, not on the caller's), keeping the `Some` results.
@@ -466,28 +474,49 @@ pub async fn run(
                 let cx = cx.clone();
                 (0..config.users).take_while(move |_| !cx.stopped())
             };
-            let mut users =
-                spawn_workers(
-                    &cx,
-                    until_stopped,
-                    conc,
-                    |cx, i| async move { cx.user(i).await },
-                )
-                .await;
-            users.shrink_to_fit();
-            let users = Arc::new(users);
+            // Every created id is kept for cleanup (spilled to a temporary file past
+            // SPILL_AFTER); the first ones, as many as the groups' memberships need, also in
+            // memory for the member PATCHes.
             let k = config.members_per_group;
+            let pool = usize::try_from(config.users)
+                .unwrap_or(usize::MAX)
+                .min((config.groups as usize).saturating_mul(k));
+            let kept = Arc::new(Mutex::new((Compact::default(), Spilling::new(SPILL_AFTER))));
+            {
+                let kept = kept.clone();
+                spawn_workers(&cx, until_stopped, conc, move |cx, i| {
+                    let kept = kept.clone();
+                    async move {
+                        let id = cx.user(i).await?;
+                        let mut kept = kept.lock().expect("ids lock");
+                        if kept.0.len() < pool {
+                            kept.0.push(&id);
+                        }
+                        // Should the file fail, the ledger still lists the user for cleanup.
+                        let _ = kept.1.push(&id);
+                        None::<()>
+                    }
+                })
+                .await;
+            }
+            let (members, users) = Arc::try_unwrap(kept)
+                .ok()
+                .expect("the workers are done")
+                .into_inner()
+                .expect("ids lock");
+            let n = users.len();
+            let members = Arc::new(members);
             let groups = {
-                let users = users.clone();
+                let members = members.clone();
                 spawn_workers(&cx, 0..config.groups, conc, move |cx, g| {
-                    let members = members_of(&users, g, k);
+                    let members = members_of(&members, n, g, k);
                     async move { cx.group(g, members).await }
                 })
                 .await
             };
+            drop(members);
             phases.push(cx.phase_done("cycle", started, before));
-            let users = Arc::try_unwrap(users).unwrap_or_else(|shared| shared.as_ref().clone());
-            created = (users.len() as u64, groups.len() as u64);
+            created = (n, groups.len() as u64);
 
             // Cleanup: groups first (they reference users), then users. Always runs.
             progress.phase("cleanup", created.0 + created.1);
@@ -497,7 +526,12 @@ pub async fn run(
                 None::<()>
             })
             .await;
-            spawn_workers(&cx, users.into_iter(), conc, |cx, id| async move {
+            // Ids that cannot be read back are still in the ledger, deleted below.
+            let users: Box<dyn Iterator<Item = Box<str>> + Send> = match users.into_iter() {
+                Ok(ids) => Box::new(ids),
+                Err(_) => Box::new(std::iter::empty()),
+            };
+            spawn_workers(&cx, users, conc, |cx, id| async move {
                 cx.delete(Kind::UserDelete, "Users", &id).await;
                 None::<()>
             })
@@ -612,15 +646,18 @@ mod tests {
 
     #[test]
     fn members_spread_over_the_created_users_and_wrap() {
-        let users: Vec<Box<str>> = ["a", "b", "c", "d", "e"].map(Box::from).to_vec();
-        assert_eq!(members_of(&users, 0, 2), vec![json!("a"), json!("b")]);
-        assert_eq!(members_of(&users, 2, 2), vec![json!("e"), json!("a")]);
+        let mut users = Compact::default();
+        for id in ["a", "b", "c", "d", "e"] {
+            users.push(id);
+        }
+        assert_eq!(members_of(&users, 5, 0, 2), vec![json!("a"), json!("b")]);
+        assert_eq!(members_of(&users, 5, 2, 2), vec![json!("e"), json!("a")]);
         assert_eq!(
-            members_of(&users, 0, 9).len(),
+            members_of(&users, 5, 0, 9).len(),
             5,
             "never more members than users"
         );
-        assert!(members_of(&[], 3, 2).is_empty());
+        assert!(members_of(&Compact::default(), 0, 3, 2).is_empty());
     }
 
     #[test]

@@ -9,6 +9,7 @@
 //! memberships) are kept, one boxed string each.
 
 mod engine;
+mod ids;
 mod progress;
 mod report;
 mod stats;
