@@ -6,7 +6,9 @@
 //!
 //! Memory stays flat in the number of requests: latencies go into fixed-size histograms
 //! ([`hdrhistogram`]), work items are streamed, and only the created ids (needed for cleanup and
-//! memberships) are kept, one boxed string each.
+//! memberships) are kept: end to end in one string, spilled to a temporary file past
+//! [`engine::SPILL_AFTER`] (`ids`). Probe mode's one read goes out on its own hyper transport
+//! (`wire`); everything that writes goes through the conformance client.
 
 mod engine;
 mod ids;
