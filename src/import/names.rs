@@ -367,12 +367,16 @@ mod tests {
         n.add_names(&[
             ("scimcheck-ab-7".into(), "displayName".into()),
             ("scimcheck-ab-78-page-".into(), "userName".into()),
-            ("scimcheck-ab-78-page-1@example.com".into(), "userName".into()),
+            (
+                "scimcheck-ab-78-page-1@example.com".into(),
+                "userName".into(),
+            ),
         ]);
         let page = n.template_str("scimcheck-ab-78-page-").unwrap();
         assert!(!page.contains("8-page-"), "{page}");
         assert_eq!(
-            n.template_str("scimcheck-ab-78-page-1@example.com").unwrap(),
+            n.template_str("scimcheck-ab-78-page-1@example.com")
+                .unwrap(),
             format!("{page}1@example.com")
         );
     }

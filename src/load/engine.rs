@@ -14,12 +14,12 @@ use std::time::Instant;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::pace::{Pacer, Rate};
+use super::ids::{Compact, Spilling};
 use super::report::{LoadReport, PhaseReport, Verdict};
 use super::stats::{Kind, Stats};
-use super::ids::{Compact, Spilling};
 use super::wire::Wire;
 use crate::http::{Client, OutRequest};
+use crate::pace::{Pacer, Rate};
 use crate::scenario::Dialect;
 use crate::scenario::template::Generators;
 use crate::scim::dialect::{NeutralPatch, render};
@@ -161,11 +161,11 @@ impl Ctx {
         response: Result<crate::http::Received, crate::http::TransportError>,
         ok: fn(u16) -> bool,
     ) -> Option<String> {
-        let success =
-            self.stats
-                .lock()
-                .expect("stats lock")
-                .record_answer(kind, elapsed, &response, ok);
+        let success = self
+            .stats
+            .lock()
+            .expect("stats lock")
+            .record_answer(kind, elapsed, &response, ok);
         self.progress.request();
         match response {
             Ok(r) => {
@@ -391,11 +391,14 @@ async fn probe_on_wire(cx: &Arc<Ctx>, wire: Arc<Wire>, requests: u64, workers: u
             tokio::spawn(async move {
                 let mut conn = None;
                 let take = |n: u64| n.checked_sub(1);
-                while !cx.stopped() && left.fetch_update(Ordering::Relaxed, Ordering::Relaxed, take).is_ok() {
+                while !cx.stopped()
+                    && left
+                        .fetch_update(Ordering::Relaxed, Ordering::Relaxed, take)
+                        .is_ok()
+                {
                     cx.pacer.wait().await;
                     let stopped = || cx.config.stop.load(Ordering::SeqCst);
-                    let throttle =
-                        |w| cx.pacer.throttled(tokio::time::Instant::now(), w);
+                    let throttle = |w| cx.pacer.throttled(tokio::time::Instant::now(), w);
                     let (response, elapsed) = wire.send(&mut conn, &stopped, &throttle).await;
                     cx.note(Kind::Probe, elapsed, response, is_200);
                 }
@@ -449,22 +452,22 @@ pub async fn run(
                 probe_on_wire(&cx, wire, config.users, conc).await;
                 phases.push(cx.phase_done("probe", started, before));
             } else {
-            // Once stopped, no more work is handed out (not a billion no-op items either).
-            let until_stopped = {
-                let cx = cx.clone();
-                (0..config.users).take_while(move |_| !cx.stopped())
-            };
-            spawn_workers(&cx, until_stopped, conc, move |cx, _| {
-                let req = req.clone();
-                async move {
-                    if !cx.stopped() {
-                        cx.send(Kind::Probe, &req, is_200).await;
+                // Once stopped, no more work is handed out (not a billion no-op items either).
+                let until_stopped = {
+                    let cx = cx.clone();
+                    (0..config.users).take_while(move |_| !cx.stopped())
+                };
+                spawn_workers(&cx, until_stopped, conc, move |cx, _| {
+                    let req = req.clone();
+                    async move {
+                        if !cx.stopped() {
+                            cx.send(Kind::Probe, &req, is_200).await;
+                        }
+                        None::<()>
                     }
-                    None::<()>
-                }
-            })
-            .await;
-            phases.push(cx.phase_done("probe", started, before));
+                })
+                .await;
+                phases.push(cx.phase_done("probe", started, before));
             }
         }
         Mode::Cycle => {

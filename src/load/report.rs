@@ -8,10 +8,10 @@ use colored::Colorize;
 use serde::Serialize;
 
 use super::engine::Mode;
-use crate::pace::Rate;
 use super::stats::{ErrorCount, KindReport, Second, Throttling};
 use crate::exit;
 use crate::http::Created;
+use crate::pace::Rate;
 use crate::scenario::Dialect;
 
 /// The Entra gallery's requirement: at least 25 requests per second per tenant.

@@ -43,8 +43,7 @@ impl Wire {
             .iter()
             .any(|v| std::env::var_os(v).is_some_and(|x| !x.is_empty()));
         let target = client.target();
-        if options.proxy.is_some() || proxied || target.has_credentials() || req.method != "GET"
-        {
+        if options.proxy.is_some() || proxied || target.has_credentials() || req.method != "GET" {
             return None;
         }
         let mut url = target.join(&req.path);
@@ -118,7 +117,10 @@ impl Wire {
                 }
                 Err(_) => {
                     *conn = None;
-                    return (Err(TransportError::Timeout(self.timeout)), started.elapsed());
+                    return (
+                        Err(TransportError::Timeout(self.timeout)),
+                        started.elapsed(),
+                    );
                 }
             };
             let wait = r.header("retry-after").and_then(parse_retry_after);
@@ -174,7 +176,10 @@ impl Wire {
             .iter()
             .filter_map(|k| {
                 let v = resp.headers().get(*k)?;
-                Some((k.to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+                Some((
+                    k.to_string(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                ))
             })
             .collect();
         let mut body = resp.into_body();

@@ -541,14 +541,13 @@ impl Runner {
             return;
         }
         let index = run.index;
-        let sent = futures_util::future::join_all(requests.into_iter().map(
-            |(id, req)| async move {
+        let sent =
+            futures_util::future::join_all(requests.into_iter().map(|(id, req)| async move {
                 let started_at = event::now();
                 let ex = self.client.send(&req, index).await;
                 (id, (req, started_at, ex))
-            },
-        ))
-        .await;
+            }))
+            .await;
         run.prefetched.extend(sent);
     }
 

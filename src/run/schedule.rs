@@ -78,7 +78,11 @@ mod tests {
         let plan = builtin_plan();
         let order = start_order(&plan, 8);
         let id = |i: usize| plan[i].scenario.id.as_str();
-        assert_eq!(id(order[0]), "group-lifecycle", "the longest chain starts first");
+        assert_eq!(
+            id(order[0]),
+            "group-lifecycle",
+            "the longest chain starts first"
+        );
         let middle = order
             .iter()
             .position(|&i| id(i) == "keepalive-middle")
@@ -113,7 +117,10 @@ mod tests {
             .unwrap();
         // 5 creates (repeat: 5), 3 page reads, then a DELETE and its verifying GET.
         assert_eq!(cost(pagination), 5 + 3 + 2);
-        let probe = plan.iter().find(|p| p.scenario.id == "keepalive-end").unwrap();
+        let probe = plan
+            .iter()
+            .find(|p| p.scenario.id == "keepalive-end")
+            .unwrap();
         assert_eq!(cost(probe), 1, "a read-only scenario has no cleanup");
     }
 }
