@@ -3,7 +3,7 @@
 # machine they were measured on, and the exact commands.
 #
 #   scripts/bench.sh              # full run (a few minutes)
-#   RUNS=3 ROUNDS=2 REQS=10000 BIG=10000 scripts/bench.sh   # quick look
+#   RUNS=3 ROUNDS=2 REQS=10000 BIG=10000 RTT_RUNS=1 scripts/bench.sh   # quick look
 #
 # Needs the Rust toolchain (https://rustup.rs). Installs what else it needs: `oha`
 # (cargo install oha --locked) and GNU time (apt-get install time) when they are missing.
@@ -18,6 +18,9 @@ SERVER_CONC=${SERVER_CONC:-64}
 CYCLE_USERS=${CYCLE_USERS:-10000}
 SMALL=${SMALL:-1000}   # users for the small memory run
 BIG=${BIG:-100000}     # users for the large memory run
+LATENCY_MS=${LATENCY_MS:-50}   # the remote-endpoint round trip of the round-trip figure
+RTT_JOBS=${RTT_JOBS:-8}
+RTT_RUNS=${RTT_RUNS:-5}        # runs of the round-trip figure (median)
 OUT=${OUT:-BENCHMARKS.md}
 
 say() { printf '\033[1m== %s\033[0m\n' "$*" >&2; }
@@ -34,12 +37,9 @@ if [ ! -x /usr/bin/time ]; then
   if [ "$(id -u)" = 0 ]; then apt-get install -y time; else sudo apt-get install -y time; fi
 fi
 
-say "building scimcheck (release) and the bare-reqwest baseline"
+say "building scimcheck (release)"
 cargo build --release --quiet
-cargo build --release --quiet --manifest-path scripts/reqwest-baseline/Cargo.toml \
-  --target-dir target/reqwest-baseline
 BIN=target/release/scimcheck
-BASELINE=target/reqwest-baseline/release/reqwest-baseline
 
 median() { sort -g | awk '{a[NR]=$1} END {if (NR==0) print "n/a"; else if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
 # The throughput of phase $1 in scimcheck load's human report.
@@ -72,28 +72,53 @@ oha_rate() {
   oha -n "$1" -c "$2" --no-tui -H "Authorization: Bearer $TOKEN" -H "Accept: application/scim+json" "$PROBE" \
     | awk '/Requests\/sec/ {printf "%.0f\n", $2}'
 }
-baseline_rate() { $BASELINE "$PROBE" "$TOKEN" "$1" "$2" | awk '{printf "%.0f\n", $1}'; }
 sc_probe_rate() {
   $BIN load --url "$BASE" --token "$TOKEN" --mode probe --users "$1" --rate max --concurrency "$2" \
     | phase_rate probe | awk '{printf "%.0f\n", $1}'
 }
 
+# --- 1b. round trips: the suite over a remote-like link -------------------------------------------
+# The same server with every response delayed by LATENCY_MS; the wall time of the whole process
+# (start-up, Test Connection, the suite, cleanup) in round trips of LATENCY_MS. The verdicts must
+# be the loopback run's: every check's outcome, blocked_by and cleanup status, and the summary.
+say "round trips: run --dialect both --jobs $RTT_JOBS over serve --latency-ms $LATENCY_MS, $RTT_RUNS runs"
+SLOW_LOG=$(mktemp)
+$BIN serve --port 0 --token "$TOKEN" --latency-ms "$LATENCY_MS" 2>"$SLOW_LOG" &
+SLOW=$!
+trap 'kill $SERVER $SLOW 2>/dev/null || true; rm -f "$LOG"' EXIT
+for _ in $(seq 100); do grep -q 'Tenant URL' "$SLOW_LOG" && break; sleep 0.05; done
+SLOW_BASE=$(sed -n 's/^Tenant URL: \([^ ]*\).*/\1/p' "$SLOW_LOG")
+verdicts() { jq -S -c '[.scenarios[] | {id, dialect, checks: [.checks[] | {id, outcome, blocked_by}],
+  cleanup: [.cleanup[]?.status]}], (.summary | del(.elapsed_ms))' "$1"; }
+RT_DIR=$(mktemp -d)
+$BIN run --url "$BASE" --token "$TOKEN" --dialect both --jobs "$RTT_JOBS" -q --report "json=$RT_DIR/loopback.json" >/dev/null || true
+RT_ALL=()
+SAME=yes
+for i in $(seq "$RTT_RUNS"); do
+  t0=$(now_ns)
+  $BIN run --url "$SLOW_BASE" --token "$TOKEN" --dialect both --jobs "$RTT_JOBS" -q --report "json=$RT_DIR/remote$i.json" >/dev/null || true
+  t1=$(now_ns)
+  RT_ALL+=("$(( (t1 - t0) / 1000000 ))")
+  [ "$(verdicts "$RT_DIR/loopback.json")" = "$(verdicts "$RT_DIR/remote$i.json")" ] || SAME=no
+done
+kill $SLOW 2>/dev/null || true
+RT_MS=$(printf '%s\n' "${RT_ALL[@]}" | median)
+RT_TRIPS=$(awk -v ms="$RT_MS" -v l="$LATENCY_MS" 'BEGIN {printf "%.1f", ms / l}')
+RT_REQUESTS=$(jq '[.scenarios[].requests] | add' "$RT_DIR/loopback.json")
+rm -rf "$RT_DIR" "$SLOW_LOG"
+
 # --- 2. client overhead: scimcheck load vs oha, same endpoint, same concurrency ---------------
 say "client overhead: $ROUNDS alternating rounds of $REQS requests at concurrency $CONC"
 oha_rate 2000 "$CONC" >/dev/null; sc_probe_rate 2000 "$CONC" >/dev/null   # warm-up
-OHA_ALL=(); SC_ALL=(); BASE_ALL=()
+OHA_ALL=(); SC_ALL=()
 for _ in $(seq "$ROUNDS"); do
   OHA_ALL+=("$(oha_rate "$REQS" "$CONC")")
   SC_ALL+=("$(sc_probe_rate "$REQS" "$CONC")")
-  BASE_ALL+=("$(baseline_rate "$REQS" "$CONC")")
 done
 OHA_RPS=$(printf '%s\n' "${OHA_ALL[@]}" | median)
 SC_RPS=$(printf '%s\n' "${SC_ALL[@]}" | median)
-BASE_RPS=$(printf '%s\n' "${BASE_ALL[@]}" | median)
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a/b}'; }
 RATIO=$(ratio "$SC_RPS" "$OHA_RPS")
-BASE_RATIO=$(ratio "$BASE_RPS" "$OHA_RPS")
-SC_OF_BASE=$(ratio "$SC_RPS" "$BASE_RPS")
 
 # --- 3. server throughput ----------------------------------------------------------------------
 say "server throughput: oha at concurrency $SERVER_CONC; an Entra cycle of $CYCLE_USERS users"
@@ -156,39 +181,44 @@ machine.
 | benchmark | result |
 |---|---|
 | built-in suite ($CHECKS checks, both dialects) against the embedded server, wall time incl. server start-up, median of $RUNS | **$SUITE_MS ms** |
+| round trips: \`run --dialect both --jobs $RTT_JOBS\` over \`serve --latency-ms $LATENCY_MS\` ($RT_REQUESTS requests), wall time of the process, median of $RTT_RUNS | **$RT_MS ms = $RT_TRIPS round trips** (target ≤ 40); verdicts the same as on loopback: **$SAME** |
 | client overhead: \`scimcheck load --mode probe\` vs \`oha\`, same endpoint, concurrency $CONC, median of $ROUNDS alternating rounds of $REQS requests | scimcheck **$SC_RPS req/s**, oha **$OHA_RPS req/s**: ratio **$RATIO** (target ≥ 0.8) |
-| the same with a bare reqwest loop (\`scripts/reqwest-baseline\`, scimcheck's client settings) | **$BASE_RPS req/s**: $BASE_RATIO × oha; scimcheck is $SC_OF_BASE × bare reqwest |
 | server throughput: \`oha\` on the probe endpoint, concurrency $SERVER_CONC, median of 3 | **$SERVER_RPS req/s** |
 | server throughput for an Entra cycle (\`load --users $CYCLE_USERS --groups $((CYCLE_USERS / 100)) --members 50 --update --rate max\`) | cycle **$CYCLE_RPS req/s** (match, create, update, group ops); cleanup **$CLEANUP_RPS req/s** (deletes) |
 | peak memory (max RSS) of \`load\`, cycle mode, $SMALL users / $((SMALL / 100)) groups | **$(mib "$RSS_CYCLE_SMALL")** |
-| peak memory (max RSS) of \`load\`, cycle mode, $BIG users / $((BIG / 100)) groups | **$(mib "$RSS_CYCLE_BIG")** (about $PER_USER bytes per extra user) |
+| peak memory (max RSS) of \`load\`, cycle mode, $BIG users / $((BIG / 100)) groups | **$(mib "$RSS_CYCLE_BIG")** (about $PER_USER bytes per extra user; $(awk -v a="$RSS_CYCLE_SMALL" -v b="$RSS_CYCLE_BIG" 'BEGIN {printf "%.1f", b/a}') × the small run, target < 2 ×) |
 | peak memory (max RSS) of \`load\`, probe mode, $SMALL / $BIG requests | **$(mib "$RSS_PROBE_SMALL")** / **$(mib "$RSS_PROBE_BIG")** |
 
-Every round of the client-overhead comparison (req/s): oha ${OHA_ALL[*]}; scimcheck ${SC_ALL[*]};
-bare reqwest ${BASE_ALL[*]}.
+Every round of the client-overhead comparison (req/s): oha ${OHA_ALL[*]}; scimcheck ${SC_ALL[*]}.
+Every run of the round-trip figure (ms): ${RT_ALL[*]}.
 
 ## Reading the numbers
 
 - **Suite wall time** is what \`scimcheck demo\` costs: start the reference server, run every
   built-in scenario in both PATCH dialects (4 at a time, the \`--jobs\` default), clean up.
+- **Round trips.** Over a real network the suite's wall time is counted in round trips, not in
+  CPU. The runner starts the longest scenarios first, sends a scenario's independent reads, its
+  \`independent\` setup creates and its cleanups side by side, and sends Entra's two Test
+  Connection probes and the read of \`/Schemas\` together; connections are kept alive. The
+  figure is the whole process (start-up, Test Connection, the suite, cleanup) divided by the
+  delay; "verdicts the same" compares every check's outcome and cause, every cleanup and the
+  summary with a loopback run.
 - **Client overhead.** Both tools hit the same cheap endpoint (a users filter that matches
   nothing) on the same server process with the same number of connections, so the ratio shows
-  how much more CPU scimcheck spends per request than a bare HTTP load generator. scimcheck's
-  requests go through the same client as every conformance check (redaction, the write guard,
-  the ledger, \`Retry-After\` handling) on top of reqwest; oha drives hyper directly. The bare
-  reqwest loop splits the gap in two: what reqwest's request stack costs (URL parsing and
-  re-parsing in the redirect layer, the tower service stack, pool checkout) and what
-  scimcheck's client adds (building and redacting the recorded request and response, copying
-  headers). The issue's target of 0.8 × oha is out of reach on reqwest alone on this machine:
-  closing it needs a hyper-level client, not tuning. Against a real endpoint none of this
-  matters: at 25 req/s the client spends well under 1% of one core.
+  how much more CPU scimcheck spends per request than a bare HTTP load generator. Probe mode
+  sends on its own hyper transport, one kept-alive HTTP/1.1 connection per worker as oha does;
+  it still judges every answer (a 200 that is not a JSON object is an error), waits out
+  \`Retry-After\` and stops on Ctrl-C. Creates, updates and deletes go through the conformance
+  client, with its ledger and write guard. Against a real endpoint none of this matters: at
+  25 req/s the client spends well under 1% of one core.
 - **Server throughput** is the embedded reference server's capacity with a fast client, and its
   rate for Entra's write-heavy initial cycle. Both are far above the gallery's 25 requests per
   second, so the embedded server is never the bottleneck of a test run.
 - **Peak memory.** \`load\` keeps latency histograms (fixed size) instead of samples, and streams
-  its work items. What grows with the number of users is what cleanup needs: the created ids
-  and the client's ledger of created resources (its safety record for the no-foreign-writes
-  rule). Probe mode creates nothing, so it stays flat.
+  its work items. The created user ids cleanup needs are kept end to end and spilled to an
+  anonymous temporary file past 10,000; what still grows with the number of users is the
+  client's ledger of created resources (its safety record for the no-foreign-writes rule: a
+  path and a label per resource). Probe mode creates nothing, so it stays flat.
 
 ## Commands
 
@@ -198,7 +228,8 @@ scimcheck serve --port 0 --token TOKEN                   # the server for everyt
 oha -n $REQS -c $CONC --no-tui -H "Authorization: Bearer TOKEN" -H "Accept: application/scim+json" \\
   'http://127.0.0.1:PORT/scim/v2/Users?filter=userName%20eq%20%22scimcheck-bench-probe%40example.com%22'
 scimcheck load --url http://127.0.0.1:PORT/scim/v2 --token TOKEN --mode probe --users $REQS --rate max --concurrency $CONC
-target/reqwest-baseline/release/reqwest-baseline 'http://127.0.0.1:PORT/scim/v2/Users?filter=...' TOKEN $REQS $CONC
+scimcheck serve --port 0 --token TOKEN --latency-ms $LATENCY_MS                 # the remote-like server
+time scimcheck run --url http://127.0.0.1:PORT2/scim/v2 --token TOKEN --dialect both --jobs $RTT_JOBS -q --report json=remote.json
 oha -n $REQS -c $SERVER_CONC ...same URL and headers...
 scimcheck load --url http://127.0.0.1:PORT/scim/v2 --token TOKEN --users $CYCLE_USERS --groups $((CYCLE_USERS / 100)) --members 50 --update --rate max --concurrency $CONC
 /usr/bin/time -v scimcheck load --url ... --users N --groups N/100 --mode cycle|probe --rate max --concurrency $CONC

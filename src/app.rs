@@ -352,7 +352,8 @@ async fn execute(
     let client = match Client::new(target, credential.clone(), options, minted) {
         Ok(c) => Arc::new(
             c.with_run_prefix(generators.prefix())
-                .with_stop(stop.clone()),
+                .with_stop(stop.clone())
+                .with_rate(check.rate),
         ),
         Err(e) => return bad_input(&e),
     };
@@ -378,24 +379,11 @@ async fn execute(
             .any(|c| matches!(c, StrictClass::Rfc | StrictClass::All)),
     };
     let plan = plan(&scenarios, &dialects);
-    let gate = if check.keep_going {
-        None
-    } else {
-        test_connection_gate(
-            &plan,
-            &client,
-            &credential,
-            verbosity,
-            terminal_on_stderr(check),
-        )
-        .await
-    };
     let config = RunConfig {
         jobs: check.jobs.max(1),
         keep: check.keep,
         insecure,
         strict,
-        gate,
         on_progress: progress.hook(),
         profile: profile_name,
         stop,
@@ -417,7 +405,23 @@ async fn execute(
 
     crate::session::guard(stop, client.ledger.clone());
 
-    runner.discover_schemas(&plan).await;
+    // Entra's Test Connection (the gate) and the read of /Schemas go out side by side.
+    let gate = async {
+        if check.keep_going {
+            None
+        } else {
+            test_connection_gate(
+                &plan,
+                &client,
+                &credential,
+                verbosity,
+                terminal_on_stderr(check),
+            )
+            .await
+        }
+    };
+    let (gate, ()) = tokio::join!(gate, runner.discover_schemas(&plan));
+    runner.config.gate = gate;
     // Waivers are an event transformation between the runner and the reporters.
     let mut waived = waivers.applier();
     let mut final_summary = None;

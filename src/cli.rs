@@ -106,6 +106,11 @@ pub struct CheckArgs {
     /// PATCH dialect; by default the one the Tenant URL selects (`?aadOptscim062020` => compliant).
     #[arg(long, value_enum)]
     pub dialect: Option<DialectChoice>,
+    /// Requests per second at most, across every scenario (for endpoints behind a rate
+    /// limiter), or `max`. Whatever the rate, a 429 holds back every request of the run until
+    /// its Retry-After.
+    #[arg(long, default_value = "max", value_name = "REQ/S|max")]
+    pub rate: crate::pace::Rate,
     /// Scenarios run at once.
     #[arg(long, short = 'j', default_value_t = 4, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=256))]
     pub jobs: usize,

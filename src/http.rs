@@ -825,12 +825,16 @@ impl Ledger {
             .push((c, known, false));
     }
 
-    /// The foreign answers of `owner` not reported yet (each is returned once), each with
-    /// whether its id was known before the create.
-    pub fn take_new_foreign(&self, owner: usize) -> Vec<(Created, bool)> {
+    /// The foreign answers of `owner` that `only` picks and were not reported yet (each is
+    /// returned once), each with whether its id was known before the create.
+    pub fn take_new_foreign(
+        &self,
+        owner: usize,
+        only: impl Fn(&Created) -> bool,
+    ) -> Vec<(Created, bool)> {
         let mut all = self.foreign.lock().expect("ledger lock");
         all.iter_mut()
-            .filter(|(c, _, reported)| c.owner == owner && !*reported)
+            .filter(|(c, _, reported)| c.owner == owner && !*reported && only(c))
             .map(|(c, known, reported)| {
                 *reported = true;
                 (c.clone(), *known)
@@ -984,6 +988,8 @@ pub struct Client {
     stop: Arc<AtomicBool>,
     /// When cleanup first had to retry: all retries share one `cleanup_retry` budget.
     retrying_since: Mutex<Option<Instant>>,
+    /// Paces every request (`--rate`) and holds them all back after a 429.
+    pacer: Arc<crate::pace::Pacer>,
 }
 
 /// A token that is certainly wrong, for the auth checks.
@@ -1039,7 +1045,39 @@ impl Client {
             run_prefix: "scimcheck-".into(),
             stop: Arc::default(),
             retrying_since: Mutex::new(None),
+            pacer: Arc::new(crate::pace::Pacer::new(crate::pace::Rate::Max)),
         })
+    }
+
+    /// Paces every request of this client at `rate` (`run --rate`); a 429 holds them all back
+    /// whatever the rate.
+    pub fn with_rate(mut self, rate: crate::pace::Rate) -> Self {
+        self.pacer = Arc::new(crate::pace::Pacer::new(rate));
+        self
+    }
+
+    /// Waits for this request's slot: the rate, and any hold a 429 put on the run. Ctrl-C /
+    /// `--deadline` cut a hold short at once (cleanup still keeps to the rate).
+    async fn pace(&self) {
+        let stopped = || self.stop.load(Ordering::SeqCst);
+        let slot = self.pacer.slot(tokio::time::Instant::now(), !stopped());
+        loop {
+            let now = tokio::time::Instant::now();
+            if now >= slot || stopped() {
+                return;
+            }
+            tokio::time::sleep((slot - now).min(Duration::from_millis(50))).await;
+        }
+    }
+
+    /// A 429 holds back every request of the run: for its `Retry-After` when the run would
+    /// wait that long (`--max-retry-wait`), otherwise for [`crate::pace::BACKOFF`].
+    fn throttled(&self, r: &Received) {
+        let wait = r
+            .header("retry-after")
+            .and_then(parse_retry_after)
+            .filter(|w| *w <= self.options.max_retry_wait);
+        self.pacer.throttled(tokio::time::Instant::now(), wait);
     }
 
     /// Sets the prefix every name this run creates carries (`scimcheck-<runid>-`); only
@@ -1525,7 +1563,11 @@ impl Client {
     ) -> Result<Received, TransportError> {
         let mut retries = Vec::new();
         loop {
+            self.pace().await;
             let mut r = self.send_once(method, url, headers, body.clone()).await?;
+            if r.status == 429 {
+                self.throttled(&r);
+            }
             if matches!(r.status, 429 | 503)
                 && (retries.len() as u32) < self.options.max_retries
                 && let Some(wait) = r.header("retry-after").and_then(parse_retry_after)

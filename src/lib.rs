@@ -17,6 +17,7 @@ pub mod http;
 pub mod import;
 pub mod limits;
 pub mod load;
+pub mod pace;
 pub mod profile;
 pub mod proxy;
 pub mod report;

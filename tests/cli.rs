@@ -550,3 +550,24 @@ async fn a_misspelt_entra_flag_in_the_tenant_url_is_a_warning() {
     );
     server.shutdown().await;
 }
+
+#[test]
+fn run_rate_paces_without_changing_a_verdict_and_refuses_nonsense() {
+    let fast = scimcheck(&["demo", "-q"], &[]);
+    let paced = scimcheck(&["demo", "-q", "--rate", "2000"], &[]);
+    assert_eq!(paced.status.code(), Some(0), "{}", stdout(&paced));
+    let verdict = |o: &std::process::Output| {
+        let s = stdout(o);
+        s.lines()
+            .find(|l| l.starts_with("PASSED"))
+            .map(|l| l.split(" in ").next().unwrap_or_default().to_string())
+    };
+    assert_eq!(verdict(&paced), verdict(&fast));
+    let zero = scimcheck(&["demo", "-q", "--rate", "0"], &[]);
+    assert_eq!(zero.status.code(), Some(2));
+    assert!(
+        stderr(&zero).contains("out of range") || stderr(&zero).contains("not a rate"),
+        "{}",
+        stderr(&zero)
+    );
+}

@@ -261,6 +261,10 @@ fn normalise(text: &str) -> String {
         (r"run [0-9a-f]{8}", "run RUNID"),
         (r"\d+\.\d+ req/s", "[RATE]"),
         (r"\d+(\.\d+)? ms", "[MS]"),
+        (
+            r"(throughput|latency\)) +\d+(\.\d+)? (s|min|h)\b",
+            "$1  [DURATION]",
+        ),
         (r"\d+\.\d+ s\b", "[S]"),
         (r" {2,}", "  "),
     ];

@@ -436,6 +436,18 @@ impl Diag {
         req: &OutRequest,
     ) -> (usize, Exchange) {
         let ex = client.send(req, 0).await;
+        self.record(stage, purpose, auth, req, ex)
+    }
+
+    /// Records the exchange of a probe sent by [`Diag::send`] (or side by side with another).
+    fn record(
+        &mut self,
+        stage: Stage,
+        purpose: &str,
+        auth: &str,
+        req: &OutRequest,
+        ex: Exchange,
+    ) -> (usize, Exchange) {
         let step = self.probes.len() + 1;
         let (status, content_type, location, error) = match &ex.response {
             Ok(r) => (
@@ -1864,9 +1876,12 @@ pub async fn diagnose(opts: ConnectOptions) -> Result<Report, String> {
     d.secrets.extend(d.stripped.clone());
     let client = d.client(target.clone(), d.token.clone())?;
 
-    let (us, users_ex) = d
-        .send(&client, Stage::TestConnection, "Entra's users probe: a filter on a random userName, expecting 200 and an empty ListResponse", "token", &users_probe())
-        .await;
+    // Entra's two probes go out side by side; the groups probe is judged only when the users
+    // probe got an answer.
+    let (users_req, groups_req) = (users_probe(), groups_probe(true));
+    let (users_sent, groups_sent) =
+        tokio::join!(client.send(&users_req, 0), client.send(&groups_req, 0));
+    let (us, users_ex) = d.record(Stage::TestConnection, "Entra's users probe: a filter on a random userName, expecting 200 and an empty ListResponse", "token", &users_req, users_sent);
     let users = answer(&users_ex);
     let users_url = users_ex.request.url.clone();
     if let Answer::Transport(e) = &users {
@@ -1876,9 +1891,7 @@ pub async fn diagnose(opts: ConnectOptions) -> Result<Report, String> {
         d.token_notes(false, us);
         return Ok(d.finish());
     }
-    let (gs, groups_ex) = d
-        .send(&client, Stage::TestConnection, "Entra's groups probe: a filter on a random displayName without members, expecting 200 and an empty ListResponse", "token", &groups_probe(true))
-        .await;
+    let (gs, groups_ex) = d.record(Stage::TestConnection, "Entra's groups probe: a filter on a random displayName without members, expecting 200 and an empty ListResponse", "token", &groups_req, groups_sent);
     let groups = answer(&groups_ex);
     let groups_url = groups_ex.request.url.clone();
     let reached = d.users(&client, us, &users, &users_url).await;

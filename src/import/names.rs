@@ -137,7 +137,12 @@ impl Names {
             });
             let prefix = || {
                 seen.iter()
-                    .filter(|k| k.len() >= 4 && value.len() > k.len() && value.starts_with(**k))
+                    .filter(|k| {
+                        k.len() >= 4
+                            && value.len() > k.len()
+                            && value.starts_with(**k)
+                            && at_boundary(k, &value[k.len()..])
+                    })
                     .max_by_key(|k| k.len())
                     .map(|k| Plan::Prefix(k.to_string(), value[k.len()..].to_string()))
             };
@@ -261,6 +266,13 @@ impl Names {
 }
 
 /// The byte index of the closing quote of a JSON string whose opening quote was just consumed.
+/// Whether `known` followed by `rest` splits at a word boundary: `…-7` is not the prefix of
+/// `…-78-page-` (another generated name that happens to start with the same digits).
+fn at_boundary(known: &str, rest: &str) -> bool {
+    let word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric());
+    !(word(known.chars().last()) && word(rest.chars().next()))
+}
+
 fn quoted_end(s: &str) -> usize {
     let mut escaped = false;
     for (i, c) in s.char_indices() {
@@ -348,6 +360,26 @@ pub fn body_names(body: &Value, out: &mut Vec<(String, String)>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_name_is_the_prefix_of_another_only_at_a_word_boundary() {
+        let mut n = Names::new("https://h/scim/v2");
+        n.add_names(&[
+            ("scimcheck-ab-7".into(), "displayName".into()),
+            ("scimcheck-ab-78-page-".into(), "userName".into()),
+            (
+                "scimcheck-ab-78-page-1@example.com".into(),
+                "userName".into(),
+            ),
+        ]);
+        let page = n.template_str("scimcheck-ab-78-page-").unwrap();
+        assert!(!page.contains("8-page-"), "{page}");
+        assert_eq!(
+            n.template_str("scimcheck-ab-78-page-1@example.com")
+                .unwrap(),
+            format!("{page}1@example.com")
+        );
+    }
 
     #[test]
     fn names_become_generated_values_with_case_and_prefix_variants_kept() {

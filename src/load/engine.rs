@@ -3,7 +3,8 @@
 //!
 //! `concurrency` spawned workers take work items one at a time from a lazy iterator (`0..N`), so
 //! only `concurrency` items are in flight; what grows with N is the list of created ids that
-//! cleanup and group memberships need (one boxed id string each), and the client's ledger.
+//! cleanup needs (kept end to end, spilled to a temporary file past [`SPILL_AFTER`]; see
+//! `ids`), and the client's ledger of created resources.
 
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -13,10 +14,12 @@ use std::time::Instant;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::pace::{Pacer, Rate};
+use super::ids::{Compact, Spilling};
 use super::report::{LoadReport, PhaseReport, Verdict};
 use super::stats::{Kind, Stats};
+use super::wire::Wire;
 use crate::http::{Client, OutRequest};
+use crate::pace::{Pacer, Rate};
 use crate::scenario::Dialect;
 use crate::scenario::template::Generators;
 use crate::scim::dialect::{NeutralPatch, render};
@@ -147,9 +150,24 @@ impl Ctx {
     async fn send(&self, kind: Kind, req: &OutRequest, ok: fn(u16) -> bool) -> Option<String> {
         self.pacer.wait().await;
         let ex = self.client.send(req, 0).await;
-        let success = self.stats.lock().expect("stats lock").record(kind, &ex, ok);
+        self.note(kind, ex.elapsed, ex.response, ok)
+    }
+
+    /// Records one answer (or failure), and returns the body of a successful response.
+    fn note(
+        &self,
+        kind: Kind,
+        elapsed: std::time::Duration,
+        response: Result<crate::http::Received, crate::http::TransportError>,
+        ok: fn(u16) -> bool,
+    ) -> Option<String> {
+        let success = self
+            .stats
+            .lock()
+            .expect("stats lock")
+            .record_answer(kind, elapsed, &response, ok);
         self.progress.request();
-        match ex.response {
+        match response {
             Ok(r) => {
                 self.responses.fetch_add(1, Ordering::Relaxed);
                 success.then_some(r.body)
@@ -307,17 +325,23 @@ fn id_of(body: &str) -> Option<Box<str>> {
     }
 }
 
-/// The members of group `g`: `k` consecutive users (wrapping), so memberships spread evenly.
-fn members_of(users: &[Box<str>], g: u64, k: usize) -> Vec<Value> {
-    if users.is_empty() {
+/// The members of group `g`: `k` consecutive of the `n` created users (wrapping), so
+/// memberships spread evenly; `kept` holds the first of them (as many as the groups need).
+fn members_of(kept: &Compact, n: u64, g: u64, k: usize) -> Vec<Value> {
+    let n = usize::try_from(n).unwrap_or(usize::MAX);
+    if n == 0 {
         return vec![];
     }
-    let k = k.min(users.len());
-    let start = (g as usize).wrapping_mul(k) % users.len();
+    let k = k.min(n);
+    let start = (g as usize).wrapping_mul(k) % n;
     (0..k)
-        .map(|j| Value::String(users[(start + j) % users.len()].to_string()))
+        .filter_map(|j| kept.get((start + j) % n))
+        .map(|id| Value::String(id.to_string()))
         .collect()
 }
+
+/// Created user ids kept in memory at most; the rest wait for cleanup in a temporary file.
+pub const SPILL_AFTER: usize = 10_000;
 
 /// Runs `work` on every item with `workers` spawned tasks (so requests are built and answers
 /// parsed on all of the runtime's threads, not on the caller's), keeping the `Some` results.
@@ -357,6 +381,39 @@ where
     all
 }
 
+/// Probe mode on its own transport: `workers` tasks, each with one kept-alive connection,
+/// send the probe until `requests` were sent or the run stopped.
+async fn probe_on_wire(cx: &Arc<Ctx>, wire: Arc<Wire>, requests: u64, workers: usize) {
+    let left = Arc::new(AtomicU64::new(requests));
+    let handles: Vec<_> = (0..workers.max(1))
+        .map(|_| {
+            let (cx, wire, left) = (cx.clone(), wire.clone(), left.clone());
+            tokio::spawn(async move {
+                let mut conn = None;
+                let take = |n: u64| n.checked_sub(1);
+                while !cx.stopped()
+                    && left
+                        .fetch_update(Ordering::Relaxed, Ordering::Relaxed, take)
+                        .is_ok()
+                {
+                    cx.pacer.wait().await;
+                    let stopped = || cx.config.stop.load(Ordering::SeqCst);
+                    let throttle = |w| cx.pacer.throttled(tokio::time::Instant::now(), w);
+                    let (response, elapsed) = wire.send(&mut conn, &stopped, &throttle).await;
+                    cx.note(Kind::Probe, elapsed, response, is_200);
+                }
+            })
+        })
+        .collect();
+    for h in handles {
+        if let Err(e) = h.await
+            && e.is_panic()
+        {
+            std::panic::resume_unwind(e.into_panic());
+        }
+    }
+}
+
 /// Runs the load described by `config` against `client`'s target and reports what it measured.
 /// Everything created is deleted before this returns (even when `config.stop` is set midway).
 pub async fn run(
@@ -388,24 +445,30 @@ pub async fn run(
                 "filter".into(),
                 format!("userName eq \"{}probe@example.com\"", cx.prefix),
             )];
+            let wire = Wire::new(&client, &req).map(Arc::new);
             let req = Arc::new(req);
             let (started, before) = (Instant::now(), cx.counts());
-            // Once stopped, no more work is handed out (not a billion no-op items either).
-            let until_stopped = {
-                let cx = cx.clone();
-                (0..config.users).take_while(move |_| !cx.stopped())
-            };
-            spawn_workers(&cx, until_stopped, conc, move |cx, _| {
-                let req = req.clone();
-                async move {
-                    if !cx.stopped() {
-                        cx.send(Kind::Probe, &req, is_200).await;
+            if let Some(wire) = wire {
+                probe_on_wire(&cx, wire, config.users, conc).await;
+                phases.push(cx.phase_done("probe", started, before));
+            } else {
+                // Once stopped, no more work is handed out (not a billion no-op items either).
+                let until_stopped = {
+                    let cx = cx.clone();
+                    (0..config.users).take_while(move |_| !cx.stopped())
+                };
+                spawn_workers(&cx, until_stopped, conc, move |cx, _| {
+                    let req = req.clone();
+                    async move {
+                        if !cx.stopped() {
+                            cx.send(Kind::Probe, &req, is_200).await;
+                        }
+                        None::<()>
                     }
-                    None::<()>
-                }
-            })
-            .await;
-            phases.push(cx.phase_done("probe", started, before));
+                })
+                .await;
+                phases.push(cx.phase_done("probe", started, before));
+            }
         }
         Mode::Cycle => {
             progress.phase("cycle", config.expected_requests());
@@ -414,28 +477,49 @@ pub async fn run(
                 let cx = cx.clone();
                 (0..config.users).take_while(move |_| !cx.stopped())
             };
-            let mut users =
-                spawn_workers(
-                    &cx,
-                    until_stopped,
-                    conc,
-                    |cx, i| async move { cx.user(i).await },
-                )
-                .await;
-            users.shrink_to_fit();
-            let users = Arc::new(users);
+            // Every created id is kept for cleanup (spilled to a temporary file past
+            // SPILL_AFTER); the first ones, as many as the groups' memberships need, also in
+            // memory for the member PATCHes.
             let k = config.members_per_group;
+            let pool = usize::try_from(config.users)
+                .unwrap_or(usize::MAX)
+                .min((config.groups as usize).saturating_mul(k));
+            let kept = Arc::new(Mutex::new((Compact::default(), Spilling::new(SPILL_AFTER))));
+            {
+                let kept = kept.clone();
+                spawn_workers(&cx, until_stopped, conc, move |cx, i| {
+                    let kept = kept.clone();
+                    async move {
+                        let id = cx.user(i).await?;
+                        let mut kept = kept.lock().expect("ids lock");
+                        if kept.0.len() < pool {
+                            kept.0.push(&id);
+                        }
+                        // Should the file fail, the ledger still lists the user for cleanup.
+                        let _ = kept.1.push(&id);
+                        None::<()>
+                    }
+                })
+                .await;
+            }
+            let (members, users) = Arc::try_unwrap(kept)
+                .ok()
+                .expect("the workers are done")
+                .into_inner()
+                .expect("ids lock");
+            let n = users.len();
+            let members = Arc::new(members);
             let groups = {
-                let users = users.clone();
+                let members = members.clone();
                 spawn_workers(&cx, 0..config.groups, conc, move |cx, g| {
-                    let members = members_of(&users, g, k);
+                    let members = members_of(&members, n, g, k);
                     async move { cx.group(g, members).await }
                 })
                 .await
             };
+            drop(members);
             phases.push(cx.phase_done("cycle", started, before));
-            let users = Arc::try_unwrap(users).unwrap_or_else(|shared| shared.as_ref().clone());
-            created = (users.len() as u64, groups.len() as u64);
+            created = (n, groups.len() as u64);
 
             // Cleanup: groups first (they reference users), then users. Always runs.
             progress.phase("cleanup", created.0 + created.1);
@@ -445,7 +529,12 @@ pub async fn run(
                 None::<()>
             })
             .await;
-            spawn_workers(&cx, users.into_iter(), conc, |cx, id| async move {
+            // Ids that cannot be read back are still in the ledger, deleted below.
+            let users: Box<dyn Iterator<Item = Box<str>> + Send> = match users.into_iter() {
+                Ok(ids) => Box::new(ids),
+                Err(_) => Box::new(std::iter::empty()),
+            };
+            spawn_workers(&cx, users, conc, |cx, id| async move {
                 cx.delete(Kind::UserDelete, "Users", &id).await;
                 None::<()>
             })
@@ -501,7 +590,31 @@ pub async fn run(
     let unreachable = cx.unreachable.load(Ordering::SeqCst);
     let verdict = Verdict::judge(config.rate, measured, failed, throttling.responses_429)
         .override_for(interrupted, unreachable);
+    let entra_estimate = (config.mode == Mode::Cycle).then(|| {
+        let measuring: Vec<_> = kinds
+            .iter()
+            .filter(|k| !matches!(k.kind, Kind::UserDelete | Kind::GroupDelete))
+            .collect();
+        let count: u64 = measuring.iter().map(|k| k.requests).sum();
+        let mean_ms = if count == 0 {
+            0.0
+        } else {
+            measuring
+                .iter()
+                .map(|k| k.mean_ms * k.requests as f64)
+                .sum::<f64>()
+                / count as f64
+        };
+        let members = (config.members_per_group as u64).min(config.users);
+        super::report::CycleEstimate::new(
+            (config.users, config.groups, config.groups * members),
+            config.expected_requests(),
+            measured,
+            mean_ms,
+        )
+    });
     LoadReport {
+        entra_estimate,
         target: client.target().to_string(),
         run_id: generators.run_id().to_string(),
         mode: config.mode,
@@ -536,15 +649,18 @@ mod tests {
 
     #[test]
     fn members_spread_over_the_created_users_and_wrap() {
-        let users: Vec<Box<str>> = ["a", "b", "c", "d", "e"].map(Box::from).to_vec();
-        assert_eq!(members_of(&users, 0, 2), vec![json!("a"), json!("b")]);
-        assert_eq!(members_of(&users, 2, 2), vec![json!("e"), json!("a")]);
+        let mut users = Compact::default();
+        for id in ["a", "b", "c", "d", "e"] {
+            users.push(id);
+        }
+        assert_eq!(members_of(&users, 5, 0, 2), vec![json!("a"), json!("b")]);
+        assert_eq!(members_of(&users, 5, 2, 2), vec![json!("e"), json!("a")]);
         assert_eq!(
-            members_of(&users, 0, 9).len(),
+            members_of(&users, 5, 0, 9).len(),
             5,
             "never more members than users"
         );
-        assert!(members_of(&[], 3, 2).is_empty());
+        assert!(members_of(&Compact::default(), 0, 3, 2).is_empty());
     }
 
     #[test]

@@ -6,16 +6,22 @@
 //!
 //! Memory stays flat in the number of requests: latencies go into fixed-size histograms
 //! ([`hdrhistogram`]), work items are streamed, and only the created ids (needed for cleanup and
-//! memberships) are kept, one boxed string each.
+//! memberships) are kept: end to end in one string, spilled to a temporary file past
+//! [`engine::SPILL_AFTER`] (`ids`). Probe mode's one read goes out on its own hyper transport
+//! (`wire`); everything that writes goes through the conformance client.
 
 mod engine;
-mod pace;
+mod ids;
 mod progress;
 mod report;
 mod stats;
+mod wire;
 
+pub use crate::pace::{Pacer, Rate};
 pub use engine::{LoadConfig, Mode, NoProgress, Progress, group_body, run, user_body};
-pub use pace::{Pacer, Rate};
 pub use progress::Bar;
-pub use report::{GALLERY_BAR, LoadReport, PhaseReport, Verdict, VerdictStatus, render};
+pub use report::{
+    CycleEstimate, GALLERY_BAR, LoadReport, MINUTES_PER_OBJECT, PhaseReport, Verdict,
+    VerdictStatus, render,
+};
 pub use stats::{ErrorCount, Kind, KindReport, Second, Stats, Throttling};

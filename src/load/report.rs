@@ -8,10 +8,10 @@ use colored::Colorize;
 use serde::Serialize;
 
 use super::engine::Mode;
-use super::pace::Rate;
 use super::stats::{ErrorCount, KindReport, Second, Throttling};
 use crate::exit;
 use crate::http::Created;
+use crate::pace::Rate;
 use crate::scenario::Dialect;
 
 /// The Entra gallery's requirement: at least 25 requests per second per tenant.
@@ -167,6 +167,79 @@ pub struct LoadReport {
     pub interrupted: bool,
     pub unreachable: bool,
     pub verdict: Verdict,
+    /// Entra's arithmetic for this many objects (cycle mode).
+    pub entra_estimate: Option<CycleEstimate>,
+}
+
+/// Microsoft's published estimate of an initial cycle, in minutes per assigned user, group and
+/// membership (application-provisioning-when-will-provisioning-finish-specific-user).
+pub const MINUTES_PER_OBJECT: (f64, f64) = (0.01, 0.08);
+
+/// How long an initial cycle of this run's users, groups and memberships would take, from what
+/// the run measured, next to Microsoft's own estimate.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct CycleEstimate {
+    pub users: u64,
+    pub groups: u64,
+    pub memberships: u64,
+    /// Users + groups + memberships: what Microsoft's per-object estimate counts.
+    pub objects: u64,
+    /// Requests Entra's sequence sends for them (match, create, member batches).
+    pub requests: u64,
+    /// At the throughput the cycle phase measured.
+    pub at_measured_throughput_min: f64,
+    /// One request at a time at the measured mean latency (the longest it could take).
+    pub one_at_a_time_min: f64,
+    /// At the gallery's 25 requests per second.
+    pub at_gallery_bar_min: f64,
+    /// Microsoft's 0.01 and 0.08 minutes per object.
+    pub microsoft_min: (f64, f64),
+}
+
+impl CycleEstimate {
+    /// The estimate for `objects` (users, groups, memberships) needing `requests`, from the
+    /// measured `throughput` (req/s) and `mean_ms` latency per request.
+    pub fn new(
+        (users, groups, memberships): (u64, u64, u64),
+        requests: u64,
+        throughput: f64,
+        mean_ms: f64,
+    ) -> Self {
+        let objects = users + groups + memberships;
+        let minutes = |per_second: f64| {
+            if per_second > 0.0 {
+                requests as f64 / per_second / 60.0
+            } else {
+                f64::INFINITY
+            }
+        };
+        CycleEstimate {
+            users,
+            groups,
+            memberships,
+            objects,
+            requests,
+            at_measured_throughput_min: minutes(throughput),
+            one_at_a_time_min: requests as f64 * mean_ms / 1000.0 / 60.0,
+            at_gallery_bar_min: minutes(GALLERY_BAR),
+            microsoft_min: (
+                objects as f64 * MINUTES_PER_OBJECT.0,
+                objects as f64 * MINUTES_PER_OBJECT.1,
+            ),
+        }
+    }
+}
+
+fn minutes(m: f64) -> String {
+    if !m.is_finite() {
+        "—".into()
+    } else if m < 1.0 {
+        format!("{:.0} s", m * 60.0)
+    } else if m < 120.0 {
+        format!("{m:.1} min")
+    } else {
+        format!("{:.1} h", m / 60.0)
+    }
 }
 
 impl LoadReport {
@@ -339,6 +412,45 @@ pub fn render(r: &LoadReport) -> String {
             plural(r.deleted_groups, "group", "groups"),
         );
     }
+    if let Some(e) = &r.entra_estimate {
+        let _ = writeln!(
+            o,
+            "Entra's arithmetic: an initial cycle of {}, {} and {} ({} objects, {} requests) takes",
+            plural(e.users, "user", "users"),
+            plural(e.groups, "group", "groups"),
+            plural(e.memberships, "membership", "memberships"),
+            e.objects,
+            e.requests,
+        );
+        let rows = [
+            (
+                "at the measured throughput".to_string(),
+                minutes(e.at_measured_throughput_min),
+            ),
+            (
+                "one request at a time (measured mean latency)".to_string(),
+                minutes(e.one_at_a_time_min),
+            ),
+            (
+                format!("at the gallery's {GALLERY_BAR} req/s"),
+                minutes(e.at_gallery_bar_min),
+            ),
+            (
+                format!(
+                    "Microsoft's estimate ({}-{} min per object)",
+                    MINUTES_PER_OBJECT.0, MINUTES_PER_OBJECT.1
+                ),
+                format!(
+                    "{} to {}",
+                    minutes(e.microsoft_min.0),
+                    minutes(e.microsoft_min.1)
+                ),
+            ),
+        ];
+        for (what, took) in rows {
+            let _ = writeln!(o, "  {what:<46} {took}");
+        }
+    }
     if !r.leftovers.is_empty() {
         let _ = writeln!(
             o,
@@ -375,6 +487,20 @@ pub fn render(r: &LoadReport) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn entras_arithmetic_counts_objects_and_requests() {
+        // 1000 users, 10 groups of 50 members: 1510 objects; 2000 + 10 * 3 requests.
+        let e = CycleEstimate::new((1000, 10, 500), 2030, 203.0, 40.0);
+        assert_eq!(e.objects, 1510);
+        assert!((e.at_measured_throughput_min - 10.0 / 60.0).abs() < 1e-9);
+        assert!((e.one_at_a_time_min - 2030.0 * 0.04 / 60.0).abs() < 1e-9);
+        assert!((e.at_gallery_bar_min - 2030.0 / 25.0 / 60.0).abs() < 1e-9);
+        assert!((e.microsoft_min.0 - 15.1).abs() < 1e-9);
+        assert!((e.microsoft_min.1 - 120.8).abs() < 1e-9);
+        assert_eq!(minutes(e.microsoft_min.1), "2.0 h");
+        assert_eq!(minutes(0.5), "30 s");
+    }
 
     #[test]
     fn full_speed_runs_are_judged_by_their_throughput() {

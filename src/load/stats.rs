@@ -8,7 +8,13 @@ use std::time::{Duration, Instant};
 use hdrhistogram::Histogram;
 use serde::Serialize;
 
-use crate::http::{Exchange, TransportError, parse_retry_after};
+use crate::http::{Exchange, Received, TransportError, parse_retry_after};
+
+/// Whether `body` is one well-formed JSON object (checked without building it).
+fn is_json_object(body: &str) -> bool {
+    body.trim_start().starts_with('{')
+        && serde_json::from_str::<serde::de::IgnoredAny>(body).is_ok()
+}
 
 /// Latencies are recorded in microseconds up to this bound (longer ones are clamped to it).
 const MAX_LATENCY_US: u64 = 10 * 60 * 1_000_000;
@@ -161,8 +167,19 @@ impl Stats {
     /// Records one exchange of `kind`; `ok` says which final statuses are success.
     /// Returns whether the request succeeded.
     pub fn record(&mut self, kind: Kind, ex: &Exchange, ok: fn(u16) -> bool) -> bool {
+        self.record_answer(kind, ex.elapsed, &ex.response, ok)
+    }
+
+    /// Records one answer of `kind` (or its failure) that took `elapsed`; as [`Stats::record`].
+    pub fn record_answer(
+        &mut self,
+        kind: Kind,
+        elapsed: Duration,
+        response: &Result<Received, TransportError>,
+        ok: fn(u16) -> bool,
+    ) -> bool {
         let throttled_before = self.throttled;
-        let success = self.record_totals(kind, ex, ok);
+        let success = self.record_totals(kind, elapsed, response, ok);
         let second = self.second_now();
         second.requests += 1;
         second.errors += u64::from(!success);
@@ -189,11 +206,17 @@ impl Stats {
         self.seconds.clone()
     }
 
-    fn record_totals(&mut self, kind: Kind, ex: &Exchange, ok: fn(u16) -> bool) -> bool {
+    fn record_totals(
+        &mut self,
+        kind: Kind,
+        elapsed: Duration,
+        response: &Result<Received, TransportError>,
+        ok: fn(u16) -> bool,
+    ) -> bool {
         let per = &mut self.kinds[kind.index()];
-        let us = u64::try_from(ex.elapsed.as_micros()).unwrap_or(u64::MAX);
+        let us = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
         per.latency.saturating_record(us.clamp(1, MAX_LATENCY_US));
-        let failure = match &ex.response {
+        let failure = match response {
             Ok(r) => {
                 for (status, waited) in &r.retries {
                     *self.statuses.entry(*status).or_default() += 1;
@@ -211,10 +234,7 @@ impl Stats {
                 }
                 if !ok(r.status) {
                     Some(Failure::Status(r.status))
-                } else if !r.body.trim().is_empty()
-                    && serde_json::from_str::<serde_json::Value>(&r.body)
-                        .map_or(true, |v| !v.is_object())
-                {
+                } else if !r.body.trim().is_empty() && !is_json_object(&r.body) {
                     // A 200 login page or a broken body is no success, however fast.
                     let class = "not a SCIM JSON answer";
                     self.transport_examples.entry(class).or_insert_with(|| {

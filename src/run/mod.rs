@@ -6,6 +6,7 @@ pub mod event;
 pub mod expect;
 pub mod hint;
 pub mod location;
+pub mod schedule;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -152,6 +153,9 @@ struct StepRun<'a> {
     /// Checks of this scenario that later checks cannot build on.
     rejected: Vec<Rejected>,
     aborted: Option<String>,
+    /// Exchanges of independent reads sent ahead side by side (see `Runner::prefetch`), by
+    /// check id: the request as built, when it was sent, and the exchange.
+    prefetched: std::collections::HashMap<String, (OutRequest, String, Exchange)>,
 }
 
 /// A check of a scenario run whose request was not accepted, or that was not judged itself.
@@ -233,31 +237,20 @@ impl Runner {
         let mut summary = Summary::default();
         let mut failed: Vec<(Dialect, CheckResult)> = Vec::new();
         let jobs = self.config.jobs.max(1);
-        // `position: end` scenarios (planned last) start only once everything else finished.
-        let tail = plan
-            .iter()
-            .rev()
-            .take_while(|p| p.scenario.scenario.position == Some(Position::End))
-            .count();
-        let split = plan.len() - tail;
-        for (offset, part) in [(0, &plan[..split]), (split, &plan[split..])] {
-            let mut stream = futures_util::stream::iter(part.iter().enumerate())
-                .map(|(i, item)| self.run_scenario(offset + i, item, plan.len()))
-                .buffered(jobs);
-            while let Some(events) = stream.next().await {
-                let dialect = events.iter().find_map(|e| match e {
-                    Event::ScenarioStarted(info) => Some(info.dialect),
-                    _ => None,
-                });
-                for e in &events {
-                    if let Event::CheckFinished { result, .. } = e {
-                        let d = dialect.unwrap_or(Dialect::Default);
-                        summary.count_result(result, d);
-                        if matches!(result.outcome, Outcome::Fail | Outcome::Warn) {
-                            failed.push((d, result.clone()));
-                        }
-                    }
-                    sink(e);
+        // Scenarios start longest first (see `schedule`); their events are emitted in plan
+        // order as soon as every earlier scenario has finished. `position: end` scenarios start
+        // only once everything else finished.
+        let mut slots: Vec<Option<Vec<Event>>> = (0..plan.len()).map(|_| None).collect();
+        let mut next = 0;
+        for part in [schedule::start_order(plan, jobs), schedule::tail(plan)] {
+            let mut stream = futures_util::stream::iter(part)
+                .map(|i| async move { (i, self.run_scenario(i, &plan[i], plan.len()).await) })
+                .buffer_unordered(jobs);
+            while let Some((i, events)) = stream.next().await {
+                slots[i] = Some(events);
+                while let Some(events) = slots.get_mut(next).and_then(Option::take) {
+                    next += 1;
+                    Self::emit(&events, &mut summary, &mut failed, sink);
                 }
             }
         }
@@ -281,11 +274,45 @@ impl Runner {
         summary
     }
 
+    /// Counts one finished scenario's results and hands its events to the sink.
+    fn emit(
+        events: &[Event],
+        summary: &mut Summary,
+        failed: &mut Vec<(Dialect, CheckResult)>,
+        sink: &mut dyn FnMut(&Event),
+    ) {
+        let dialect = events.iter().find_map(|e| match e {
+            Event::ScenarioStarted(info) => Some(info.dialect),
+            _ => None,
+        });
+        for e in events {
+            if let Event::CheckFinished { result, .. } = e {
+                let d = dialect.unwrap_or(Dialect::Default);
+                summary.count_result(result, d);
+                if matches!(result.outcome, Outcome::Fail | Outcome::Warn) {
+                    failed.push((d, result.clone()));
+                }
+            }
+            sink(e);
+        }
+    }
+
     async fn send(&self, run: &mut StepRun<'_>, check: &str, req: &OutRequest) -> Exchange {
+        self.send_to(run.index, &mut run.events, check, req).await
+    }
+
+    /// Sends `req` for scenario `index` and records the exchange in `events`.
+    async fn send_to(
+        &self,
+        index: usize,
+        events: &mut Vec<Event>,
+        check: &str,
+        req: &OutRequest,
+    ) -> Exchange {
         let started_at = event::now();
-        let ex = self.client.send(req, run.index).await;
+        let ex = self.client.send(req, index).await;
         self.note_answer(&ex);
-        Self::record(run, check, started_at, &ex);
+        Self::record_to(events, index, check, started_at, &ex);
         ex
     }
 
@@ -320,14 +347,24 @@ impl Runner {
     }
 
     fn record(run: &mut StepRun<'_>, check: &str, started_at: String, ex: &Exchange) {
-        run.events.push(Event::RequestSent {
-            scenario: run.index,
+        Self::record_to(&mut run.events, run.index, check, started_at, ex);
+    }
+
+    fn record_to(
+        events: &mut Vec<Event>,
+        index: usize,
+        check: &str,
+        started_at: String,
+        ex: &Exchange,
+    ) {
+        events.push(Event::RequestSent {
+            scenario: index,
             check: check.to_string(),
             started_at,
             request: kept_request(&ex.request),
         });
-        run.events.push(Event::ResponseReceived {
-            scenario: run.index,
+        events.push(Event::ResponseReceived {
+            scenario: index,
             check: check.to_string(),
             response: kept_response(&ex.response),
             elapsed_ms: event::ms(ex.elapsed),
@@ -359,6 +396,7 @@ impl Runner {
             cleanups: Vec::new(),
             missing: Vec::new(),
             rejected: Vec::new(),
+            prefetched: Default::default(),
             aborted: self.give_up().or_else(|| {
                 let probe = s.scenario.tags.iter().any(|t| t == "test-connection");
                 self.config.gate.clone().filter(|_| !probe)
@@ -418,11 +456,15 @@ impl Runner {
 
     async fn run_steps(&self, run: &mut StepRun<'_>) {
         let item = run.item;
-        for step in &item.scenario.scenario.steps {
-            let step = &step.value;
-            if step.dialect.is_some_and(|d| d != item.dialect) {
-                continue;
-            }
+        let steps: Vec<&crate::scenario::Step> = item
+            .scenario
+            .scenario
+            .steps
+            .iter()
+            .map(|s| &s.value)
+            .filter(|s| s.dialect.is_none_or(|d| d == item.dialect))
+            .collect();
+        for (at, step) in steps.iter().enumerate() {
             if run.aborted.is_none() {
                 run.aborted = self.give_up();
             }
@@ -430,12 +472,89 @@ impl Runner {
             if self.config.panic_at.as_deref() == Some(check.as_str()) {
                 panic!("test hook: panic at {check}");
             }
+            if !run.prefetched.contains_key(&check) {
+                self.prefetch(run, &steps[at..]).await;
+            }
             let result = self.run_step(run, step).await;
             run.events.push(Event::CheckFinished {
                 scenario: run.index,
                 result,
             });
         }
+    }
+
+    /// Sends the independent steps at the head of `steps` side by side, to be judged in order
+    /// as if each had been sent on its own: either consecutive reads (GETs that capture,
+    /// create and clean up nothing: they read the same state in any order) or consecutive
+    /// setup creates marked `independent` (POSTs of distinct resources that capture their id
+    /// and clean it up: each names a resource of its own, none uses another's capture; a
+    /// scenario whose later checks read the order of creation does not mark them). Steps that build on an
+    /// earlier one of the group (by `after:` or by id) end it; a step a failure blocks is not
+    /// sent.
+    async fn prefetch(&self, run: &mut StepRun<'_>, steps: &[&crate::scenario::Step]) {
+        if run.aborted.is_some() || self.config.panic_at.is_some() {
+            return;
+        }
+        let Some(kind) = steps.first().and_then(|s| independent(s)) else {
+            return;
+        };
+        let scenario = &run.item.scenario.id;
+        let mut requests: Vec<(String, OutRequest)> = Vec::new();
+        let mut ids: Vec<String> = Vec::new();
+        let mut captures: Vec<&String> = Vec::new();
+        let mut names: Vec<Value> = Vec::new();
+        for step in steps.iter().copied() {
+            if independent(step) != Some(kind) {
+                break;
+            }
+            let id = check_id(scenario, step);
+            if ids
+                .iter()
+                .any(|g| id.starts_with(&format!("{g}.")) || step.after.contains(g))
+            {
+                break;
+            }
+            ids.push(id.clone());
+            if blocking_dependency(run, step, &id).is_some() {
+                continue;
+            }
+            let Some(Ok(req)) = step
+                .request
+                .as_ref()
+                .map(|r| self.build_request(run, &r.value))
+            else {
+                break;
+            };
+            if kind == Independent::Create {
+                // Each create captures names of its own and creates a resource of its own.
+                let fresh = step
+                    .capture
+                    .keys()
+                    .all(|c| !run.vars.contains_key(c) && !captures.contains(&c));
+                let own: Vec<Value> = ["userName", "displayName", "externalId"]
+                    .iter()
+                    .filter_map(|k| req.body.as_ref()?.get(*k).cloned())
+                    .collect();
+                if !fresh || own.is_empty() || own.iter().any(|n| names.contains(n)) {
+                    break;
+                }
+                captures.extend(step.capture.keys());
+                names.extend(own);
+            }
+            requests.push((id, req));
+        }
+        if requests.len() < 2 {
+            return;
+        }
+        let index = run.index;
+        let sent =
+            futures_util::future::join_all(requests.into_iter().map(|(id, req)| async move {
+                let started_at = event::now();
+                let ex = self.client.send(&req, index).await;
+                (id, (req, started_at, ex))
+            }))
+            .await;
+        run.prefetched.extend(sent);
     }
 
     fn context<'a>(&'a self, vars: &'a Map<String, Value>, dialect: Dialect) -> Context<'a> {
@@ -589,7 +708,18 @@ impl Runner {
                 ));
                 break;
             }
-            let ex = self.send(run, &id, &req).await;
+            // A read sent ahead is judged as sent (a `{{ uuid }}` in it was rendered then).
+            let (req, ex, prefetched) = match run.prefetched.remove(&id) {
+                Some((sent, started_at, ex)) if iterations == 1 => {
+                    self.note_answer(&ex);
+                    Self::record(run, &id, started_at, &ex);
+                    (sent, ex, true)
+                }
+                _ => {
+                    let ex = self.send(run, &id, &req).await;
+                    (req, ex, false)
+                }
+            };
             if i > MAX_RECORDED_REPEATS && i < iterations {
                 // The exchanges of a long `repeat` are not all kept: the first ones and the last.
                 run.events.truncate(run.events.len().saturating_sub(2));
@@ -660,8 +790,23 @@ impl Runner {
                     f
                 }
             };
+            // A create sent side by side with others reports only the foreign answer it got.
+            let answered = match &ex.response {
+                Ok(r) if prefetched => r.json().and_then(|b| match b.get("id") {
+                    Some(Value::String(s)) => Some(s.clone()),
+                    Some(Value::Number(n)) => Some(n.to_string()),
+                    _ => None,
+                }),
+                _ => None,
+            };
+            let mine = |c: &Created| {
+                !prefetched
+                    || answered
+                        .as_ref()
+                        .is_some_and(|id| c.path.rsplit('/').next() == Some(id.as_str()))
+            };
             let mut answered_foreign = false;
-            for (c, known) in self.client.ledger.take_new_foreign(run.index) {
+            for (c, known) in self.client.ledger.take_new_foreign(run.index, mine) {
                 findings.push(foreign_answer(
                     &c,
                     self.client.carries_run_prefix(&req),
@@ -889,22 +1034,39 @@ impl Runner {
             }
             return;
         }
+        // The scenario's cleanups run side by side (at most CLEANUP_JOBS at once; their events
+        // in the order they were planned: newest first): first the explicit ones, then whatever
+        // the ledger still lists.
         let explicit: Vec<(OutRequest, String)> = run.cleanups.drain(..).rev().collect();
-        for (req, label) in explicit {
-            self.clean_one(run, req, label).await;
-        }
-        for c in self.client.ledger.remaining(Some(run.index)) {
-            self.clean_one(run, OutRequest::new("DELETE", c.path.clone()), c.label)
-                .await;
+        self.clean_all(run, explicit).await;
+        let rest = self
+            .client
+            .ledger
+            .remaining(Some(run.index))
+            .into_iter()
+            .map(|c| (OutRequest::new("DELETE", c.path), c.label))
+            .collect();
+        self.clean_all(run, rest).await;
+    }
+
+    async fn clean_all(&self, run: &mut StepRun<'_>, requests: Vec<(OutRequest, String)>) {
+        let index = run.index;
+        let mut done = futures_util::stream::iter(requests)
+            .map(|(req, label)| self.clean_one(index, req, label))
+            .buffered(CLEANUP_JOBS);
+        while let Some(events) = done.next().await {
+            run.events.extend(events);
         }
     }
 
     /// Sends a cleanup request, retrying transient failures (no answer, 5xx, 429) with
     /// exponential backoff within the run's cleanup budget, and verifies a DELETE with a GET.
-    async fn clean_one(&self, run: &mut StepRun<'_>, req: OutRequest, label: String) {
+    /// Returns its events.
+    async fn clean_one(&self, index: usize, req: OutRequest, label: String) -> Vec<Event> {
+        let mut events = Vec::new();
         let mut attempt = 0;
         let outcome = loop {
-            let ex = self.send(run, "cleanup", &req).await;
+            let ex = self.send_to(index, &mut events, "cleanup", &req).await;
             if is_transient(&ex.response)
                 && let Some(wait) = self.client.backoff(attempt)
             {
@@ -919,28 +1081,34 @@ impl Runner {
                     CleanupOutcome::Failed(format!("{} answered {}", req.method, r.status))
                 }
                 Ok(_) => match (req.method.as_str(), resource_path(&req.path)) {
-                    ("DELETE", Some(path)) => self.verify_gone(run, &path).await,
+                    ("DELETE", Some(path)) => self.verify_gone(index, &mut events, &path).await,
                     _ => CleanupOutcome::Deleted,
                 },
             };
         };
-        run.events.push(Event::Cleanup {
-            scenario: run.index,
+        events.push(Event::Cleanup {
+            scenario: index,
             method: req.method.clone(),
             path: req.path.clone(),
             label,
             outcome,
         });
+        events
     }
 
     /// GETs a deleted resource until it answers 404 (deleted) or 2xx (still there); a 5xx or
     /// no answer proves nothing, so after the retries it is "could not verify", and the
     /// resource stays listed with the leftovers.
-    async fn verify_gone(&self, run: &mut StepRun<'_>, path: &str) -> CleanupOutcome {
+    async fn verify_gone(
+        &self,
+        index: usize,
+        events: &mut Vec<Event>,
+        path: &str,
+    ) -> CleanupOutcome {
         let mut attempt = 0;
         loop {
             let ex = self
-                .send(run, "cleanup", &OutRequest::new("GET", path))
+                .send_to(index, events, "cleanup", &OutRequest::new("GET", path))
                 .await;
             let why = match &ex.response {
                 Ok(r) if r.status == 404 => return CleanupOutcome::Deleted,
@@ -967,6 +1135,43 @@ impl Runner {
             ));
         }
     }
+}
+
+/// A scenario's cleanup requests in flight at once.
+pub const CLEANUP_JOBS: usize = 4;
+
+/// The kinds of steps [`Runner::prefetch`] sends side by side.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Independent {
+    /// A GET that captures, creates and cleans up nothing.
+    Read,
+    /// A POST marked `independent`, expected to create (2xx), that captures the new resource
+    /// and cleans it up.
+    Create,
+}
+
+/// Whether `step` may be sent side by side with its neighbours of the same kind (sent once).
+fn independent(step: &crate::scenario::Step) -> Option<Independent> {
+    if step.patch.is_some() || step.repeat.is_some() {
+        return None;
+    }
+    let method = &step.request.as_ref()?.value.method;
+    if method.eq_ignore_ascii_case("GET") && step.capture.is_empty() && step.cleanup.is_none() {
+        return Some(Independent::Read);
+    }
+    let creates = match step.expect.as_ref().and_then(|e| e.value.status.as_ref()) {
+        None => true,
+        Some(crate::scenario::model::StatusSpec::One(c)) => (200..300).contains(c),
+        Some(crate::scenario::model::StatusSpec::Any(cs)) => {
+            cs.iter().all(|c| (200..300).contains(c))
+        }
+    };
+    (step.independent
+        && method.eq_ignore_ascii_case("POST")
+        && creates
+        && !step.capture.is_empty()
+        && step.cleanup.is_some())
+    .then_some(Independent::Create)
 }
 
 /// The finding of a create answered with a resource this run did not create.

@@ -185,6 +185,11 @@ pub struct Step {
     /// Run this step only in this dialect.
     #[serde(default)]
     pub dialect: Option<Dialect>,
+    /// A setup create that does not depend on the order of creation (no later check reads the
+    /// order in which it and its neighbours were created): consecutive `independent` creates of
+    /// distinct resources may be sent side by side.
+    #[serde(default)]
+    pub independent: bool,
     /// Repeat the step N times; `{{ i }}` is 1..=N; captures become arrays.
     #[serde(default)]
     pub repeat: Option<u32>,
