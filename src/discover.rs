@@ -148,15 +148,7 @@ impl DiscoverReport {
 
 const EXAMPLES: usize = 5;
 
-/// A JSON member by name, case-insensitively.
-fn member<'v>(v: &'v Value, name: &str) -> Option<&'v Value> {
-    let obj = v.as_object()?;
-    obj.get(name).or_else(|| {
-        obj.iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v)
-    })
-}
+use crate::scim::json::member;
 
 fn string(v: &Value, name: &str) -> Option<String> {
     member(v, name).and_then(Value::as_str).map(str::to_string)

@@ -128,15 +128,7 @@ pub(super) fn shorten(s: &str, max: usize) -> String {
     }
 }
 
-/// A JSON member by name, case-insensitively.
-pub(super) fn member<'v>(v: &'v Value, name: &str) -> Option<&'v Value> {
-    let obj = v.as_object()?;
-    obj.get(name).or_else(|| {
-        obj.iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v)
-    })
-}
+pub(super) use crate::scim::json::member;
 
 /// The server's own explanation in an error response: SCIM `detail`, common JSON error
 /// members, an HTML title, or the first line of text.

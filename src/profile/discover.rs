@@ -42,16 +42,11 @@ pub enum Lookup {
     NoSubAttribute { names: String, sub: String },
 }
 
-fn get_ci<'a>(v: &'a Value, key: &str) -> Option<&'a Value> {
-    v.as_object()?
-        .iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case(key))
-        .map(|(_, v)| v)
-}
+use crate::scim::json::member as get_ci;
 
 fn key_ci(v: &Value, key: &str) -> String {
     v.as_object()
-        .and_then(|o| o.keys().find(|k| k.eq_ignore_ascii_case(key)).cloned())
+        .and_then(|o| crate::scim::json::key_ci(o, key).cloned())
         .unwrap_or_else(|| key.to_string())
 }
 

@@ -9,12 +9,7 @@ use crate::scim::urn;
 use super::discover::Discovery;
 use super::model::AttrKind;
 
-fn get<'a>(v: &'a Value, key: &str) -> Option<&'a Value> {
-    v.as_object()?
-        .iter()
-        .find(|(k, _)| k.eq_ignore_ascii_case(key))
-        .map(|(_, v)| v)
-}
+use crate::scim::json::member as get;
 
 fn text<'a>(v: &'a Value, key: &str) -> &'a str {
     get(v, key).and_then(Value::as_str).unwrap_or_default()

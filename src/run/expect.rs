@@ -9,6 +9,7 @@ use crate::scenario::Evidence;
 use crate::scenario::capture::select;
 use crate::scenario::model::{Assertion, Expect};
 use crate::scim::filter::{MatchContext, matches, parse_filter};
+use crate::scim::json::get_ci;
 use crate::scim::schema::SchemaSet;
 use crate::scim::urn;
 use crate::scim::validate::{Kind, validate_projected};
@@ -266,14 +267,6 @@ fn json_eq(a: &Value, b: &Value) -> bool {
         (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
         _ => a == b,
     }
-}
-
-fn get_ci<'a>(m: &'a serde_json::Map<String, Value>, key: &str) -> Option<&'a Value> {
-    m.get(key).or_else(|| {
-        m.iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(key))
-            .map(|(_, v)| v)
-    })
 }
 
 /// `null` or an empty array: both mean "no value" (RFC 7643 section 2.5).

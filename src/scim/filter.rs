@@ -7,8 +7,9 @@ use std::cmp::Ordering;
 use std::fmt;
 use std::str::FromStr;
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
+use super::json::get_ci;
 use super::path::AttrPath;
 use super::schema::{AttrType, Attribute, SchemaSet};
 
@@ -253,23 +254,6 @@ pub(crate) fn matches_element(
         },
         cx,
     )
-}
-
-/// The value under `name` in `map`: exact key first, then case-insensitively (RFC 7643 2.1).
-pub(crate) fn get_ci<'a>(map: &'a Map<String, Value>, name: &str) -> Option<&'a Value> {
-    map.get(name).or_else(|| {
-        map.iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v)
-    })
-}
-
-/// The key of `map` that matches `name` case-insensitively, exact spelling preferred.
-pub(crate) fn key_ci<'a>(map: &'a Map<String, Value>, name: &str) -> Option<&'a String> {
-    match map.get_key_value(name) {
-        Some((k, _)) => Some(k),
-        None => map.keys().find(|k| k.eq_ignore_ascii_case(name)),
-    }
 }
 
 // ---------------------------------------------------------------------------------------------

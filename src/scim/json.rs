@@ -1,6 +1,35 @@
-//! Small JSON helpers shared by the SCIM code.
+//! Small JSON helpers shared by the SCIM code, and the one home of case-insensitive member
+//! access (RFC 7643 section 2.1: attribute names are case-insensitive).
 
 use serde_json::{Map, Value};
+
+/// The member `name` of `map`: the exact spelling first, then case-insensitively.
+pub fn get_ci<'a>(map: &'a Map<String, Value>, name: &str) -> Option<&'a Value> {
+    map.get(name).or_else(|| {
+        map.iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v)
+    })
+}
+
+/// [`get_ci`], for changing the member.
+pub fn get_ci_mut<'a>(map: &'a mut Map<String, Value>, name: &str) -> Option<&'a mut Value> {
+    let key = key_ci(map, name)?.clone();
+    map.get_mut(&key)
+}
+
+/// The key of `map` that matches `name` case-insensitively, exact spelling preferred.
+pub fn key_ci<'a>(map: &'a Map<String, Value>, name: &str) -> Option<&'a String> {
+    match map.get_key_value(name) {
+        Some((k, _)) => Some(k),
+        None => map.keys().find(|k| k.eq_ignore_ascii_case(name)),
+    }
+}
+
+/// [`get_ci`] on a value that may not be an object (`None` then).
+pub fn member<'a>(v: &'a Value, name: &str) -> Option<&'a Value> {
+    get_ci(v.as_object()?, name)
+}
 
 /// `v` without its nulls and empty arrays or objects (unassigned values are not returned,
 /// RFC 7643 section 2.5); `None` when nothing is left.
@@ -23,6 +52,20 @@ pub fn without_nulls(v: &Value) -> Option<Value> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn members_are_found_by_exact_spelling_first_then_in_any_case() {
+        let v = json!({"userName": "a", "username": "b", "Emails": []});
+        let m = v.as_object().unwrap();
+        assert_eq!(get_ci(m, "username"), Some(&json!("b")));
+        assert_eq!(get_ci(m, "USERNAME"), Some(&json!("a")));
+        assert_eq!(key_ci(m, "emails").map(String::as_str), Some("Emails"));
+        assert_eq!(member(&v, "EMAILS"), Some(&json!([])));
+        assert_eq!(member(&json!(1), "x"), None);
+        let mut v = v;
+        *get_ci_mut(v.as_object_mut().unwrap(), "emails").unwrap() = json!(1);
+        assert_eq!(v["Emails"], json!(1));
+    }
 
     #[test]
     fn nulls_and_empty_containers_are_dropped() {

@@ -7,9 +7,8 @@ use std::fmt;
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::{Map, Value};
 
-use super::filter::{
-    self, CompareOp, Filter, MatchContext, PatchPath, get_ci, key_ci, parse_patch_path,
-};
+use super::filter::{self, CompareOp, Filter, MatchContext, PatchPath, parse_patch_path};
+use super::json::{get_ci, key_ci};
 use super::schema::{AttrType, Attribute, Mutability, SchemaSet};
 use super::urn;
 

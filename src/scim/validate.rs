@@ -11,6 +11,7 @@ use chrono::{DateTime, NaiveDateTime};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use super::json::get_ci as field;
 use super::schema::{AttrType, Attribute, Returned, Schema, SchemaSet, common_attributes};
 use super::urn;
 
@@ -776,15 +777,6 @@ impl<'a> Checker<'a> {
 /// Whether `s` is an xsd:dateTime without a time zone, like `2024-01-23T04:56:22.123`.
 fn zoneless_date_time(s: &str) -> bool {
     NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f").is_ok()
-}
-
-/// A member of `obj` by name, case-insensitively (RFC 7643 section 2.1).
-fn field<'v>(obj: &'v Map<String, Value>, name: &str) -> Option<&'v Value> {
-    obj.get(name).or_else(|| {
-        obj.iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v)
-    })
 }
 
 /// Whether a member name is a schema URN (an extension object's key).

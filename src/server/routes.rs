@@ -17,8 +17,9 @@ use super::quirks::{
     first_explicit_null,
 };
 use super::shapes;
-use super::store::{Kind, ScimError, get_ci, id_string};
+use super::store::{Kind, ScimError, id_string};
 use crate::scim::filter::{MatchContext, matches, parse_filter};
+use crate::scim::json::get_ci;
 use crate::scim::urn;
 
 /// Largest page (`filter.maxResults` in the ServiceProviderConfig) and the default `count`.

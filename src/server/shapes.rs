@@ -6,8 +6,9 @@
 use serde_json::{Map, Value, json};
 
 use super::project::is_extension_key;
-use super::store::{Kind, ScimError, get_ci, id_string};
+use super::store::{Kind, ScimError, id_string};
 use crate::scim::filter::{CompareOp, Filter, parse_patch_path};
+use crate::scim::json::get_ci;
 use crate::scim::patch::PatchOperation;
 use crate::scim::path::AttrPath;
 use crate::scim::schema::{AttrType, SchemaSet};

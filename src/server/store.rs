@@ -1,6 +1,7 @@
 //! The in-memory resource store and the resource rules of RFC 7643/7644: validation on create and
 //! PUT, PATCH application, uniqueness, group membership, `meta`. Nothing here knows about HTTP.
 
+use crate::scim::json::{get_ci, get_ci_mut};
 use std::collections::{BTreeMap, HashMap};
 
 use serde_json::{Map, Value, json};
@@ -734,21 +735,6 @@ fn drop_attribute(obj: &mut Map<String, Value>, path: &AttrPath, core: &str) {
     if let Value::Object(cleaned) = v {
         *obj = cleaned;
     }
-}
-
-/// A member of an object, by case-insensitive name.
-pub(crate) fn get_ci<'a>(obj: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
-    obj.get(key).or_else(|| {
-        obj.iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(key))
-            .map(|(_, v)| v)
-    })
-}
-
-fn get_ci_mut<'a>(obj: &'a mut Map<String, Value>, key: &str) -> Option<&'a mut Value> {
-    obj.iter_mut()
-        .find(|(k, _)| k.eq_ignore_ascii_case(key))
-        .map(|(_, v)| v)
 }
 
 /// The lower-cased unique name of a stored resource.
