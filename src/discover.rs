@@ -553,13 +553,7 @@ async fn fetch(
             return Fetched::Failed;
         }
     }
-    let media = r.header("content-type").map(|v| {
-        v.split(';')
-            .next()
-            .unwrap_or_default()
-            .trim()
-            .to_ascii_lowercase()
-    });
+    let media = r.header("content-type").map(crate::http::media_type);
     let body: Value = match serde_json::from_str(&r.body) {
         Ok(v) => v,
         Err(e) => {

@@ -487,27 +487,31 @@ fn redact_url_text(text: &str) -> String {
     }
 }
 
-/// `%2B` -> `+`, `+` -> space; `Err` when the result is not UTF-8.
-pub(crate) fn percent_decode(s: &str) -> Result<String, std::string::FromUtf8Error> {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%'
-            && i + 2 < bytes.len()
-            && let Ok(b) = u8::from_str_radix(
-                std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("zz"),
-                16,
-            )
-        {
-            out.push(b);
-            i += 3;
-        } else {
-            out.push(if bytes[i] == b'+' { b' ' } else { bytes[i] });
-            i += 1;
-        }
-    }
-    String::from_utf8(out)
+/// The media type of a `Content-Type` value, without parameters, lower-cased
+/// (`Application/SCIM+JSON; charset=utf-8` -> `application/scim+json`).
+pub fn media_type(content_type: &str) -> String {
+    content_type
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase()
+}
+
+/// A form or query value: `%2B` -> `+`, `+` -> space; `Err` when the result is not UTF-8.
+pub(crate) fn percent_decode(s: &str) -> Result<String, std::str::Utf8Error> {
+    let spaced = s.replace('+', " ");
+    percent_encoding::percent_decode_str(&spaced)
+        .decode_utf8()
+        .map(|c| c.into_owned())
+}
+
+/// A URL path (or query, as text): `%XX` escapes decoded, `+` kept, invalid escapes and
+/// invalid UTF-8 kept as they are (lossy).
+pub(crate) fn percent_decode_path(s: &str) -> String {
+    percent_encoding::percent_decode_str(s)
+        .decode_utf8_lossy()
+        .into_owned()
 }
 
 /// Client settings.
@@ -1877,6 +1881,20 @@ pub fn encode(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn media_types_and_percent_escapes_are_read_in_one_place() {
+        assert_eq!(
+            media_type("Application/SCIM+JSON ; charset=utf-8"),
+            "application/scim+json"
+        );
+        assert_eq!(media_type(""), "");
+        assert_eq!(percent_decode("a%2Bb+c").unwrap(), "a+b c");
+        assert!(percent_decode("%ff").is_err());
+        assert_eq!(percent_decode_path("/Users/a%20b+c%zz"), "/Users/a b+c%zz");
+        // `%+f` is not an escape (from_str_radix would have read it as 0x0f).
+        assert_eq!(percent_decode_path("%+f"), "%+f");
+    }
 
     #[test]
     fn a_token_split_across_lines_is_redacted_piece_by_piece() {

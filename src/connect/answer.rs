@@ -61,13 +61,7 @@ impl Answer {
 }
 
 pub(super) fn media_type(r: &Received) -> Option<String> {
-    r.header("content-type").map(|v| {
-        v.split(';')
-            .next()
-            .unwrap_or_default()
-            .trim()
-            .to_ascii_lowercase()
-    })
+    r.header("content-type").map(crate::http::media_type)
 }
 
 pub(super) fn looks_html(r: &Received) -> bool {

@@ -2,6 +2,7 @@
 //! when it answers 404.
 
 use crate::http::TenantUrl;
+pub(super) use crate::http::percent_decode_path as percent_decode;
 
 /// The most URL variants tried when the Tenant URL answers 404.
 pub(super) const MAX_VARIANTS: usize = 8;
@@ -37,26 +38,6 @@ pub fn readable_path(url: &str) -> String {
         s.push_str(&percent_decode(q));
     }
     s
-}
-
-pub(super) fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%'
-            && let Some(h) = s
-                .get(i + 1..i + 3)
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
-        {
-            out.push(h);
-            i += 3;
-            continue;
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// The path of a base URL for people: `/scim/v2`, or `/` for the root.

@@ -18,22 +18,12 @@ use super::event::Finding;
 
 /// `application/scim+json` (parameters allowed), case-insensitive.
 pub fn is_scim_json(content_type: &str) -> bool {
-    content_type
-        .split(';')
-        .next()
-        .unwrap_or_default()
-        .trim()
-        .eq_ignore_ascii_case("application/scim+json")
+    crate::http::media_type(content_type) == "application/scim+json"
 }
 
 /// `application/json` (parameters allowed), case-insensitive.
 fn is_plain_json(content_type: &str) -> bool {
-    content_type
-        .split(';')
-        .next()
-        .unwrap_or_default()
-        .trim()
-        .eq_ignore_ascii_case("application/json")
+    crate::http::media_type(content_type) == "application/json"
 }
 
 /// A short, single-line excerpt of a body for messages.

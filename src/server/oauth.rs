@@ -72,15 +72,12 @@ impl TokenEndpoint {
         if method != Method::POST {
             return error(405, "invalid_request", "the token endpoint takes POST only");
         }
-        let media = headers
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .split(';')
-            .next()
-            .unwrap_or_default()
-            .trim()
-            .to_ascii_lowercase();
+        let media = crate::http::media_type(
+            headers
+                .get(header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default(),
+        );
         let form = media == "application/x-www-form-urlencoded";
         if q.has(Quirk::OauthRejectsForm) && form {
             // A SCIM content-type middleware in front of the token path.

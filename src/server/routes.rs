@@ -18,6 +18,7 @@ use super::quirks::{
 };
 use super::shapes;
 use super::store::{Kind, ScimError, id_string};
+use crate::http::percent_decode_path as percent_decode;
 use crate::scim::filter::{MatchContext, matches, parse_filter};
 use crate::scim::json::get_ci;
 use crate::scim::urn;
@@ -201,41 +202,10 @@ fn strip_base<'a>(path: &'a str, base: &str) -> Option<&'a str> {
     (rest.is_empty() || rest.starts_with('/')).then_some(rest)
 }
 
-/// Decodes `%XX` escapes in a path segment (invalid escapes are kept as they are).
-fn percent_decode(segment: &str) -> String {
-    let bytes = segment.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = bytes
-            .get(i + 1..i + 3)
-            .and_then(|h| std::str::from_utf8(h).ok())
-            .and_then(|h| u8::from_str_radix(h, 16).ok());
-        match (bytes[i], hex) {
-            (b'%', Some(b)) => {
-                out.push(b);
-                i += 3;
-            }
-            (b, _) => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
 /// Reads a JSON body sent as `application/scim+json` or `application/json` (or without type).
 async fn read_json(headers: &HeaderMap, body: Body) -> Result<Value, ScimError> {
     if let Some(ct) = headers.get(header::CONTENT_TYPE) {
-        let media = ct
-            .to_str()
-            .unwrap_or_default()
-            .split(';')
-            .next()
-            .unwrap_or_default()
-            .trim()
-            .to_ascii_lowercase();
+        let media = crate::http::media_type(ct.to_str().unwrap_or_default());
         if media != "application/scim+json" && media != "application/json" {
             return Err(ScimError::typed(
                 415,
