@@ -1042,6 +1042,14 @@ pub async fn load(args: crate::cli::LoadArgs) -> i32 {
         Err(e) => return bad_input(&e),
     };
     let (server, target, secret) = if args.embedded {
+        // The embedded server has a token of its own: an OAuth client given for another
+        // endpoint would be silently unused. (A SCIMCHECK_TOKEN in the environment is ignored.)
+        let t = &args.target;
+        if t.oauth_token_url.is_some() || t.oauth_client_id.is_some() {
+            return bad_input(
+                "--embedded runs its own server with its own token: leave out the --oauth-* flags",
+            );
+        }
         let token = format!("load-{}", uuid::Uuid::new_v4().simple());
         let server = match Server::start(ServerOptions {
             token: token.clone(),

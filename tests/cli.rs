@@ -502,6 +502,29 @@ fn zero_timeouts_jobs_and_concurrency_are_refused_with_the_allowed_range() {
     }
 }
 
+/// `load --embedded` uses the embedded server's own token: an OAuth client for another endpoint
+/// is refused rather than silently unused.
+#[test]
+fn load_embedded_refuses_an_oauth_client_it_would_not_use() {
+    let out = scimcheck(
+        &[
+            "load",
+            "--embedded",
+            "--oauth-token-url",
+            "http://127.0.0.1:9/token",
+            "--oauth-client-id",
+            "c",
+        ],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("--embedded runs its own server"),
+        "{}",
+        stderr(&out)
+    );
+}
+
 #[test]
 fn a_skip_that_matches_nothing_is_a_warning() {
     let out = scimcheck(
