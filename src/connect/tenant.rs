@@ -2,7 +2,7 @@
 //! when it answers 404.
 
 use crate::http::TenantUrl;
-pub(super) use crate::http::percent_decode_path as percent_decode;
+use crate::http::percent_decode_path;
 
 /// The most URL variants tried when the Tenant URL answers 404.
 pub(super) const MAX_VARIANTS: usize = 8;
@@ -32,10 +32,10 @@ pub fn readable_path(url: &str) -> String {
     let Ok(u) = reqwest::Url::parse(url) else {
         return url.to_string();
     };
-    let mut s = percent_decode(u.path());
+    let mut s = percent_decode_path(u.path());
     if let Some(q) = u.query() {
         s.push('?');
-        s.push_str(&percent_decode(q));
+        s.push_str(&percent_decode_path(q));
     }
     s
 }

@@ -3,7 +3,7 @@
 //! `/Schemas` leaves out, and that no profile maps, proves nothing about Entra's traffic. Such
 //! a finding becomes a warning that says so, rather than a failure.
 
-use crate::scim::schema::SchemaSet;
+use crate::scim::schema::{SchemaSet, common_attributes};
 use crate::scim::urn;
 use crate::scim::validate::Level;
 
@@ -82,10 +82,12 @@ fn unadvertised(path: &str, core: &str, advertised: &SchemaSet) -> Option<String
             .then(|| format!("`{}:{attr}`", schema.id));
     }
     let attr = first_name(rest);
-    if attr.eq_ignore_ascii_case("id")
-        || attr.eq_ignore_ascii_case("meta")
-        || attr.eq_ignore_ascii_case("schemas")
-        || attr.eq_ignore_ascii_case("externalId")
+    // `schemas` and the common attributes (id, externalId, meta: RFC 7643 section 3.1) belong
+    // to every resource, whatever a schema lists.
+    if attr.eq_ignore_ascii_case("schemas")
+        || common_attributes()
+            .iter()
+            .any(|a| a.name.eq_ignore_ascii_case(attr))
     {
         return None;
     }

@@ -18,7 +18,7 @@ use super::quirks::{
 };
 use super::shapes;
 use super::store::{Kind, ScimError, id_string};
-use crate::http::percent_decode_path as percent_decode;
+use crate::http::percent_decode_path;
 use crate::scim::filter::{MatchContext, matches, parse_filter};
 use crate::scim::json::get_ci;
 use crate::scim::urn;
@@ -106,7 +106,7 @@ async fn dispatch(sh: &Shared, req: Request) -> Reply {
     let decoded: Vec<String> = rest
         .split('/')
         .filter(|s| !s.is_empty())
-        .map(percent_decode)
+        .map(percent_decode_path)
         .collect();
     let segments: Vec<&str> = decoded.iter().map(String::as_str).collect();
     let params: Vec<(String, String)> = match Query::try_from_uri(&parts.uri) {
