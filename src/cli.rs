@@ -92,13 +92,7 @@ pub enum RunMode {
     OnDemand,
 }
 
-/// `--color` values.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ColorChoice {
-    Auto,
-    Always,
-    Never,
-}
+pub use crate::report::terminal::ColorChoice;
 
 /// Options shared by every command that runs checks.
 #[derive(Debug, Args, Clone)]
@@ -381,7 +375,7 @@ pub struct LoadArgs {
     pub update: bool,
     /// Target requests per second, or `max` (as fast as the endpoint answers).
     #[arg(long, default_value = "25", value_name = "REQ/S|max")]
-    pub rate: crate::load::Rate,
+    pub rate: crate::loadtest::Rate,
     /// Requests in flight at most.
     #[arg(long, short = 'c', default_value_t = 8, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1024))]
     pub concurrency: usize,

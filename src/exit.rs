@@ -10,3 +10,17 @@ pub const BAD_INPUT: i32 = 2;
 pub const UNREACHABLE: i32 = 3;
 /// Interrupted by Ctrl-C / SIGTERM (after cleaning up).
 pub const INTERRUPTED: i32 = 130;
+
+/// The exit code of a check run (`run`, `demo`), from its summary: interrupted, then
+/// unreachable, then failed checks.
+pub fn of_run(s: &crate::run::Summary) -> i32 {
+    if s.interrupted {
+        INTERRUPTED
+    } else if s.unreachable {
+        UNREACHABLE
+    } else if s.failed > 0 {
+        CHECK_FAILED
+    } else {
+        OK
+    }
+}

@@ -4,9 +4,9 @@
 //! clean up) -> events -> [`report`] (terminal and file reporters). [`server`] is the embedded
 //! reference SCIM server used by `demo` and by the tests; [`scim`] holds the SCIM knowledge.
 
-pub mod app;
 pub mod builtin;
 pub mod cli;
+pub mod commands;
 pub mod connect;
 pub mod credential;
 pub mod diag;
@@ -16,7 +16,7 @@ pub mod exit;
 pub mod http;
 pub mod import;
 pub mod limits;
-pub mod load;
+pub mod loadtest;
 pub mod pace;
 pub mod profile;
 pub mod proxy;

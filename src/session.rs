@@ -4,6 +4,8 @@
 //! (nothing created yet) the process exits 130 at once. Second signal: exits at once, listing
 //! everything left behind (created resources, and creates whose outcome is unknown) so a person
 //! can finish it. `serve` takes the first signal as its shutdown ([`shutdown_requested`]).
+//! The panic hooks live here too: redaction of the secrets ([`redact_panics`]) and a quiet exit
+//! when stdout is closed early ([`quiet_broken_pipe`]).
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -109,4 +111,48 @@ pub fn guard(stop: Arc<AtomicBool>, ledger: Arc<Ledger>) {
 pub async fn shutdown_requested() {
     SERVING.store(true, Ordering::SeqCst);
     SHUTDOWN.notified().await;
+}
+
+/// From now on panic messages go through redaction too: the token never reaches stderr, even
+/// in a bug.
+pub fn redact_panics(secret: crate::http::Secret) {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let payload = info
+            .payload()
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| info.payload().downcast_ref::<&str>().map(|s| s.to_string()));
+        match payload {
+            // A closed stdout (`| head`) is not a bug: main's hook exits quietly.
+            Some(msg) if msg.starts_with("failed printing to stdout") => default(info),
+            Some(msg) => {
+                let at = info
+                    .location()
+                    .map(|l| format!(" at {}:{}", l.file(), l.line()))
+                    .unwrap_or_default();
+                eprintln!("scimcheck panicked{at}: {}", secret.redact(&msg));
+            }
+            None => default(info),
+        }
+    }));
+}
+
+/// `scimcheck list | head` closes stdout early; Rust then panics in `println!`. Treat that as the
+/// reader being done (exit quietly, as a SIGPIPE would) instead of printing a panic. SIGPIPE
+/// itself stays ignored so a run whose output pipe closes still cleans up its test data.
+pub fn quiet_broken_pipe() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let message = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or_default();
+        if message.starts_with("failed printing to stdout") && message.contains("Broken pipe") {
+            std::process::exit(141);
+        }
+        default(info);
+    }));
 }

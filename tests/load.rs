@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use scimcheck::http::{Client, ClientOptions, Secret, TenantUrl};
-use scimcheck::load::{
+use scimcheck::loadtest::{
     Kind, LoadConfig, LoadReport, Mode, NoProgress, Progress, Rate, VerdictStatus,
 };
 use scimcheck::scenario::template::Generators;
@@ -66,7 +66,7 @@ async fn load_creates_exactly_n_users_and_m_groups_with_members_then_removes_the
         seen: Mutex::new(None),
         requests: AtomicU64::new(0),
     });
-    let report = scimcheck::load::run(client, &generators, &config, probe.clone()).await;
+    let report = scimcheck::loadtest::run(client, &generators, &config, probe.clone()).await;
 
     // Between the cycle and the cleanup the server held exactly the run's users and groups.
     let seen = probe.seen.lock().unwrap().take().expect("a cleanup phase");
@@ -144,7 +144,7 @@ async fn load_never_exceeds_the_requested_rate() {
     };
     let before = server.request_count();
     let started = Instant::now();
-    let report = scimcheck::load::run(client, &generators, &config, Arc::new(NoProgress)).await;
+    let report = scimcheck::loadtest::run(client, &generators, &config, Arc::new(NoProgress)).await;
     let elapsed = started.elapsed().as_secs_f64();
     let served = (server.request_count() - before) as f64;
     assert_eq!(served, 150.0);
@@ -175,7 +175,7 @@ async fn probe_mode_repeats_one_read_and_creates_nothing() {
     };
     let before = server.request_count();
     let report: LoadReport =
-        scimcheck::load::run(client, &generators, &config, Arc::new(NoProgress)).await;
+        scimcheck::loadtest::run(client, &generators, &config, Arc::new(NoProgress)).await;
     assert_eq!(server.request_count() - before, 200);
     assert_eq!(report.phases.len(), 1);
     assert_eq!(report.phases[0].name, "probe");
@@ -235,7 +235,7 @@ async fn a_429_is_waited_out_counted_with_its_retry_after_and_fails_the_verdict(
         rate: Rate::Max,
         ..LoadConfig::default()
     };
-    let report = scimcheck::load::run(client, &generators, &config, Arc::new(NoProgress)).await;
+    let report = scimcheck::loadtest::run(client, &generators, &config, Arc::new(NoProgress)).await;
     assert_eq!(report.throttling.responses_429, 1);
     assert_eq!(report.throttling.retry_after_given, 1);
     assert_eq!(report.throttling.retry_after_max_s, 1.0);
@@ -249,7 +249,7 @@ async fn a_429_is_waited_out_counted_with_its_retry_after_and_fails_the_verdict(
         "{}",
         report.verdict.text
     );
-    let text = scimcheck::load::render(&report);
+    let text = scimcheck::loadtest::render(&report);
     assert!(
         text.contains("throttling: 1 request was answered 429 Too Many Requests; 1 asked to wait (Retry-After): 1.0 s in total, 1.0 s at most"),
         "{text}"

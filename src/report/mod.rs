@@ -11,7 +11,7 @@ pub mod har;
 pub mod html;
 pub mod json;
 pub mod junit;
-pub mod load_html;
+pub mod loadtest_html;
 pub mod markdown;
 pub mod progress;
 pub mod quarantine;

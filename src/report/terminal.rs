@@ -756,12 +756,20 @@ fn entra_line(c: &CheckResult) -> Option<String> {
     ))
 }
 
-/// Applies `--color auto|always|never` and `NO_COLOR`.
-pub fn set_color(choice: &str, is_tty: bool) {
+/// `--color` values: whether output is coloured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+/// Applies `--color auto|always|never` and `NO_COLOR` (`auto`: colour on a terminal `is_tty`).
+pub fn set_color(choice: ColorChoice, is_tty: bool) {
     let on = match choice {
-        "always" => true,
-        "never" => false,
-        _ => is_tty && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => is_tty && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
     };
     colored::control::set_override(on);
 }

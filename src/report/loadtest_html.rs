@@ -4,7 +4,7 @@
 
 use std::fmt::Write;
 
-use crate::load::{GALLERY_BAR, LoadReport, Mode, Second, VerdictStatus};
+use crate::loadtest::{GALLERY_BAR, LoadReport, Mode, Second, VerdictStatus};
 
 use super::html::{esc, page};
 
