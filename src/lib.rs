@@ -18,12 +18,13 @@ pub mod import;
 pub mod limits;
 pub mod loadtest;
 pub mod pace;
+pub mod plan;
 pub mod profile;
 pub mod proxy;
 pub mod report;
 pub mod run;
 pub mod scenario;
 pub mod scim;
-pub mod select;
+
 pub mod server;
 pub mod session;

@@ -6,7 +6,8 @@ use std::sync::{Arc, LazyLock};
 
 use regex::Regex;
 use scimcheck::http::{Client, ClientOptions, Secret, TenantUrl};
-use scimcheck::run::{Event, RunConfig, Runner, plan};
+use scimcheck::plan::plan;
+use scimcheck::run::{Event, RunConfig, Runner};
 use scimcheck::scenario::template::Generators;
 use scimcheck::scenario::{Dialect, Loaded};
 

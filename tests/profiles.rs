@@ -8,8 +8,9 @@ use std::sync::Arc;
 
 use common::{TOKEN, scimcheck};
 use scimcheck::http::{Client, ClientOptions, Secret, TenantUrl};
+use scimcheck::plan::{Published, plan};
 use scimcheck::profile::{self, Profile};
-use scimcheck::run::{CheckResult, Event, Outcome, RunConfig, Runner, plan};
+use scimcheck::run::{CheckResult, Event, Outcome, RunConfig, Runner};
 use scimcheck::scenario::template::Generators;
 use scimcheck::scenario::{Dialect, Loaded};
 use scimcheck::server::{Quirk, Server, ServerOptions};
@@ -87,14 +88,9 @@ async fn run_profile_against(p: &Profile, url: &str, extra: Vec<Loaded>) -> Prof
         .collect();
     scenarios.extend(extra.into_iter().map(Arc::new));
     let credential = scimcheck::credential::Credential::from(secret.clone());
-    let prepared = profile::prepare(
-        p,
-        &target,
-        &credential,
-        &ClientOptions::default(),
-        scenarios,
-    )
-    .await;
+    let published =
+        Published::fetch_read_only(&target, &credential, &ClientOptions::default()).await;
+    let prepared = profile::apply(p, published.discovery, scenarios);
     let generators =
         Arc::new(Generators::new(Generators::random_run_id()).with_profile(prepared.values));
     let g = generators.clone();

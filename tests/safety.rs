@@ -747,7 +747,8 @@ steps:
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_panic_inside_a_scenario_still_cleans_up_and_is_reported_as_a_failed_check() {
-    use scimcheck::run::{Event, Outcome, RunConfig, Runner, plan};
+    use scimcheck::plan::plan;
+    use scimcheck::run::{Event, Outcome, RunConfig, Runner};
     use scimcheck::scenario::Dialect;
     use scimcheck::scenario::template::Generators;
 

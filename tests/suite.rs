@@ -42,7 +42,7 @@ fn the_keepalive_probes_are_planned_halfway_through_and_last() {
         scimcheck::scenario::Dialect::Default,
         scimcheck::scenario::Dialect::Compliant,
     ];
-    let plan = scimcheck::run::plan(&scenarios, &dialects);
+    let plan = scimcheck::plan::plan(&scenarios, &dialects);
     let ids: Vec<&str> = plan.iter().map(|p| p.scenario.id.as_str()).collect();
     let middle = ids.iter().position(|i| *i == "keepalive-middle").unwrap();
     // Halfway through the others (the end probe is not counted among them).

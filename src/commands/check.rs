@@ -11,19 +11,17 @@ use crate::cli::{CheckArgs, DialectChoice, StrictClass};
 use crate::credential::Credential;
 use crate::exit;
 use crate::http::{Client, ClientOptions, Secret, TenantUrl};
+use crate::plan::{Plan, Published, Selection, select};
 use crate::report::Reporter;
 use crate::report::terminal::{Terminal, Verbosity, set_color};
-use crate::run::{RunConfig, Runner, plan};
+use crate::report::waive::Waivers;
+use crate::run::{RunConfig, Runner};
 use crate::scenario::template::{Generators, ProfileValues};
 use crate::scenario::{Dialect, Loaded};
 
 use super::setup::{bad_input, print_diagnostics, warn_insecure};
 
-/// The built-in scenarios `--mode on-demand` replays: Test Connection, one user, one group with
-/// its members (provision on demand handles one user, or a group of up to 5 members).
-pub(super) const ON_DEMAND_SCENARIOS: &[&str] =
-    &["test-connection", "user-lifecycle", "group-lifecycle"];
-
+/// The dialects to run: `--dialect`, or the one the Tenant URL selects.
 pub(super) fn dialects(choice: Option<DialectChoice>, from_url: Dialect) -> Vec<Dialect> {
     match choice {
         None => vec![from_url],
@@ -50,16 +48,19 @@ pub(super) async fn execute(
         },
     );
     let secret = credential.secret().clone();
-    let (scenarios, profile_name, profile_values) =
-        match apply_profile(check, &target, &credential, &options, scenarios).await {
-            Ok(x) => x,
-            Err(code) => return code,
-        };
-    let mut scenarios = scenarios;
+    let Profiled {
+        mut scenarios,
+        name: profile_name,
+        values: profile_values,
+        published,
+    } = match apply_profile(check, &target, &credential, &options, scenarios).await {
+        Ok(x) => x,
+        Err(code) => return code,
+    };
     if check.mode == crate::cli::RunMode::OnDemand {
-        scenarios.retain(|s| ON_DEMAND_SCENARIOS.contains(&s.id.as_str()));
+        select::on_demand(&mut scenarios);
     }
-    let (scenarios, waivers) = match select(scenarios, check, &secret) {
+    let (mut scenarios, waivers) = match pick(scenarios, check, &secret) {
         Ok(x) => x,
         Err(code) => return code,
     };
@@ -79,14 +80,10 @@ pub(super) async fn execute(
     let mut options = options;
     options.read_only = check.read_only;
     let insecure = options.insecure;
-    let mut scenarios = scenarios;
-    if check.read_only {
-        scenarios.retain(|s| !s.scenario.sends_writes());
-        if scenarios.is_empty() {
-            return bad_input(
-                "--read-only left no scenario to run: every selected scenario writes (`scimcheck list` shows the `read-only` tag)",
-            );
-        }
+    if check.read_only
+        && let Err(e) = select::read_only(&mut scenarios)
+    {
+        return bad_input(&e);
     }
     if let Some(flag) = unknown_entra_flag(&target) {
         eprintln!(
@@ -128,7 +125,7 @@ pub(super) async fn execute(
             .iter()
             .any(|c| matches!(c, StrictClass::Rfc | StrictClass::All)),
     };
-    let plan = plan(&scenarios, &dialects);
+    let plan = crate::plan::plan(&scenarios, &dialects);
     let config = RunConfig {
         jobs: check.jobs.max(1),
         keep: check.keep,
@@ -155,7 +152,8 @@ pub(super) async fn execute(
 
     crate::session::guard(stop, client.ledger.clone());
 
-    // Entra's Test Connection (the gate) and the read of /Schemas go out side by side.
+    // Entra's Test Connection (the gate) and the read of /Schemas go out side by side; a
+    // profile's read (before the plan) is the run's too.
     let gate = async {
         if check.keep_going {
             None
@@ -170,7 +168,18 @@ pub(super) async fn execute(
             .await
         }
     };
-    let (gate, ()) = tokio::join!(gate, runner.discover_schemas(&plan));
+    let read = async {
+        match published {
+            Some(p) => Some(p),
+            None if plan.tests_discovery() => Some(Published::fetch(&client).await),
+            None => None,
+        }
+    };
+    let (gate, published) = tokio::join!(gate, read);
+    let plan = match &published {
+        Some(p) => plan.with_published(p),
+        None => plan,
+    };
     runner.config.gate = gate;
     // Waivers are an event transformation between the runner and the reporters.
     let mut waived = waivers.applier();
@@ -258,19 +267,13 @@ pub(super) fn unknown_entra_flag(target: &TenantUrl) -> Option<String> {
 /// pass. Prints the diagnosis `scimcheck connect` would and returns the reason the rest of the
 /// suite is skipped; `None` when Test Connection gets that far.
 pub(super) async fn test_connection_gate(
-    plan: &[crate::run::PlanItem],
+    plan: &Plan,
     client: &Client,
     credential: &Credential,
     verbosity: Verbosity,
     on_stderr: bool,
 ) -> Option<String> {
-    if !plan.iter().any(|p| {
-        p.scenario
-            .scenario
-            .tags
-            .iter()
-            .any(|t| t == "test-connection")
-    }) {
+    if !plan.has_tag("test-connection") {
         return None;
     }
     let secret = credential.secret();
@@ -308,23 +311,47 @@ pub(super) async fn test_connection_gate(
     ))
 }
 
+/// The scenarios of a run with its `--profile` applied.
+pub(super) struct Profiled {
+    /// The scenarios, with the profile's checks added.
+    scenarios: Vec<Arc<Loaded>>,
+    /// The profile's name, for reports.
+    name: Option<String>,
+    /// Its `{{ profile.* }}` values.
+    values: ProfileValues,
+    /// The target's `/Schemas`, read for the profile (the run reuses it).
+    published: Option<Published>,
+}
+
 /// `--profile`: loads the profile, reads the target's /Schemas, and returns the scenarios with
-/// the profile's checks added (group-only ones left out for user-only apps), the profile's name
-/// and its template values. A profile that does not load prints its problems: exit 2.
+/// the profile's checks added (group-only ones left out for user-only apps), the profile's name,
+/// its template values and what was read. A profile that does not load prints its problems:
+/// exit 2.
 pub(super) async fn apply_profile(
     check: &CheckArgs,
     target: &TenantUrl,
     credential: &Credential,
     options: &ClientOptions,
     scenarios: Vec<Arc<Loaded>>,
-) -> Result<(Vec<Arc<Loaded>>, Option<String>, ProfileValues), i32> {
+) -> Result<Profiled, i32> {
     let Some(name) = &check.profile else {
-        return Ok((scenarios, None, ProfileValues::default()));
+        return Ok(Profiled {
+            scenarios,
+            name: None,
+            values: ProfileValues::default(),
+            published: None,
+        });
     };
     let profile = crate::profile::resolve(name)
         .map_err(|d| print_diagnostics(&d, "the profile", Some(credential.secret())))?;
-    let prepared = crate::profile::prepare(&profile, target, credential, options, scenarios).await;
-    Ok((prepared.scenarios, Some(profile.name), prepared.values))
+    let published = Published::fetch_read_only(target, credential, options).await;
+    let prepared = crate::profile::apply(&profile, published.discovery.clone(), scenarios);
+    Ok(Profiled {
+        scenarios: prepared.scenarios,
+        name: Some(profile.name),
+        values: prepared.values,
+        published: Some(published),
+    })
 }
 
 /// Whether the terminal output goes to stderr: it does when a `--report` writes to stdout.
@@ -335,21 +362,24 @@ pub(super) fn terminal_on_stderr(check: &CheckArgs) -> bool {
         .any(|r| r.destination == crate::report::Destination::Stdout)
 }
 
-/// Applies `--only` / `--skip` and loads `--waivers`; on error prints it and returns exit 2.
-pub(super) fn select(
+/// Applies `--only` / `--skip` (printing its warnings) and loads `--waivers`; on error prints it
+/// and returns exit 2.
+pub(super) fn pick(
     scenarios: Vec<Arc<Loaded>>,
     check: &CheckArgs,
     secret: &Secret,
-) -> Result<(Vec<Arc<Loaded>>, crate::select::Waivers), i32> {
-    let selection =
-        crate::select::Selection::new(&check.only, &check.skip).map_err(|e| bad_input(&e))?;
-    let scenarios = selection.apply(scenarios).map_err(|e| bad_input(&e))?;
+) -> Result<(Vec<Arc<Loaded>>, Waivers), i32> {
+    let selection = Selection::new(&check.only, &check.skip).map_err(|e| bad_input(&e))?;
+    let picked = selection.apply(scenarios).map_err(|e| bad_input(&e))?;
+    for w in &picked.warnings {
+        eprintln!("{w}");
+    }
     let waivers = match &check.waivers {
-        Some(path) => crate::select::Waivers::load(path)
+        Some(path) => Waivers::load(path)
             .map_err(|d| print_diagnostics(&d, "the waiver file", Some(secret)))?,
-        None => crate::select::Waivers::default(),
+        None => Waivers::default(),
     };
-    Ok((scenarios, waivers))
+    Ok((picked.scenarios, waivers))
 }
 
 /// The reporters of a run: the terminal (stdout, or stderr when a report takes stdout), the

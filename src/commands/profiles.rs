@@ -63,7 +63,7 @@ pub(super) async fn profiles_init(a: crate::cli::ProfileInitArgs) -> i32 {
         Ok(c) => c,
         Err(e) => return bad_input(&secret.redact(&e)),
     };
-    let discovery = crate::profile::Discovery::fetch(&client).await;
+    let discovery = crate::plan::Published::fetch(&client).await.discovery;
     let yaml = match crate::profile::init::starter(&discovery, &base, &app) {
         Ok(y) => y,
         Err(e) => {

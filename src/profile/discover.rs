@@ -1,10 +1,10 @@
 //! What a server publishes at `/Schemas`, seen from a profile: does each mapped attribute
 //! exist there, with a compatible type, and which ones does the server declare required. This is
 //! the "discover schema" step the Entra portal runs when a provisioning configuration is saved.
+//! The reply is read once per run by [`crate::plan::discovery`].
 
 use serde_json::Value;
 
-use crate::http::{Client, OutRequest};
 use crate::scim::urn;
 
 use super::model::{AttrKind, Mapped};
@@ -111,20 +111,6 @@ impl Discovery {
             list: prefix,
             unreachable: false,
             unavailable: None,
-        }
-    }
-
-    /// Sends `GET /Schemas` with `client` (a read; nothing is created).
-    pub async fn fetch(client: &Client) -> Self {
-        let ex = client
-            .send(&OutRequest::new("GET", "/Schemas"), usize::MAX)
-            .await;
-        match ex.response {
-            Ok(r) => Discovery::from_reply(r.status, r.json().as_ref()),
-            Err(e) => Discovery {
-                unreachable: e.is_unreachable(),
-                ..Discovery::unavailable(format!("GET /Schemas failed: {e}"))
-            },
         }
     }
 

@@ -3,7 +3,8 @@
 //! for them (`scimcheck run --profile NAME|FILE`).
 //!
 //! Six profiles are built in (`scenarios/profiles/*.yaml`): the five seed gallery apps and
-//! Entra's default mapping. A run with a profile reads the server's `/Schemas` first, then adds
+//! Entra's default mapping. A run with a profile reads the server's `/Schemas` first (in the
+//! plan stage, [`crate::plan::discovery`]; nothing here sends a request), then adds
 //! the generated scenarios of [`generate`] and leaves out group-only scenarios when the app gets
 //! no groups.
 
@@ -24,7 +25,6 @@ pub use load::{builtin, builtin_names, builtins, load_file, load_str, resolve};
 pub use model::{AttrKind, Mapped, Object, Profile};
 pub use target::Target;
 
-use crate::http::{Client, ClientOptions, TenantUrl};
 use crate::scenario::Loaded;
 use crate::scenario::template::ProfileValues;
 
@@ -40,30 +40,9 @@ pub struct Prepared {
     pub discovery: Discovery,
 }
 
-/// Applies a profile to a run: reads the target's `/Schemas` (one GET), drops group-only
-/// scenarios for apps without groups, and adds the generated scenarios.
-pub async fn prepare(
-    profile: &Profile,
-    target: &TenantUrl,
-    credential: &crate::credential::Credential,
-    options: &ClientOptions,
-    scenarios: Vec<Arc<Loaded>>,
-) -> Prepared {
-    let mut options = options.clone();
-    options.read_only = true;
-    let discovery = match Client::new(
-        target.clone(),
-        credential.clone(),
-        options,
-        Arc::new(|_: &str| false),
-    ) {
-        Ok(client) => Discovery::fetch(&client).await,
-        Err(e) => Discovery::unavailable(e),
-    };
-    apply(profile, discovery, scenarios)
-}
-
-/// [`prepare`] once the server's `/Schemas` is known.
+/// Applies a profile to a run once the server's `/Schemas` is known (read by
+/// [`crate::plan::Published`]): drops group-only scenarios for apps without groups, and adds
+/// the generated scenarios.
 pub fn apply(profile: &Profile, discovery: Discovery, scenarios: Vec<Arc<Loaded>>) -> Prepared {
     let generated = generate::scenarios(profile, &discovery);
     let mut generated_scenarios = generated.scenarios.into_iter().map(Arc::new);

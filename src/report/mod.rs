@@ -18,6 +18,7 @@ pub mod quarantine;
 pub mod record;
 pub mod slow;
 pub mod terminal;
+pub mod waive;
 
 use std::fmt;
 use std::io::Write;

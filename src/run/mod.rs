@@ -23,11 +23,10 @@ use std::panic::AssertUnwindSafe;
 use futures_util::{FutureExt, StreamExt};
 use serde_json::Map;
 
-use crate::http::{Client, OutRequest};
-use crate::scenario::model::Position;
+use crate::http::Client;
+use crate::plan::{Plan, PlanItem};
 use crate::scenario::template::Generators;
-use crate::scenario::{Dialect, Evidence, Loaded, Severity, Strictness, check_id};
-use crate::scim::schema::SchemaSet;
+use crate::scenario::{Dialect, Evidence, Severity, Strictness, check_id};
 
 pub use event::{
     CheckResult, CleanupOutcome, Event, Finding, Outcome, Recorded, RootCause, ScenarioInfo,
@@ -40,49 +39,6 @@ pub use step::{MAX_RECORDED_REPEATS, outcome};
 
 use step::StepRun;
 
-/// One scenario to run in one dialect.
-#[derive(Debug, Clone)]
-pub struct PlanItem {
-    pub scenario: Arc<Loaded>,
-    pub dialect: Dialect,
-}
-
-/// Every scenario in every requested dialect, dialects of one scenario side by side; a
-/// dialect-neutral scenario runs once, in the first dialect. Scenarios with a `position` are
-/// moved: `middle` halfway through the others, `end` after all of them.
-pub fn plan(scenarios: &[Arc<Loaded>], dialects: &[Dialect]) -> Vec<PlanItem> {
-    let items = in_order(scenarios, dialects);
-    let at = |p: Position| {
-        let p = Some(p);
-        move |i: &PlanItem| i.scenario.scenario.position == p
-    };
-    let (middle, rest): (Vec<PlanItem>, Vec<PlanItem>) =
-        items.into_iter().partition(at(Position::Middle));
-    let (end, mut out): (Vec<PlanItem>, Vec<PlanItem>) =
-        rest.into_iter().partition(at(Position::End));
-    let half = out.len() / 2;
-    out.splice(half..half, middle);
-    out.extend(end);
-    out
-}
-
-fn in_order(scenarios: &[Arc<Loaded>], dialects: &[Dialect]) -> Vec<PlanItem> {
-    scenarios
-        .iter()
-        .flat_map(|s| {
-            let n = if s.scenario.dialect_neutral {
-                1
-            } else {
-                dialects.len()
-            };
-            dialects.iter().take(n).map(|d| PlanItem {
-                scenario: s.clone(),
-                dialect: *d,
-            })
-        })
-        .collect()
-}
-
 /// Run settings.
 #[derive(Clone)]
 pub struct RunConfig {
@@ -90,11 +46,6 @@ pub struct RunConfig {
     pub jobs: usize,
     /// Leave created data in place.
     pub keep: bool,
-    /// Schemas responses are validated against (built-in, plus the server's own when known).
-    pub schemas: Arc<SchemaSet>,
-    /// What the server itself publishes at `/Schemas`, when it was read: value checks on
-    /// attributes it does not advertise are warnings (Entra would not map them).
-    pub advertised: Option<Arc<SchemaSet>>,
     /// Profile name, for reports.
     pub profile: Option<String>,
     /// Set to stop sending new steps (Ctrl-C); cleanup still runs.
@@ -119,8 +70,6 @@ impl Default for RunConfig {
         RunConfig {
             jobs: 4,
             keep: false,
-            schemas: Arc::new(SchemaSet::builtin().clone()),
-            advertised: None,
             profile: None,
             stop: Arc::default(),
             insecure: false,
@@ -165,35 +114,8 @@ impl Runner {
         }
     }
 
-    /// When the plan tests discovery (a scenario tagged `discovery`, as in the built-in suite),
-    /// adds what the target publishes at `/Schemas` to the schemas responses are validated
-    /// against: RFC 7643's definitions win, custom extensions are added and so validated too.
-    /// One GET; any failure keeps the built-in definitions and is left for the discovery checks
-    /// to report.
-    pub async fn discover_schemas(&mut self, plan: &[PlanItem]) {
-        if !plan
-            .iter()
-            .any(|p| p.scenario.scenario.tags.iter().any(|t| t == "discovery"))
-        {
-            return;
-        }
-        let ex = self
-            .client
-            .send(&OutRequest::new("GET", "/Schemas"), usize::MAX)
-            .await;
-        if let Ok(r) = &ex.response
-            && r.status == 200
-            && let Some(published) = r
-                .json()
-                .and_then(|b| SchemaSet::from_list_response(&b).ok())
-        {
-            self.config.schemas = Arc::new(self.config.schemas.with_published(&published));
-            self.config.advertised = Some(Arc::new(published));
-        }
-    }
-
     /// Runs the plan, calling `sink` with every event in plan order, and returns the summary.
-    pub async fn run(&self, plan: &[PlanItem], sink: &mut dyn FnMut(&Event)) -> Summary {
+    pub async fn run(&self, plan: &Plan, sink: &mut dyn FnMut(&Event)) -> Summary {
         let started = Instant::now();
         let mut dialects: Vec<Dialect> = plan.iter().map(|p| p.dialect).collect();
         dialects.sort();
@@ -215,9 +137,12 @@ impl Runner {
         // only once everything else finished.
         let mut slots: Vec<Option<Vec<Event>>> = (0..plan.len()).map(|_| None).collect();
         let mut next = 0;
-        for part in [schedule::start_order(plan, jobs), schedule::tail(plan)] {
+        for part in [
+            schedule::start_order(&plan.items, jobs),
+            schedule::tail(&plan.items),
+        ] {
             let mut stream = futures_util::stream::iter(part)
-                .map(|i| async move { (i, self.run_scenario(i, &plan[i], plan.len()).await) })
+                .map(|i| async move { (i, self.run_scenario(plan, i).await) })
                 .buffer_unordered(jobs);
             while let Some((i, events)) = stream.next().await {
                 slots[i] = Some(events);
@@ -284,12 +209,15 @@ impl Runner {
         }
     }
 
-    async fn run_scenario(&self, index: usize, item: &PlanItem, total: usize) -> Vec<Event> {
+    async fn run_scenario(&self, plan: &Plan, index: usize) -> Vec<Event> {
         let started = Instant::now();
+        let item = &plan.items[index];
+        let total = plan.len();
         let s = &item.scenario;
         let mut run = StepRun {
             index,
             item,
+            plan,
             vars: Map::new(),
             events: Vec::new(),
             cleanups: Vec::new(),
@@ -355,14 +283,16 @@ impl Runner {
 
     async fn run_steps(&self, run: &mut StepRun<'_>) {
         let item = run.item;
-        let steps: Vec<&crate::scenario::Step> = item
+        // The steps of this dialect, with their places among the scenario's steps.
+        let (places, steps): (Vec<usize>, Vec<&crate::scenario::Step>) = item
             .scenario
             .scenario
             .steps
             .iter()
             .map(|s| &s.value)
-            .filter(|s| s.dialect.is_none_or(|d| d == item.dialect))
-            .collect();
+            .enumerate()
+            .filter(|(_, s)| s.dialect.is_none_or(|d| d == item.dialect))
+            .unzip();
         for (at, step) in steps.iter().enumerate() {
             if run.aborted.is_none() {
                 run.aborted = self.give_up();
@@ -374,7 +304,8 @@ impl Runner {
             if !run.prefetched.contains_key(&check) {
                 self.prefetch(run, &steps[at..]).await;
             }
-            let result = self.run_step(run, step).await;
+            let not_applicable = run.plan.not_applicable(run.index, places[at]);
+            let result = self.run_step(run, step, not_applicable).await;
             run.events.push(Event::CheckFinished {
                 scenario: run.index,
                 result,

@@ -6,7 +6,7 @@
 
 use crate::scenario::model::Position;
 
-use super::PlanItem;
+use crate::plan::PlanItem;
 
 /// Round trips a scenario run costs at least, one after another: each applicable step (a
 /// `repeat` counts each repetition), plus the cleanup of what it created (a DELETE and the GET
@@ -70,7 +70,7 @@ mod tests {
             .into_iter()
             .map(std::sync::Arc::new)
             .collect();
-        super::super::plan(&scenarios, &[Dialect::Default, Dialect::Compliant])
+        crate::plan::plan(&scenarios, &[Dialect::Default, Dialect::Compliant]).items
     }
 
     #[test]

@@ -16,13 +16,15 @@ use crate::scim::validate::Level;
 use super::blocking::{Rejected, blocked_by_capture, blocking_dependency, not_accepted};
 use super::send::{kept_request, kept_response};
 use super::{
-    CheckResult, Event, Finding, Outcome, PlanItem, Recorded, Runner, advertised, event, expect,
-    hint, location,
+    CheckResult, Event, Finding, Outcome, Plan, PlanItem, Recorded, Runner, advertised, event,
+    expect, hint, location,
 };
 
 pub(super) struct StepRun<'a> {
     pub(super) index: usize,
     pub(super) item: &'a PlanItem,
+    /// The plan it is part of.
+    pub(super) plan: &'a Plan,
     pub(super) vars: Map<String, Value>,
     pub(super) events: Vec<Event>,
     pub(super) cleanups: Vec<(OutRequest, String)>,
@@ -109,6 +111,7 @@ impl Runner {
         &self,
         run: &mut StepRun<'_>,
         step: &crate::scenario::Step,
+        not_applicable: Option<&str>,
     ) -> CheckResult {
         let started = Instant::now();
         let id = check_id(&run.item.scenario.id, step);
@@ -131,14 +134,11 @@ impl Runner {
             result.note = Some(format!("skipped: {why}"));
             return result;
         }
-        // Before dependencies: a check that does not apply is not blocked by anything.
-        if let Some(published) = &self.config.advertised
-            && let Some(urn) = step.requires.iter().find(|u| published.get(u).is_none())
-        {
+        // Before dependencies: a check that does not apply (the plan says why) is not blocked
+        // by anything.
+        if let Some(note) = not_applicable {
             result.outcome = Outcome::Skip;
-            result.note = Some(format!(
-                "skipped: the server's /Schemas does not publish `{urn}`, and Entra sends such attributes only to apps that offer them"
-            ));
+            result.note = Some(note.to_string());
             self.forget_captures(run, step, &id);
             return result;
         }
@@ -232,12 +232,12 @@ impl Runner {
                     let mut f = expect::check(
                         &expect,
                         r,
-                        &self.config.schemas,
+                        &run.plan.schemas,
                         !step.capture.is_empty(),
                         projected,
                     );
                     // A profile's checks are for attributes it maps: those stay failures.
-                    if let Some(published) = &self.config.advertised
+                    if let Some(published) = &run.plan.advertised
                         && !run
                             .item
                             .scenario

@@ -7,7 +7,8 @@ use std::process::{Command, Output};
 use std::sync::Arc;
 
 use scimcheck::http::{Client, ClientOptions, Secret, TenantUrl};
-use scimcheck::run::{CheckResult, Event, Outcome, RunConfig, Runner, Summary, plan};
+use scimcheck::plan::{Published, plan};
+use scimcheck::run::{CheckResult, Event, Outcome, RunConfig, Runner, Summary};
 use scimcheck::scenario::template::Generators;
 use scimcheck::scenario::{Dialect, Loaded};
 use scimcheck::server::{Quirk, Server, ServerOptions};
@@ -83,11 +84,14 @@ pub async fn run_against_with(
         Arc::new(move |id: &str| g.minted(id)),
     )
     .expect("client");
-    let mut runner = Runner::new(Arc::new(client), generators, config);
+    let runner = Runner::new(Arc::new(client), generators, config);
     let scenarios: Vec<Arc<Loaded>> = scenarios.into_iter().map(Arc::new).collect();
-    let plan = plan(&scenarios, dialects);
-    // As `scimcheck run` does: read the server's /Schemas once before the plan runs.
-    runner.discover_schemas(&plan).await;
+    let mut plan = plan(&scenarios, dialects);
+    // As `scimcheck run` does: read the server's /Schemas once before the plan runs (when it
+    // tests discovery).
+    if plan.tests_discovery() {
+        plan = plan.with_published(&Published::fetch(&runner.client).await);
+    }
     let mut events = Vec::new();
     let summary = runner.run(&plan, &mut |e| events.push(e.clone())).await;
     let checks = checks_by_dialect(&events);

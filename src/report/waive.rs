@@ -1,127 +1,19 @@
-//! Which scenarios run (`--only`, `--skip`) and which failures are accepted (`--waivers`).
-//!
-//! Selection is per scenario: a pattern (a glob: `*`, `?`, `[abc]`, `{a,b}`) matches a scenario
-//! when it matches the scenario id, one of its tags, or one of its check ids. A scenario runs when
-//! no `--only` is given or one matches it, and no `--skip` matches it. Steps depend on each
-//! other's captures, so a check id selects (or skips) its whole scenario.
-//!
-//! Waivers are applied as a transformation of the event stream between the runner and the
-//! reporters ([`WaiverApplier::apply`]): a failing check a waiver names becomes
-//! [`Outcome::Waived`] with the waiver's reason, and the run summary is adjusted to match.
+//! Which failures are accepted (`--waivers`): a transformation of the event stream between the
+//! runner and the reporters ([`WaiverApplier::apply`]): a failing check a waiver names becomes
+//! [`Outcome::Waived`] with the waiver's reason, and how every waiver fared goes into the
+//! run's summary.
 
 use std::borrow::Cow;
 use std::path::Path;
-use std::sync::Arc;
 
-use globset::{Glob, GlobBuilder, GlobMatcher};
+use globset::GlobMatcher;
 use serde::Deserialize;
 use serde_saphyr::Spanned;
 
 use crate::diag::Diagnostic;
+use crate::plan::select::glob;
 use crate::run::{Event, Outcome, WaiverState, WaiverStatus};
-use crate::scenario::Loaded;
-use crate::scenario::check_id;
 use crate::scenario::load::yaml_diagnostic;
-
-fn glob(pattern: &str) -> Result<GlobMatcher, globset::Error> {
-    GlobBuilder::new(pattern)
-        .literal_separator(false)
-        .backslash_escape(true)
-        .build()
-        .map(|g: Glob| g.compile_matcher())
-}
-
-/// One `--only` / `--skip` pattern.
-#[derive(Debug, Clone)]
-struct Pattern {
-    text: String,
-    matcher: GlobMatcher,
-}
-
-/// The `--only` and `--skip` patterns of a run.
-#[derive(Debug, Clone, Default)]
-pub struct Selection {
-    only: Vec<Pattern>,
-    skip: Vec<Pattern>,
-}
-
-/// The names a scenario answers to: its id, its tags and its check ids.
-pub fn scenario_keys(l: &Loaded) -> Vec<String> {
-    let mut keys = vec![l.id.clone()];
-    keys.extend(l.scenario.tags.iter().cloned());
-    keys.extend(l.scenario.steps.iter().map(|s| check_id(&l.id, &s.value)));
-    keys
-}
-
-impl Selection {
-    /// Compiles the patterns; an invalid glob is an error naming the option.
-    pub fn new(only: &[String], skip: &[String]) -> Result<Selection, String> {
-        let compile = |option: &str, list: &[String]| {
-            list.iter()
-                .map(|p| {
-                    glob(p)
-                        .map(|matcher| Pattern {
-                            text: p.clone(),
-                            matcher,
-                        })
-                        .map_err(|e| format!("{option} `{p}` is not a valid pattern: {e}"))
-                })
-                .collect::<Result<Vec<_>, String>>()
-        };
-        Ok(Selection {
-            only: compile("--only", only)?,
-            skip: compile("--skip", skip)?,
-        })
-    }
-
-    /// Whether no pattern was given (everything runs).
-    pub fn is_empty(&self) -> bool {
-        self.only.is_empty() && self.skip.is_empty()
-    }
-
-    fn matches(p: &Pattern, keys: &[String]) -> bool {
-        keys.iter().any(|k| p.matcher.is_match(k))
-    }
-
-    /// Whether the scenario runs.
-    pub fn selects(&self, l: &Loaded) -> bool {
-        let keys = scenario_keys(l);
-        (self.only.is_empty() || self.only.iter().any(|p| Self::matches(p, &keys)))
-            && !self.skip.iter().any(|p| Self::matches(p, &keys))
-    }
-
-    /// The selected scenarios, in their order. An `--only` pattern that matches no scenario, tag
-    /// or check id is an error (it is almost always a typo), and so is selecting nothing.
-    pub fn apply(&self, scenarios: Vec<Arc<Loaded>>) -> Result<Vec<Arc<Loaded>>, String> {
-        let keys: Vec<Vec<String>> = scenarios.iter().map(|l| scenario_keys(l)).collect();
-        for p in &self.only {
-            if !keys.iter().any(|k| Self::matches(p, k)) {
-                return Err(format!(
-                    "--only `{}` matches no scenario id, tag or check id (`scimcheck list` shows them)",
-                    p.text
-                ));
-            }
-        }
-        if scenarios.is_empty() {
-            return Err(
-                "no scenario to run: the given files and directories hold no scenario file".into(),
-            );
-        }
-        for p in &self.skip {
-            if !keys.iter().any(|k| Self::matches(p, k)) {
-                eprintln!(
-                    "warning: --skip `{}` matches no scenario id, tag or check id (`scimcheck list` shows them)",
-                    p.text
-                );
-            }
-        }
-        let picked: Vec<Arc<Loaded>> = scenarios.into_iter().filter(|l| self.selects(l)).collect();
-        if picked.is_empty() {
-            return Err("--only / --skip left no scenario to run".into());
-        }
-        Ok(picked)
-    }
-}
 
 /// The waiver file as written.
 #[derive(Debug, Deserialize)]
@@ -413,11 +305,5 @@ mod tests {
         assert_eq!((e[0].line, e[0].column), (2, 12));
         let e = Waivers::parse("w.yaml", "waivers:\n  - check: a\n    reason: ''\n").unwrap_err();
         assert_eq!(e[0].line, 3);
-    }
-
-    #[test]
-    fn invalid_selection_globs_are_rejected() {
-        assert!(Selection::new(&["a[".into()], &[]).is_err());
-        assert!(Selection::new(&["user.*".into()], &["*-slow".into()]).is_ok());
     }
 }
