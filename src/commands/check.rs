@@ -15,7 +15,7 @@ use crate::plan::{Plan, Published, Selection, select};
 use crate::report::Reporter;
 use crate::report::terminal::{Terminal, Verbosity, set_color};
 use crate::report::waive::Waivers;
-use crate::run::{RunConfig, Runner};
+use crate::run::{Event, InPlanOrder, Outcome, RunConfig, Runner, Tally};
 use crate::scenario::template::{Generators, ProfileValues};
 use crate::scenario::{Dialect, Loaded};
 
@@ -111,7 +111,7 @@ pub(super) async fn execute(
     } else {
         Verbosity::Normal
     };
-    let (mut reporters, progress) = match reporters(check, verbosity, &secret) {
+    let (mut reporters, mut progress) = match reporters(check, verbosity, &secret) {
         Ok(r) => r,
         Err(e) => return bad_input(&e),
     };
@@ -131,7 +131,6 @@ pub(super) async fn execute(
         keep: check.keep,
         insecure,
         strict,
-        on_progress: progress.hook(),
         profile: profile_name,
         stop,
         ..RunConfig::default()
@@ -181,36 +180,42 @@ pub(super) async fn execute(
         None => plan,
     };
     runner.config.gate = gate;
-    // Waivers are an event transformation between the runner and the reporters.
+    // The runner sends its events as they happen. The progress bar sees them so; the reporters
+    // see them in plan order, through the waivers (a transformation) and the tally (which
+    // counts the totals into the summary).
+    let mut order = InPlanOrder::default();
     let mut waived = waivers.applier();
-    let mut final_summary = None;
+    let mut tally = Tally::default();
     let mut failed = Vec::new();
     let mut latencies = Vec::new();
-    let mut summary = runner
-        .run(&plan, &mut |e| {
-            let e = waived.apply(e);
-            if let crate::run::Event::RunFinished { summary } = e.as_ref() {
-                final_summary = Some(summary.clone());
+    let (events, mut live) = tokio::sync::mpsc::unbounded_channel();
+    let report = async {
+        while let Some(event) = live.recv().await {
+            progress.on_event(&event);
+            for event in order.push(event) {
+                let event = tally.apply(waived.apply(&event));
+                if let Event::ResponseReceived {
+                    check, elapsed_ms, ..
+                } = event.as_ref()
+                {
+                    latencies.push((check.clone(), *elapsed_ms));
+                }
+                if let Event::CheckFinished { result, .. } = event.as_ref()
+                    && check.assigned.is_some()
+                    && result.outcome == Outcome::Fail
+                {
+                    failed.push(result.clone());
+                }
+                for r in reporters.iter_mut() {
+                    r.on_event(&event);
+                }
             }
-            if let crate::run::Event::ResponseReceived {
-                check, elapsed_ms, ..
-            } = e.as_ref()
-            {
-                latencies.push((check.clone(), *elapsed_ms));
-            }
-            if let crate::run::Event::CheckFinished { result, .. } = e.as_ref()
-                && check.assigned.is_some()
-                && result.outcome == crate::run::Outcome::Fail
-            {
-                failed.push(result.clone());
-            }
-            for r in reporters.iter_mut() {
-                r.on_event(&e);
-            }
-        })
-        .await;
-    if let Some(s) = final_summary.take() {
-        summary = s;
+        }
+    };
+    tokio::join!(runner.run_into(&plan, events), report);
+    let summary = tally.summary();
+    if let Err(e) = progress.finish() {
+        eprintln!("{} writing a report failed: {e}", "error:".red().bold());
     }
     for r in reporters.iter_mut() {
         if let Err(e) = r.finish() {
@@ -382,9 +387,9 @@ pub(super) fn pick(
     Ok((picked.scenarios, waivers))
 }
 
-/// The reporters of a run: the terminal (stdout, or stderr when a report takes stdout), the
-/// progress bar (stderr, only on a terminal) and one per `--report`, opened now so that an
-/// unwritable path fails before anything is sent.
+/// The reporters of a run: the terminal (stdout, or stderr when a report takes stdout) and one
+/// per `--report`, opened now so that an unwritable path fails before anything is sent; and the
+/// progress bar (stderr, only on a terminal).
 pub(super) fn reporters(
     check: &CheckArgs,
     verbosity: Verbosity,
@@ -415,8 +420,9 @@ pub(super) fn reporters(
             Some(secret.clone()),
         )))
     };
-    // The bar first: it is cleared at `RunFinished` before the terminal prints the summary.
-    let mut reporters: Vec<Box<dyn Reporter>> = vec![Box::new(progress.clone()), terminal];
+    // The bar is fed the live events (it is cleared at `RunFinished`, before the terminal
+    // prints the summary); these see them in plan order.
+    let mut reporters: Vec<Box<dyn Reporter>> = vec![terminal];
     for spec in &check.reports {
         reporters.push(Box::new(FileReporter::open(spec, Some(secret.clone()))?));
     }

@@ -1,10 +1,9 @@
 //! The progress bar: an `indicatif` bar on stderr while the run goes, only when stderr is a
-//! terminal. It advances from the runner's `on_progress` hook (as scenarios really finish) and
-//! is cleared at `RunFinished`. Terminal output written through [`Progress::writer`] suspends
+//! terminal. A reporter of the live event stream (not the plan-ordered one): it advances as
+//! scenario runs really finish and is cleared at `RunFinished`. Terminal output written through [`Progress::writer`] suspends
 //! the bar for each line, so the two never garble each other.
 
 use std::io::{self, IsTerminal, Write};
-use std::sync::Arc;
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -45,15 +44,6 @@ impl Progress {
         self.bar.is_some()
     }
 
-    /// The runner hook (`RunConfig::on_progress`) that advances the bar, if there is one.
-    pub fn hook(&self) -> Option<Arc<dyn Fn(usize, usize) + Send + Sync>> {
-        let bar = self.bar.clone()?;
-        Some(Arc::new(move |done: usize, total: usize| {
-            bar.set_length(total as u64);
-            bar.set_position(done as u64);
-        }))
-    }
-
     /// Wraps `out` so that every complete line is written with the bar suspended.
     pub fn writer<W: Write>(&self, out: W) -> Suspending<W> {
         Suspending {
@@ -72,6 +62,7 @@ impl Reporter for Progress {
                 bar.set_length(*scenarios as u64);
                 bar.enable_steady_tick(Duration::from_millis(120));
             }
+            Event::ScenarioFinished { .. } => bar.inc(1),
             Event::RunFinished { .. } => bar.finish_and_clear(),
             _ => {}
         }
@@ -142,6 +133,6 @@ mod tests {
             w.flush().unwrap();
         }
         assert_eq!(buf, b"a\nb");
-        assert!(Progress::none().hook().is_none());
+        assert!(!Progress::none().is_shown());
     }
 }

@@ -387,6 +387,22 @@ pub enum Event {
     },
 }
 
+impl Event {
+    /// The plan index of the scenario run the event belongs to (`None` for `RunStarted` and
+    /// `RunFinished`).
+    pub fn scenario(&self) -> Option<usize> {
+        match self {
+            Event::RunStarted { .. } | Event::RunFinished { .. } => None,
+            Event::ScenarioStarted(info) => Some(info.index),
+            Event::RequestSent { scenario, .. }
+            | Event::ResponseReceived { scenario, .. }
+            | Event::CheckFinished { scenario, .. }
+            | Event::Cleanup { scenario, .. }
+            | Event::ScenarioFinished { scenario, .. } => Some(*scenario),
+        }
+    }
+}
+
 /// The current time as events carry it: RFC 3339, UTC, milliseconds.
 pub fn now() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)

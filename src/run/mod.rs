@@ -1,5 +1,7 @@
-//! The runner: executes planned scenarios against the target, judges every step, always cleans
-//! up, and emits [`Event`]s in a deterministic order (plan order, whatever the concurrency).
+//! The runner: executes a [`Plan`] against the target, judges every step, always cleans up, and
+//! sends [`Event`]s as they happen ([`Runner::run_into`]); [`stream`] puts them back into plan
+//! order and counts the totals, so what reporters see is deterministic whatever the
+//! concurrency.
 
 mod advertised;
 mod blocking;
@@ -13,9 +15,11 @@ mod prefetch;
 pub mod schedule;
 mod send;
 mod step;
+pub mod stream;
 
+use std::borrow::Cow;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Instant;
 
 use std::panic::AssertUnwindSafe;
@@ -36,6 +40,7 @@ pub use event::{
 pub use cleanup::CLEANUP_JOBS;
 pub use send::MAX_KEPT_BODY;
 pub use step::{MAX_RECORDED_REPEATS, outcome};
+pub use stream::{EventSender, InPlanOrder, Tally};
 
 use step::StepRun;
 
@@ -61,8 +66,6 @@ pub struct RunConfig {
     /// bug). Never set by the CLI.
     #[doc(hidden)]
     pub panic_at: Option<String>,
-    /// Called as each scenario finishes: (done, total).
-    pub on_progress: Option<Arc<dyn Fn(usize, usize) + Send + Sync>>,
 }
 
 impl Default for RunConfig {
@@ -76,7 +79,6 @@ impl Default for RunConfig {
             strict: Strictness::default(),
             gate: None,
             panic_at: None,
-            on_progress: None,
         }
     }
 }
@@ -88,7 +90,6 @@ pub struct Runner {
     pub config: RunConfig,
     responses: AtomicU64,
     unreachable: AtomicBool,
-    done: AtomicUsize,
     /// Requests in a row that got no answer at all, and when the first of them was sent.
     failing: std::sync::Mutex<(usize, Option<chrono::DateTime<chrono::Local>>)>,
     /// Set once the endpoint stopped answering mid-run: the one line that says so.
@@ -108,19 +109,23 @@ impl Runner {
             config,
             responses: AtomicU64::new(0),
             unreachable: AtomicBool::new(false),
-            done: AtomicUsize::new(0),
             failing: std::sync::Mutex::new((0, None)),
             gone: std::sync::OnceLock::new(),
         }
     }
 
-    /// Runs the plan, calling `sink` with every event in plan order, and returns the summary.
-    pub async fn run(&self, plan: &Plan, sink: &mut dyn FnMut(&Event)) -> Summary {
+    /// Runs the plan, sending every event into `events` as it happens. Scenario runs go side
+    /// by side, so the events of different scenario runs interleave (each one's own are in
+    /// order; [`InPlanOrder`] restores plan order); `RunStarted` comes first and `RunFinished`
+    /// last. `RunFinished` carries what the run itself knows (time, leftovers, whether the
+    /// target answered, interruption); the check totals are counted from the stream by
+    /// [`Tally`].
+    pub async fn run_into(&self, plan: &Plan, events: EventSender) {
         let started = Instant::now();
         let mut dialects: Vec<Dialect> = plan.iter().map(|p| p.dialect).collect();
         dialects.sort();
         dialects.dedup();
-        sink(&Event::RunStarted {
+        let _ = events.send(Event::RunStarted {
             run_id: self.generators.run_id().to_string(),
             started_at: event::now(),
             target: self.client.target().to_string(),
@@ -129,31 +134,23 @@ impl Runner {
             profile: self.config.profile.clone(),
             insecure: self.config.insecure,
         });
-        let mut summary = Summary::default();
-        let mut failed: Vec<(Dialect, CheckResult)> = Vec::new();
         let jobs = self.config.jobs.max(1);
-        // Scenarios start longest first (see `schedule`); their events are emitted in plan
-        // order as soon as every earlier scenario has finished. `position: end` scenarios start
-        // only once everything else finished.
-        let mut slots: Vec<Option<Vec<Event>>> = (0..plan.len()).map(|_| None).collect();
-        let mut next = 0;
+        // Scenarios start longest first (see `schedule`). `position: end` scenarios start only
+        // once everything else finished.
         for part in [
             schedule::start_order(&plan.items, jobs),
             schedule::tail(&plan.items),
         ] {
-            let mut stream = futures_util::stream::iter(part)
-                .map(|i| async move { (i, self.run_scenario(plan, i).await) })
-                .buffer_unordered(jobs);
-            while let Some((i, events)) = stream.next().await {
-                slots[i] = Some(events);
-                while let Some(events) = slots.get_mut(next).and_then(Option::take) {
-                    next += 1;
-                    Self::emit(&events, &mut summary, &mut failed, sink);
-                }
-            }
+            futures_util::stream::iter(part)
+                .map(|i| self.run_scenario(plan, i, &events))
+                .buffer_unordered(jobs)
+                .collect::<()>()
+                .await;
         }
-        summary.finish_root_causes(&failed);
-        summary.elapsed_ms = event::ms(started.elapsed());
+        let mut summary = Summary {
+            elapsed_ms: event::ms(started.elapsed()),
+            ..Summary::default()
+        };
         summary.leftovers = if self.config.keep {
             vec![]
         } else {
@@ -166,33 +163,24 @@ impl Runner {
             && self.responses.load(Ordering::SeqCst) == 0
             || summary.stopped_answering.is_some();
         summary.interrupted = self.config.stop.load(Ordering::SeqCst);
-        sink(&Event::RunFinished {
-            summary: summary.clone(),
-        });
-        summary
+        let _ = events.send(Event::RunFinished { summary });
     }
 
-    /// Counts one finished scenario's results and hands its events to the sink.
-    fn emit(
-        events: &[Event],
-        summary: &mut Summary,
-        failed: &mut Vec<(Dialect, CheckResult)>,
-        sink: &mut dyn FnMut(&Event),
-    ) {
-        let dialect = events.iter().find_map(|e| match e {
-            Event::ScenarioStarted(info) => Some(info.dialect),
-            _ => None,
-        });
-        for e in events {
-            if let Event::CheckFinished { result, .. } = e {
-                let d = dialect.unwrap_or(Dialect::Default);
-                summary.count_result(result, d);
-                if matches!(result.outcome, Outcome::Fail | Outcome::Warn) {
-                    failed.push((d, result.clone()));
+    /// Runs the plan, calling `sink` with every event in plan order and the totals counted
+    /// ([`Runner::run_into`] through [`InPlanOrder`] and [`Tally`]), and returns the summary.
+    pub async fn run(&self, plan: &Plan, sink: &mut dyn FnMut(&Event)) -> Summary {
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let mut order = InPlanOrder::default();
+        let mut tally = Tally::default();
+        let consume = async {
+            while let Some(live) = rx.recv().await {
+                for e in order.push(live) {
+                    sink(&tally.apply(Cow::Owned(e)));
                 }
             }
-            sink(e);
-        }
+        };
+        tokio::join!(self.run_into(plan, tx), consume);
+        tally.summary()
     }
 
     fn give_up(&self) -> Option<String> {
@@ -209,15 +197,16 @@ impl Runner {
         }
     }
 
-    async fn run_scenario(&self, plan: &Plan, index: usize) -> Vec<Event> {
+    /// Runs one scenario run, sending its events into `events` step by step.
+    async fn run_scenario(&self, plan: &Plan, index: usize, events: &EventSender) {
         let started = Instant::now();
         let item = &plan.items[index];
-        let total = plan.len();
         let s = &item.scenario;
         let mut run = StepRun {
             index,
             item,
             plan,
+            sender: events,
             vars: Map::new(),
             events: Vec::new(),
             cleanups: Vec::new(),
@@ -253,6 +242,7 @@ impl Runner {
                 }
             }
         }
+        run.send_events();
         // A bug (a panic) in one step must not skip cleanup: the steps run unwind-safe, the
         // panic becomes a failed check, and cleanup still removes what the scenario created.
         let steps = AssertUnwindSafe(self.run_steps(&mut run))
@@ -274,11 +264,7 @@ impl Runner {
             scenario: index,
             elapsed_ms: event::ms(started.elapsed()),
         });
-        let done = self.done.fetch_add(1, Ordering::SeqCst) + 1;
-        if let Some(p) = &self.config.on_progress {
-            p(done, total);
-        }
-        run.events
+        run.send_events();
     }
 
     async fn run_steps(&self, run: &mut StepRun<'_>) {
@@ -310,6 +296,7 @@ impl Runner {
                 scenario: run.index,
                 result,
             });
+            run.send_events();
         }
     }
 }

@@ -16,8 +16,8 @@ use crate::scim::validate::Level;
 use super::blocking::{Rejected, blocked_by_capture, blocking_dependency, not_accepted};
 use super::send::{kept_request, kept_response};
 use super::{
-    CheckResult, Event, Finding, Outcome, Plan, PlanItem, Recorded, Runner, advertised, event,
-    expect, hint, location,
+    CheckResult, Event, EventSender, Finding, Outcome, Plan, PlanItem, Recorded, Runner,
+    advertised, event, expect, hint, location,
 };
 
 pub(super) struct StepRun<'a> {
@@ -25,6 +25,8 @@ pub(super) struct StepRun<'a> {
     pub(super) item: &'a PlanItem,
     /// The plan it is part of.
     pub(super) plan: &'a Plan,
+    /// Where its events go once a step (or the scenario's start, or its cleanup) is done.
+    pub(super) sender: &'a EventSender,
     pub(super) vars: Map<String, Value>,
     pub(super) events: Vec<Event>,
     pub(super) cleanups: Vec<(OutRequest, String)>,
@@ -36,6 +38,16 @@ pub(super) struct StepRun<'a> {
     /// Exchanges of independent reads sent ahead side by side (see `Runner::prefetch`), by
     /// check id: the request as built, when it was sent, and the exchange.
     pub(super) prefetched: std::collections::HashMap<String, (OutRequest, String, Exchange)>,
+}
+
+impl StepRun<'_> {
+    /// Sends the events recorded so far (a step's exchanges stay here until it is judged: a
+    /// long `repeat` drops some of them).
+    pub(super) fn send_events(&mut self) {
+        for e in self.events.drain(..) {
+            let _ = self.sender.send(e);
+        }
+    }
 }
 
 /// The exchanges of at most this many repetitions of a step are recorded (and the last one).
