@@ -1,8 +1,10 @@
 //! scimcheck: a SCIM 2.0 conformance tester that replays what Microsoft Entra ID sends.
 //!
-//! The flow: scenario files -> [`scenario`] (load, lint) -> [`run`] (plan, send, check,
-//! clean up) -> events -> [`report`] (terminal and file reporters). [`server`] is the embedded
-//! reference SCIM server used by `demo` and by the tests; [`scim`] holds the SCIM knowledge.
+//! The flow: scenario files -> [`scenario`] (load, lint) -> [`plan`] (what runs, in which
+//! dialects, against what the server publishes) -> [`run`] (send, check, clean up) -> live
+//! events -> [`report`] (terminal and file reporters). [`commands`] wires the stages together
+//! for each command. [`server`] is the embedded reference SCIM server used by `demo` and by the
+//! tests; [`scim`] holds the SCIM knowledge.
 
 pub mod builtin;
 pub mod cli;

@@ -17,7 +17,8 @@ use super::setup::{bad_input, client_options, credential, parse_quirks, warn_ins
 
 /// `scimcheck load`.
 pub(super) async fn load(args: crate::cli::LoadArgs) -> i32 {
-    use crate::loadtest::{Bar, LoadConfig, Mode, NoProgress, Progress};
+    use crate::loadtest::{LoadConfig, Mode, NoProgress, Progress};
+    use crate::report::loadtest_progress::Bar;
     let quirks = match parse_quirks(&args.quirks) {
         Ok(q) => q,
         Err(e) => return bad_input(&e),

@@ -12,14 +12,12 @@
 
 mod engine;
 mod ids;
-mod progress;
 mod report;
 mod stats;
 mod wire;
 
 pub use crate::pace::{Pacer, Rate};
 pub use engine::{LoadConfig, Mode, NoProgress, Progress, group_body, run, user_body};
-pub use progress::Bar;
 pub use report::{
     CycleEstimate, GALLERY_BAR, LoadReport, MINUTES_PER_OBJECT, PhaseReport, Verdict,
     VerdictStatus, render,

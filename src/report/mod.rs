@@ -12,6 +12,7 @@ pub mod html;
 pub mod json;
 pub mod junit;
 pub mod loadtest_html;
+pub mod loadtest_progress;
 pub mod markdown;
 pub mod progress;
 pub mod quarantine;

@@ -51,6 +51,7 @@ impl Waiver {
 /// The waivers of a run, in file order (the first that matches a check applies).
 #[derive(Debug, Clone, Default)]
 pub struct Waivers {
+    /// The waivers, in file order.
     pub list: Vec<Waiver>,
 }
 

@@ -53,6 +53,7 @@ impl Runner {
             .buffered(CLEANUP_JOBS);
         while let Some(events) = done.next().await {
             run.events.extend(events);
+            run.send_events();
         }
     }
 

@@ -20,20 +20,28 @@ use super::{
     advertised, event, expect, hint, location,
 };
 
+/// The state of one scenario run while its steps go: captured values, pending events and
+/// cleanups, and what later steps cannot build on.
 pub(super) struct StepRun<'a> {
+    /// Its plan index.
     pub(super) index: usize,
+    /// The scenario and dialect it runs.
     pub(super) item: &'a PlanItem,
     /// The plan it is part of.
     pub(super) plan: &'a Plan,
     /// Where its events go once a step (or the scenario's start, or its cleanup) is done.
     pub(super) sender: &'a EventSender,
+    /// Variables and captured values, by name.
     pub(super) vars: Map<String, Value>,
+    /// Events not sent yet.
     pub(super) events: Vec<Event>,
+    /// The explicit cleanups of its steps so far, with the step's name.
     pub(super) cleanups: Vec<(OutRequest, String)>,
     /// Captures that a failed step did not produce: (name, step name, check id at the root).
     pub(super) missing: Vec<(String, String, String)>,
     /// Checks of this scenario that later checks cannot build on.
     pub(super) rejected: Vec<Rejected>,
+    /// Why its remaining steps are skipped, once they are.
     pub(super) aborted: Option<String>,
     /// Exchanges of independent reads sent ahead side by side (see `Runner::prefetch`), by
     /// check id: the request as built, when it was sent, and the exchange.

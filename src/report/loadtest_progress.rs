@@ -1,5 +1,6 @@
-//! The live progress bar on stderr (only when stderr is a terminal): the phase, requests done
-//! of expected, and the live request rate.
+//! The live progress bar of `scimcheck load` on stderr (only when stderr is a terminal), fed by
+//! the engine's [`Progress`] calls: the phase, requests done of expected, and the live request
+//! rate.
 
 use std::io::IsTerminal;
 use std::sync::Mutex;
@@ -7,7 +8,7 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
 
-use super::engine::Progress;
+use crate::loadtest::Progress;
 
 /// An `indicatif` bar implementing [`Progress`]: one bar per phase.
 pub struct Bar {
