@@ -5,7 +5,6 @@
 //! schemas that `/Schemas` lacks.
 
 use std::fmt::Write;
-use std::sync::Arc;
 
 use colored::Colorize;
 use serde::Serialize;
@@ -486,7 +485,7 @@ async fn fetch(
     endpoints: &mut Vec<Endpoint>,
     problems: &mut Problems,
 ) -> Fetched {
-    let ex = client.send(&OutRequest::new("GET", path), 0).await;
+    let ex = client.send(&OutRequest::new("GET", path)).await;
     let mut ep = Endpoint {
         path: path.to_string(),
         url: ex.request.url.clone(),
@@ -624,7 +623,7 @@ pub async fn discover(
     let mut options = options;
     options.read_only = true;
     let tenant_url = target.to_string();
-    let client = Client::new(target, token, options, Arc::new(|_: &str| false))?;
+    let client = Client::new(target, token, options)?;
     let mut endpoints = Vec::new();
     let mut problems = Problems(Vec::new());
     let mut report = DiscoverReport {

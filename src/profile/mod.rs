@@ -51,12 +51,7 @@ pub async fn prepare(
 ) -> Prepared {
     let mut options = options.clone();
     options.read_only = true;
-    let discovery = match Client::new(
-        target.clone(),
-        credential.clone(),
-        options,
-        Arc::new(|_: &str| false),
-    ) {
+    let discovery = match Client::new(target.clone(), credential.clone(), options) {
         Ok(client) => Discovery::fetch(&client).await,
         Err(e) => Discovery::unavailable(e),
     };
