@@ -1,9 +1,12 @@
 //! Why no response was received: [`TransportError`], and how a failed request is told apart
-//! (name resolution, refusal, TLS, timeouts, a body that cannot be read).
+//! (name resolution, refusal, TLS, timeouts, a body that cannot be read). TLS failures are
+//! recognised by the TLS library's error types in the error's source chain.
 
 use std::error::Error;
+use std::io;
 use std::time::Duration;
 
+use rustls::{AlertDescription, CertificateError, ContentType, PeerIncompatible, PeerMisbehaved};
 use serde::Serialize;
 
 use super::message::Received;
@@ -108,9 +111,8 @@ pub(super) fn classify(e: &reqwest::Error, token: &Secret, timeout: Duration) ->
         TransportError::Dns(chain)
     } else if lower.contains("connection refused") {
         TransportError::Refused(chain)
-    } else if lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake")
-    {
-        TransportError::Tls(tls_diagnosis(&chain))
+    } else if let Some(failure) = tls_failure(e) {
+        TransportError::Tls(tls_diagnosis(failure, &chain, token))
     } else if e.is_connect() {
         TransportError::Connect(chain)
     } else if lower.contains("invalid http version") || lower.contains("invalid status") {
@@ -170,23 +172,154 @@ pub(super) fn body_error(
     }
 }
 
-/// A certificate problem in words a person can act on, with the TLS library's own words after.
-fn tls_diagnosis(chain: &str) -> String {
-    let detail = chain
-        .find("invalid peer certificate")
-        .map_or(chain, |i| &chain[i..]);
-    let hint = if detail.contains("UnknownIssuer") {
-        "the certificate is not signed by a trusted authority (self-signed, or a private CA): pass the issuing certificate with --ca-cert FILE, or use --insecure"
-    } else if detail.contains("CaUsedAsEndEntity") {
-        "the server presents a CA certificate as its own (as `openssl req -x509` makes by default), which is refused even with --ca-cert: issue a server certificate (basicConstraints CA:FALSE), or use --insecure"
-    } else if detail.contains("NotValidForName") {
-        "the certificate does not name this host: use the host name it was issued for"
-    } else if detail.contains("Expired") {
-        "the certificate has expired"
-    } else if detail.contains("NotValidYet") {
-        "the certificate is not valid yet (check the clocks)"
-    } else {
-        return detail.to_string();
+/// How a TLS handshake failed, as found in an error's source chain.
+enum TlsFailure<'a> {
+    /// The TLS library refused the handshake, or the server did.
+    Refused(&'a rustls::Error),
+    /// The connection closed before the handshake completed.
+    Closed,
+}
+
+/// The failed TLS handshake behind a connect error, if that is why it failed. Not every error
+/// of the TLS library counts: a port that does not speak TLS (a corrupt record) or speaks only
+/// versions below 1.2 (a `protocol_version` alert) stays a connection failure, which
+/// `connect` probes further; see [`is_handshake_failure`].
+fn tls_failure(e: &reqwest::Error) -> Option<TlsFailure<'_>> {
+    let mut closed = false;
+    let mut cur: Option<&(dyn Error + 'static)> = Some(e);
+    while let Some(err) = cur {
+        if let Some(t) = err.downcast_ref::<rustls::Error>() {
+            return is_handshake_failure(t).then_some(TlsFailure::Refused(t));
+        }
+        // tokio-rustls hands the TLS library's error over inside an `io::Error` (inside
+        // another), whose own `source()` skips what it wraps: look inside instead.
+        cur = match err.downcast_ref::<io::Error>() {
+            Some(io) => {
+                // Nothing but the TLS handshake reads from a connection being set up.
+                closed |= io.kind() == io::ErrorKind::UnexpectedEof;
+                match io.get_ref() {
+                    Some(inner) => Some(inner as &(dyn Error + 'static)),
+                    None => io.source(),
+                }
+            }
+            None => err.source(),
+        };
+    }
+    (closed && e.is_connect()).then_some(TlsFailure::Closed)
+}
+
+/// Whether the TLS library's error is about the handshake, a certificate or a TLS version, not
+/// about the records a port speaks: exactly the errors whose names say handshake, certificate
+/// or TLS (what a match on the message text picked before).
+pub(super) fn is_handshake_failure(e: &rustls::Error) -> bool {
+    use rustls::Error as E;
+    match e {
+        E::InvalidCertificate(_)
+        | E::InvalidCertRevocationList(_)
+        | E::InappropriateHandshakeMessage { .. }
+        | E::HandshakeNotComplete => true,
+        E::InappropriateMessage {
+            expect_types,
+            got_type,
+        } => *got_type == ContentType::Handshake || expect_types.contains(&ContentType::Handshake),
+        E::InvalidMessage(m) => {
+            use rustls::InvalidMessage as M;
+            matches!(
+                m,
+                M::CertificatePayloadTooLarge
+                    | M::HandshakePayloadTooLarge
+                    | M::InvalidCertificateStatusType
+                    | M::UnknownCertificateExtension
+            )
+        }
+        E::AlertReceived(a) => {
+            use AlertDescription as A;
+            matches!(
+                a,
+                A::HandshakeFailure
+                    | A::NoCertificate
+                    | A::BadCertificate
+                    | A::UnsupportedCertificate
+                    | A::CertificateRevoked
+                    | A::CertificateExpired
+                    | A::CertificateUnknown
+                    | A::CertificateUnobtainable
+                    | A::BadCertificateStatusResponse
+                    | A::BadCertificateHashValue
+                    | A::CertificateRequired
+            )
+        }
+        E::PeerIncompatible(p) => {
+            use PeerIncompatible as P;
+            matches!(
+                p,
+                P::IncorrectCertificateTypeExtension
+                    | P::NoCertificateRequestSignatureSchemesInCommon
+                    | P::ServerDoesNotSupportTls12Or13
+                    | P::ServerTlsVersionIsDisabledByOurConfig
+                    | P::Tls12NotOffered
+                    | P::Tls12NotOfferedOrEnabled
+                    | P::Tls13RequiredForQuic
+                    | P::UnsolicitedCertificateTypeExtension
+            )
+        }
+        E::PeerMisbehaved(p) => {
+            use PeerMisbehaved as P;
+            matches!(
+                p,
+                P::AttemptedDowngradeToTls12WhenTls13IsSupported
+                    | P::HandshakeHashVariedAfterRetry
+                    | P::IllegalTlsInnerPlaintext
+                    | P::MessageInterleavedWithHandshakeMessage
+                    | P::OfferedDuplicateCertificateCompressions
+                    | P::RejectedEarlyDataInterleavedWithHandshakeMessage
+                    | P::SelectedTls12UsingTls13VersionExtension
+                    | P::SignedHandshakeWithUnadvertisedSigScheme
+            )
+        }
+        _ => false,
+    }
+}
+
+/// A TLS failure in words a person can act on, with the TLS library's own words after (its
+/// refusal of the certificate, else the whole `chain`).
+fn tls_diagnosis(failure: TlsFailure<'_>, chain: &str, token: &Secret) -> String {
+    let TlsFailure::Refused(e) = failure else {
+        return chain.to_string();
+    };
+    let detail = match e {
+        rustls::Error::InvalidCertificate(_) => token.redact(&e.to_string()),
+        _ => chain.to_string(),
+    };
+    // The `...Context` variants rustls reports for an expired, not yet valid or wrongly named
+    // certificate (`ExpiredContext`, `NotValidYetContext`, `NotValidForNameContext`) get no
+    // hint, as when this matched the message text: their own words say it.
+    let hint = match e {
+        rustls::Error::InvalidCertificate(c) => match c {
+            CertificateError::UnknownIssuer => {
+                "the certificate is not signed by a trusted authority (self-signed, or a private CA): pass the issuing certificate with --ca-cert FILE, or use --insecure"
+            }
+            CertificateError::Other(other)
+                if matches!(
+                    other.0.downcast_ref::<webpki::Error>(),
+                    Some(webpki::Error::CaUsedAsEndEntity)
+                ) =>
+            {
+                "the server presents a CA certificate as its own (as `openssl req -x509` makes by default), which is refused even with --ca-cert: issue a server certificate (basicConstraints CA:FALSE), or use --insecure"
+            }
+            CertificateError::NotValidForName => {
+                "the certificate does not name this host: use the host name it was issued for"
+            }
+            CertificateError::Expired | CertificateError::ExpiredRevocationList => {
+                "the certificate has expired"
+            }
+            CertificateError::NotValidYet => "the certificate is not valid yet (check the clocks)",
+            _ => return detail,
+        },
+        rustls::Error::AlertReceived(AlertDescription::CertificateExpired) => {
+            "the certificate has expired"
+        }
+        _ => return detail,
     };
     format!("{hint} ({detail})")
 }

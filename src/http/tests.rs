@@ -96,3 +96,23 @@ fn retry_after_takes_seconds_or_a_date() {
     );
     assert_eq!(parse_retry_after("soon"), None);
 }
+
+#[test]
+fn tls_failures_are_told_apart_by_the_tls_library_s_error_types() {
+    use super::error::is_handshake_failure;
+    use rustls::{AlertDescription, CertificateError, InvalidMessage};
+    // A refused certificate or a handshake alert is a failed TLS handshake ...
+    assert!(is_handshake_failure(&rustls::Error::InvalidCertificate(
+        CertificateError::UnknownIssuer
+    )));
+    assert!(is_handshake_failure(&rustls::Error::AlertReceived(
+        AlertDescription::HandshakeFailure
+    )));
+    // ... a port that speaks no TLS, or only an old version, is a connection failure.
+    assert!(!is_handshake_failure(&rustls::Error::InvalidMessage(
+        InvalidMessage::InvalidContentType
+    )));
+    assert!(!is_handshake_failure(&rustls::Error::AlertReceived(
+        AlertDescription::ProtocolVersion
+    )));
+}
