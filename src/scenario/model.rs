@@ -7,6 +7,8 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 use serde_saphyr::Spanned;
 
+use crate::scim::dialect::Dialect;
+
 /// One scenario file: a named, ordered sequence of steps that replays one Entra call sequence.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -119,28 +121,6 @@ impl Strictness {
             Evidence::Entra => true,
             Evidence::Validator => self.validator,
             Evidence::Rfc => self.rfc,
-        }
-    }
-}
-
-/// Which Entra PATCH dialect a run (or a step) uses.
-#[derive(
-    Debug, Clone, Copy, Deserialize, serde::Serialize, PartialEq, Eq, Hash, PartialOrd, Ord,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum Dialect {
-    /// Entra's default dialect: capitalised ops, string booleans, value-array member removal.
-    Default,
-    /// The `aadOptscim062020` dialect: RFC 7644 compliant PATCH.
-    Compliant,
-}
-
-impl Dialect {
-    /// The name used on the command line and in reports.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Dialect::Default => "default",
-            Dialect::Compliant => "compliant",
         }
     }
 }

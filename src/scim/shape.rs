@@ -5,9 +5,7 @@
 
 use serde_json::Value;
 
-use crate::scenario::Dialect;
-
-use super::dialect::{self, NeutralPatch};
+use super::dialect::{self, Dialect, NeutralPatch};
 use super::filter::{Filter, parse_filter};
 
 /// The collection a request addresses.
