@@ -598,7 +598,7 @@ async fn fetch(
             list.iter()
                 .enumerate()
                 .flat_map(|(i, item)| {
-                    validate(item_kind, item, schemas)
+                    validate(item_kind, item, schemas, &crate::limits::validation())
                         .into_iter()
                         .map(move |mut v| {
                             v.path = format!("$[{i}]{}", v.path.trim_start_matches('$'));
@@ -607,8 +607,15 @@ async fn fetch(
                 })
                 .collect()
         }
-        (_, Kind::ServiceProviderConfig) => validate(kind, &body, schemas),
-        _ => validate(Kind::ListResponse, &body, schemas),
+        (_, Kind::ServiceProviderConfig) => {
+            validate(kind, &body, schemas, &crate::limits::validation())
+        }
+        _ => validate(
+            Kind::ListResponse,
+            &body,
+            schemas,
+            &crate::limits::validation(),
+        ),
     };
     problems.violations(path, &body, &found);
     Fetched::Body(body)

@@ -195,7 +195,13 @@ pub fn check(
     if let Some(kind) = &expect.schema
         && let Ok(kind) = kind.value.parse::<Kind>()
     {
-        for v in validate_projected(kind, &json, schemas, projected) {
+        for v in validate_projected(
+            kind,
+            &json,
+            schemas,
+            projected,
+            &crate::limits::validation(),
+        ) {
             let evidence = schema_evidence(&v.path, &v.message);
             out.push(Finding {
                 kind: "schema",

@@ -3,7 +3,6 @@
 //! discovery documents (ListResponse, Error, Schema, ResourceType, ServiceProviderConfig) by a few
 //! explicit rules. Every violation names a JSON path (`$.emails[0].value`, `$` for the root).
 
-use crate::limits;
 use std::fmt;
 use std::str::FromStr;
 
@@ -118,11 +117,25 @@ impl FromStr for Kind {
     }
 }
 
+/// How much of one response is examined and reported, and how to raise each bound (the caller's
+/// `--limit` values; the line that says a bound was reached quotes its hint).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Bounds {
+    /// Problems reported per response; the rest are counted in one closing line.
+    pub problems: usize,
+    /// How to raise `problems`, e.g. `scimcheck's limit; raise it with --limit problems=N`.
+    pub problems_hint: String,
+    /// Resources of one ListResponse examined.
+    pub list_resources: usize,
+    /// How to raise `list_resources`.
+    pub list_resources_hint: String,
+}
+
 /// Checks `body` as a `kind` against `schemas` (the built-in set, possibly merged with what the
 /// server publishes; a schema missing from it is taken from the built-in set). Returns every
 /// violation found, in document order; an empty list means the body is valid.
-pub fn validate(kind: Kind, body: &Value, schemas: &SchemaSet) -> Vec<Violation> {
-    validate_projected(kind, body, schemas, false)
+pub fn validate(kind: Kind, body: &Value, schemas: &SchemaSet, bounds: &Bounds) -> Vec<Violation> {
+    validate_projected(kind, body, schemas, false, bounds)
 }
 
 /// [`validate`] for a reply to a request with `attributes=`: the server returns only what was
@@ -132,9 +145,11 @@ pub fn validate_projected(
     body: &Value,
     schemas: &SchemaSet,
     projected: bool,
+    bounds: &Bounds,
 ) -> Vec<Violation> {
     let mut checker = Checker {
         schemas,
+        bounds,
         out: Vec::new(),
         nulls_reported: false,
         projected,
@@ -160,8 +175,7 @@ pub fn validate_projected(
             path: "$".into(),
             message: format!(
                 "… more problems were not listed (at most {} are reported per response, {})",
-                limits::PROBLEMS.get(),
-                limits::PROBLEMS.hint()
+                bounds.problems, bounds.problems_hint
             ),
             level,
         });
@@ -226,22 +240,23 @@ impl Want {
 
 struct Checker<'a> {
     schemas: &'a SchemaSet,
+    bounds: &'a Bounds,
     out: Vec<Violation>,
     /// Set while checking a discovery document, whose nulls were all reported up front.
     nulls_reported: bool,
     /// The request asked for a subset of attributes (`attributes=`).
     projected: bool,
-    /// Violations beyond [`limits::PROBLEMS`], counted and not kept.
+    /// Violations beyond [`Bounds::problems`], counted and not kept.
     dropped: usize,
 }
 
-// At most `limits::PROBLEMS` problems are reported per response (a hostile list of a million
-// broken resources costs one line, not gigabytes), and at most `limits::LIST_RESOURCES`
+// At most `Bounds::problems` problems are reported per response (a hostile list of a million
+// broken resources costs one line, not gigabytes), and at most `Bounds::list_resources`
 // resources of one ListResponse are examined (Entra asks for pages of 100).
 
 impl<'a> Checker<'a> {
     fn push(&mut self, level: Level, path: &str, message: impl Into<String>) {
-        if self.out.len() >= limits::PROBLEMS.get_usize() {
+        if self.out.len() >= self.bounds.problems {
             self.dropped += 1;
             return;
         }
@@ -568,9 +583,9 @@ impl<'a> Checker<'a> {
             }
             None => {}
             Some(Value::Array(items)) => {
-                let examined = limits::LIST_RESOURCES.get_usize();
+                let examined = self.bounds.list_resources;
                 for (i, item) in items.iter().enumerate().take(examined) {
-                    if self.out.len() >= limits::PROBLEMS.get_usize() {
+                    if self.out.len() >= self.bounds.problems {
                         self.dropped += 1;
                         break;
                     }
@@ -582,7 +597,7 @@ impl<'a> Checker<'a> {
                         format!(
                             "the list holds {} resources; only the first {examined} were examined (Entra asks for pages of 100; {})",
                             items.len(),
-                            limits::LIST_RESOURCES.hint()
+                            self.bounds.list_resources_hint
                         ),
                     );
                 }
@@ -895,8 +910,18 @@ mod tests {
                "startIndex": 1, "itemsPerPage": 20})
     }
 
+    /// The default `--limit` bounds.
+    fn bounds() -> Bounds {
+        Bounds {
+            problems: 1000,
+            problems_hint: "scimcheck's limit; raise it with --limit problems=N".into(),
+            list_resources: 1000,
+            list_resources_hint: "scimcheck's limit; raise it with --limit list-resources=N".into(),
+        }
+    }
+
     fn check(kind: Kind, body: &Value) -> Vec<Violation> {
-        validate(kind, body, SchemaSet::builtin())
+        validate(kind, body, SchemaSet::builtin(), &bounds())
     }
 
     /// `base` changed by `edit` (at a JSON pointer: set, or remove with `None`).
@@ -1429,7 +1454,7 @@ mod tests {
         let mut body = user();
         body["schemas"].as_array_mut().unwrap().push(json!(acme));
         body[acme] = json!({"badge": 7, "height": 1.82, "since": "2020-02-29T12:00:00-08:00", "tags": ["a"], "desk": {"floor": 3}});
-        assert_eq!(validate(Kind::User, &body, &schemas), []);
+        assert_eq!(validate(Kind::User, &body, &schemas, &bounds()), []);
         // Built-in schemas alone know nothing of the extension: anything goes.
         let lax = with(body.clone(), &format!("/{acme}/badge"), Some(json!("7")));
         assert_eq!(check(Kind::User, &lax), []);
@@ -1442,7 +1467,7 @@ mod tests {
         ];
         for (name, value, needle) in cases {
             let broken = with(body.clone(), &format!("/{acme}/{name}"), Some(value));
-            let found = validate(Kind::User, &broken, &schemas);
+            let found = validate(Kind::User, &broken, &schemas, &bounds());
             assert_eq!(found.len(), 1, "{name}: {found:#?}");
             assert_eq!(found[0].level, Level::Fail);
             assert!(
@@ -1467,7 +1492,10 @@ mod tests {
             Level::Fail,
             "expected a boolean",
         );
-        assert_eq!(validate(Kind::User, &body, &SchemaSet::default()).len(), 1);
+        assert_eq!(
+            validate(Kind::User, &body, &SchemaSet::default(), &bounds()).len(),
+            1
+        );
     }
 
     // --- ListResponse ---------------------------------------------------------------------------
