@@ -4,6 +4,7 @@
 pub mod dialect;
 pub mod filter;
 pub mod json;
+pub mod json_path;
 pub mod patch;
 pub mod path;
 pub mod schema;

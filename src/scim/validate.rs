@@ -11,6 +11,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::json::get_ci as field;
+use super::json_path::{child, index};
 use super::schema::{AttrType, Attribute, Returned, Schema, SchemaSet, common_attributes};
 use super::urn;
 
@@ -797,23 +798,6 @@ fn zoneless_date_time(s: &str) -> bool {
 /// Whether a member name is a schema URN (an extension object's key).
 fn is_urn(key: &str) -> bool {
     key.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("urn:"))
-}
-
-/// `path.key`, or `path['key']` when the key is not a plain name (URNs).
-fn child(path: &str, key: &str) -> String {
-    let plain = key.starts_with(|c: char| c.is_ascii_alphabetic() || c == '$' || c == '_')
-        && key
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '$' || c == '_');
-    if plain {
-        format!("{path}.{key}")
-    } else {
-        format!("{path}['{}']", key.replace('\'', "\\'"))
-    }
-}
-
-fn index(path: &str, i: usize) -> String {
-    format!("{path}[{i}]")
 }
 
 fn type_name(t: AttrType) -> &'static str {
