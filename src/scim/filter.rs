@@ -9,7 +9,7 @@ use std::str::FromStr;
 
 use serde_json::Value;
 
-use super::json::get_ci;
+use super::json::{first_ci, get_ci};
 use super::path::AttrPath;
 use super::schema::{AttrType, Attribute, SchemaSet};
 
@@ -652,7 +652,7 @@ fn resolve<'a>(
     let map = node.as_object()?;
     let found = match path.urn.as_deref() {
         Some(urn) if !urn.eq_ignore_ascii_case(cx.core_urn) => {
-            let (key, ext) = map.iter().find(|(k, _)| k.eq_ignore_ascii_case(urn))?;
+            let (key, ext) = first_ci(map, urn)?;
             Some((get_ci(ext.as_object()?, &path.name)?, Some(key.as_str())))
         }
         explicit_core => match get_ci(map, &path.name) {

@@ -6,6 +6,7 @@ use std::sync::LazyLock;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use super::json::first_ci;
 use super::path::AttrPath;
 use super::urn;
 
@@ -201,9 +202,7 @@ impl SchemaSet {
     pub fn from_list_response(body: &Value) -> Result<SchemaSet, String> {
         let resources = match body {
             Value::Array(items) => items,
-            Value::Object(map) => map
-                .iter()
-                .find(|(k, _)| k.eq_ignore_ascii_case("Resources"))
+            Value::Object(map) => first_ci(map, "Resources")
                 .and_then(|(_, v)| v.as_array())
                 .ok_or("the /Schemas reply has no `Resources` array")?,
             _ => return Err("the /Schemas reply is not a JSON object".into()),
