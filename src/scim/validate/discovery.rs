@@ -52,7 +52,7 @@ impl Checker<'_> {
     }
 
     /// Attribute definitions: required fields and exact camelCase characteristic values.
-    pub(super) fn attribute_defs(&mut self, attrs: &[Value], path: &str) {
+    fn attribute_defs(&mut self, attrs: &[Value], path: &str) {
         for (i, attr) in attrs.iter().enumerate() {
             let p = index(path, i);
             let Some(a) = attr.as_object() else {
@@ -103,7 +103,7 @@ impl Checker<'_> {
     }
 
     /// A characteristic value must be one of `valid`, spelled exactly (Entra is case-sensitive).
-    pub(super) fn characteristic(&mut self, s: &str, valid: &[&str], path: &str) {
+    fn characteristic(&mut self, s: &str, valid: &[&str], path: &str) {
         if valid.contains(&s) {
             return;
         }

@@ -52,7 +52,7 @@ impl Checker<'_> {
     }
 
     /// A resource inside `Resources`, checked as the kind its own `schemas` names.
-    pub(super) fn list_item(&mut self, item: &Value, path: &str) {
+    fn list_item(&mut self, item: &Value, path: &str) {
         let Some(obj) = item.as_object() else {
             return self.fail(
                 path,

@@ -100,7 +100,7 @@ impl Checker<'_> {
     }
 
     /// Checks the members of `obj` that `attrs` defines, and that required ones are present.
-    pub(super) fn object(&mut self, obj: &Map<String, Value>, attrs: &[&Attribute], path: &str) {
+    fn object(&mut self, obj: &Map<String, Value>, attrs: &[&Attribute], path: &str) {
         let projected = self.projected;
         for attr in attrs.iter().filter(|a| a.required && !projected) {
             match field(obj, &attr.name) {
@@ -166,7 +166,7 @@ impl Checker<'_> {
     }
 
     /// Checks one (single) value against the attribute's type; complex values recursively.
-    pub(super) fn value(&mut self, attr: &Attribute, v: &Value, path: &str) {
+    fn value(&mut self, attr: &Attribute, v: &Value, path: &str) {
         let ok = match (attr.kind, v) {
             (_, Value::Null) => return self.warn(path, NULL_VALUE),
             (AttrType::String | AttrType::Reference | AttrType::Binary, v) => v.is_string(),
