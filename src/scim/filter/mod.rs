@@ -21,8 +21,11 @@ pub use parse::{CompareOp, FilterError, PatchPath, parse_filter, parse_patch_pat
 pub enum Filter {
     /// `path op value`, e.g. `userName eq "bjensen"`.
     Compare {
+        /// The attribute compared.
         path: AttrPath,
+        /// The operator.
         op: CompareOp,
+        /// The value compared with (a JSON literal; unquoted words are strings).
         value: Value,
     },
     /// `path pr`.
@@ -37,8 +40,11 @@ pub enum Filter {
     /// some element matches `filter` (and its `sub` attribute compares true).
     /// `emails[type eq "work"].value pr` parses as `emails[type eq "work" and value pr]`.
     ValuePath {
+        /// The multi-valued attribute whose elements are selected.
         attr: AttrPath,
+        /// The filter each element is matched against.
         filter: Box<Filter>,
+        /// Entra's trailing comparison on a sub-attribute of the selected element.
         sub: Option<(String, CompareOp, Value)>,
     },
 }

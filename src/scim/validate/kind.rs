@@ -8,12 +8,19 @@ use crate::scim::urn;
 /// The kind of body a response is expected to hold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
+    /// A User resource.
     User,
+    /// A Group resource.
     Group,
+    /// A list or query response.
     ListResponse,
+    /// An error response.
     Error,
+    /// A schema resource (`/Schemas`).
     Schema,
+    /// A resource type (`/ResourceTypes`).
     ResourceType,
+    /// The service provider configuration.
     ServiceProviderConfig,
 }
 

@@ -21,7 +21,9 @@ pub use kind::Kind;
 /// How serious a violation is: `Fail` breaks Entra or the RFC, `Warn` is a tolerated deviation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum Level {
+    /// Breaks Entra or the RFC: the check fails.
     Fail,
+    /// A tolerated deviation: reported, does not fail.
     Warn,
 }
 
