@@ -5,7 +5,7 @@
 //! The whole matrix (a clean run plus one run per row) is computed once, concurrently, and shared
 //! by the tests of this file.
 
-mod common;
+use crate::common;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::OnceLock;
