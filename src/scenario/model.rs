@@ -8,6 +8,7 @@ use serde_json::{Map, Value};
 use serde_saphyr::Spanned;
 
 use crate::http::TenantUrl;
+use crate::scim::dialect::Dialect;
 
 /// One scenario file: a named, ordered sequence of steps that replays one Entra call sequence.
 #[derive(Debug, Clone, Deserialize)]
@@ -125,27 +126,7 @@ impl Strictness {
     }
 }
 
-/// Which Entra PATCH dialect a run (or a step) uses.
-#[derive(
-    Debug, Clone, Copy, Deserialize, serde::Serialize, PartialEq, Eq, Hash, PartialOrd, Ord,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum Dialect {
-    /// Entra's default dialect: capitalised ops, string booleans, value-array member removal.
-    Default,
-    /// The `aadOptscim062020` dialect: RFC 7644 compliant PATCH.
-    Compliant,
-}
-
 impl Dialect {
-    /// The name used on the command line and in reports.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Dialect::Default => "default",
-            Dialect::Compliant => "compliant",
-        }
-    }
-
     /// The dialect Entra would use for this Tenant URL: compliant when the query carries
     /// `aadOptscim062020` (or the older `AzureAdScimPatch062020`), the default (legacy) dialect
     /// otherwise, and always when it carries `AzureAdScimPatch2017`, the documented roll-back
