@@ -489,6 +489,16 @@ mod tests {
     }
 
     #[test]
+    fn all_names_every_quirk_once_in_the_order_quirks_lists_them() {
+        let names: std::collections::BTreeSet<&str> = Quirk::ALL.iter().map(Quirk::name).collect();
+        assert_eq!(names.len(), Quirk::ALL.len(), "a name is used twice");
+        assert_eq!(Quirk::ALL.len(), Quirk::SWITCHES.len() + 3);
+        let labels: Vec<&str> = QUIRKS.iter().map(|(label, _)| *label).collect();
+        let all: Vec<&str> = Quirk::ALL.iter().map(Quirk::label).collect();
+        assert_eq!(labels, all);
+    }
+
+    #[test]
     fn unknown_quirks_and_bare_drops_attribute_are_errors() {
         assert!("no-such-quirk".parse::<Quirk>().is_err());
         assert!("drops-attribute".parse::<Quirk>().is_err());
