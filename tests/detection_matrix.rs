@@ -6,7 +6,7 @@
 //! run plus one run per row) is computed once, a few runs at a time, and shared by the tests of
 //! this file.
 
-mod common;
+use crate::common;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::OnceLock;

@@ -5,7 +5,7 @@
 //! `cargo test` runs a few hundred cases per property. For a long run:
 //!
 //! ```sh
-//! SCIMCHECK_FUZZ_CASES=100000 cargo test --release --test fuzz
+//! SCIMCHECK_FUZZ_CASES=100000 cargo test --release --test integration fuzz::
 //! ```
 
 use proptest::prelude::*;

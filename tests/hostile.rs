@@ -2,8 +2,8 @@
 //! malformed responses, and a token that must never show up in any output, whatever goes wrong.
 //! Every misbehaviour becomes a check failure with a diagnosis, never a panic or a hang.
 
-mod common;
-mod rogue;
+use crate::common;
+use crate::rogue;
 
 use std::path::Path;
 use std::process::Output;
@@ -480,8 +480,8 @@ async fn malformed_responses_become_check_failures_with_a_diagnosis() {
             report.push_str(&format!("  {}: {}\n", f.kind, f.message));
         }
     }
-    insta::with_settings!({snapshot_path => "../snapshots", filters => ports()}, {
-        insta::assert_snapshot!("malformed_responses", report);
+    insta::with_settings!({snapshot_path => "../snapshots", prepend_module_to_snapshot => false, filters => ports()}, {
+        insta::assert_snapshot!("hostile__malformed_responses", report);
     });
 }
 

@@ -1,6 +1,6 @@
 //! Concurrent scenarios: `--jobs N` changes how fast a run is, never what it reports.
 
-mod common;
+use crate::common;
 
 use std::sync::{Arc, LazyLock};
 

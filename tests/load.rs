@@ -1,6 +1,6 @@
 //! `scimcheck load`: an Entra initial cycle against the embedded reference server.
 
-mod common;
+use crate::common;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};

@@ -2,7 +2,7 @@
 //! the embedded reference server, the quirks that break one mapped attribute, and the
 //! `profiles` command.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 
@@ -415,8 +415,8 @@ fn profiles_lists_the_builtin_profiles() {
         text,
         String::from_utf8_lossy(&scimcheck(&["profiles", "list"], &[]).stdout)
     );
-    insta::with_settings!({snapshot_path => "../snapshots"}, {
-        insta::assert_snapshot!("profiles_list", text);
+    insta::with_settings!({snapshot_path => "../snapshots", prepend_module_to_snapshot => false}, {
+        insta::assert_snapshot!("profiles__profiles_list", text);
     });
 }
 
@@ -425,8 +425,8 @@ fn profiles_show_prints_the_mapping_like_the_portal() {
     let out = scimcheck(&["profiles", "show", "maptician"], &[]);
     assert_eq!(out.status.code(), Some(0));
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    insta::with_settings!({snapshot_path => "../snapshots"}, {
-        insta::assert_snapshot!("profiles_show_maptician", text);
+    insta::with_settings!({snapshot_path => "../snapshots", prepend_module_to_snapshot => false}, {
+        insta::assert_snapshot!("profiles__profiles_show_maptician", text);
     });
 }
 

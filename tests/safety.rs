@@ -4,8 +4,8 @@
 //! against the embedded reference server, often behind a recording proxy that shows exactly
 //! what was sent.
 
-mod common;
-mod rogue;
+use crate::common;
+use crate::rogue;
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
