@@ -6,6 +6,8 @@
 //! run plus one run per row) is computed once, a few runs at a time, and shared by the tests of
 //! this file.
 
+mod proofs;
+
 use crate::common;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -18,9 +20,6 @@ use scimcheck::run::{CheckResult, Outcome};
 use scimcheck::scenario::{Dialect, check_id};
 use scimcheck::server::Quirk;
 use serde_json::Value;
-
-#[path = "detection_matrix/proofs.rs"]
-mod proofs;
 
 /// Checks that only the quirks breaking nearly everything catch: the setup steps (their job is
 /// to create data for the checks after them) and the no-op verification after an empty PATCH.
