@@ -87,7 +87,8 @@ pub(crate) struct Shared {
     oauth: Option<oauth::TokenEndpoint>,
 }
 
-/// The discovery documents, computed once (without `meta.location`).
+/// The discovery documents, computed once as the response quirks publish them (without
+/// `meta.location`).
 struct Discovery {
     schemas: Vec<Value>,
     resource_types: Vec<Value>,
