@@ -3,8 +3,8 @@
 //! (template expansion, `repeat`, check id length) is bounded, each limit named in the error;
 //! numeric flags are range-checked; a `--ca-cert` with no certificate is refused.
 
-mod common;
-mod rogue;
+use crate::common;
+use crate::rogue;
 
 use common::{TOKEN, args, output_text as text, scimcheck_async as scimcheck};
 use rogue::{Answer, Rogue};

@@ -2,7 +2,7 @@
 //! failing check with its Entra error code, and its screenshot is a PNG. Skipped, with the reason
 //! printed, when no Chromium is installed (`.ci/run` installs Debian's `chromium` when it can).
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -1,6 +1,6 @@
 //! End-to-end tests of the `scimcheck` binary: exit codes, loading errors, and the human output.
 
-mod common;
+use crate::common;
 
 use common::{TOKEN, scimcheck};
 
@@ -94,8 +94,8 @@ async fn a_passing_run_prints_one_line_per_scenario_with_nested_checks() {
         stdout(&out),
         stderr(&out)
     );
-    insta::with_settings!({snapshot_path => "../snapshots", filters => normalise()}, {
-        insta::assert_snapshot!("run_passing_human", stdout(&out));
+    insta::with_settings!({snapshot_path => "../snapshots", prepend_module_to_snapshot => false, filters => normalise()}, {
+        insta::assert_snapshot!("cli__run_passing_human", stdout(&out));
     });
 }
 
@@ -126,8 +126,8 @@ async fn a_failing_check_shows_expected_actual_diff_exchange_and_hint() {
         text.contains("$.active: expected false, got true"),
         "{text}"
     );
-    insta::with_settings!({snapshot_path => "../snapshots", filters => normalise()}, {
-        insta::assert_snapshot!("run_failing_human", text);
+    insta::with_settings!({snapshot_path => "../snapshots", prepend_module_to_snapshot => false, filters => normalise()}, {
+        insta::assert_snapshot!("cli__run_failing_human", text);
     });
     assert_eq!(
         server.dump()["users"],
@@ -168,8 +168,8 @@ async fn a_broken_scenario_file_exits_2_with_file_line_column_and_sends_nothing(
         err.contains("tests/fixtures/broken/undefined.yaml:4:43"),
         "{err}"
     );
-    insta::with_settings!({snapshot_path => "../snapshots"}, {
-        insta::assert_snapshot!("load_errors", err);
+    insta::with_settings!({snapshot_path => "../snapshots", prepend_module_to_snapshot => false}, {
+        insta::assert_snapshot!("cli__load_errors", err);
     });
 }
 
@@ -225,8 +225,8 @@ fn list_shows_the_builtin_scenarios_and_their_check_ids() {
 fn list_logic_app_maps_the_25_logic_app_tests_and_names_the_gaps() {
     let out = scimcheck(&["list", "--logic-app"], &[]);
     assert_eq!(out.status.code(), Some(0));
-    insta::with_settings!({snapshot_path => "../snapshots"}, {
-        insta::assert_snapshot!("list_logic_app", stdout(&out));
+    insta::with_settings!({snapshot_path => "../snapshots", prepend_module_to_snapshot => false}, {
+        insta::assert_snapshot!("cli__list_logic_app", stdout(&out));
     });
 }
 
@@ -253,8 +253,8 @@ fn assigned_adds_the_quarantine_risk_of_the_failures_for_that_many_users() {
             .unwrap_or_else(|| panic!("no quarantine line for {quirk:?}:\n{text}"));
         lines.push(format!("{quirk:?}: {line}"));
     }
-    insta::with_settings!({snapshot_path => "../snapshots"}, {
-        insta::assert_snapshot!("quarantine_risk", lines.join("\n"));
+    insta::with_settings!({snapshot_path => "../snapshots", prepend_module_to_snapshot => false}, {
+        insta::assert_snapshot!("cli__quarantine_risk", lines.join("\n"));
     });
 }
 
@@ -416,8 +416,8 @@ fn one_media_type_root_cause_is_one_finding_in_under_200_lines() {
     let text = stdout(&out);
     let lines = text.lines().count();
     assert!(lines <= 200, "{lines} lines:\n{text}");
-    insta::with_settings!({snapshot_path => "../snapshots", filters => normalise()}, {
-        insta::assert_snapshot!("one_root_cause_json_content_type", text);
+    insta::with_settings!({snapshot_path => "../snapshots", prepend_module_to_snapshot => false, filters => normalise()}, {
+        insta::assert_snapshot!("cli__one_root_cause_json_content_type", text);
     });
 }
 
@@ -441,8 +441,8 @@ async fn a_wrong_token_is_one_diagnosis_in_under_60_lines() {
         !text.contains("REDACTED Tenant URL"),
         "own wording kept:\n{text}"
     );
-    insta::with_settings!({snapshot_path => "../snapshots", filters => normalise()}, {
-        insta::assert_snapshot!("one_root_cause_wrong_token", text);
+    insta::with_settings!({snapshot_path => "../snapshots", prepend_module_to_snapshot => false, filters => normalise()}, {
+        insta::assert_snapshot!("cli__one_root_cause_wrong_token", text);
     });
 }
 

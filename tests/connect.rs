@@ -1,7 +1,7 @@
 //! `scimcheck connect`: every diagnosis against a local server that reproduces the condition.
 //! Each test asserts the finding's stable code in the JSON output, not just a failure.
 
-mod common;
+use crate::common;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};

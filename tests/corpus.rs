@@ -3,8 +3,8 @@
 //! hangs past its timeouts, and its peak resident memory stays under 200 MiB at default limits.
 //! Peak RSS is the kernel's high-water mark (`VmHWM`), sampled until the process exits.
 
-mod common;
-mod rogue;
+use crate::common;
+use crate::rogue;
 
 use std::io::Read;
 use std::process::{Command, Stdio};

@@ -1,6 +1,6 @@
 //! `scimcheck discover`: what the discovery documents say, and the problems Entra trips over.
 
-mod common;
+use crate::common;
 
 use std::net::SocketAddr;
 

@@ -6,8 +6,8 @@
 //! is touched, and whatever this run may have left is either removed or listed.
 //! Everything binds 127.0.0.1; every wait is bounded.
 
-mod common;
-mod rogue;
+use crate::common;
+use crate::rogue;
 
 use std::collections::BTreeSet;
 use std::process::{Command, Stdio};

@@ -2,8 +2,8 @@
 //! malformed responses, and a token that must never show up in any output, whatever goes wrong.
 //! Every misbehaviour becomes a check failure with a diagnosis, never a panic or a hang.
 
-mod common;
-mod rogue;
+use crate::common;
+use crate::rogue;
 
 use std::path::Path;
 use std::process::Output;
@@ -12,9 +12,9 @@ use std::time::Duration;
 
 use common::{TOKEN, args, output_text as text, scimcheck_async as scimcheck};
 use rogue::{Answer, Rogue, TlsFront, empty_list, head, response, scim};
-use scimcheck::http::{Client, ClientOptions, Secret, TenantUrl};
+use scimcheck::http::{ClientOptions, Secret, TenantUrl};
 use scimcheck::plan::plan;
-use scimcheck::run::{CheckResult, Event, RunConfig, Runner};
+use scimcheck::run::{CheckResult, Event, RunConfig, Runner, Tenant};
 use scimcheck::scenario::template::Generators;
 use scimcheck::scenario::{Dialect, load_str};
 use serde_json::json;
@@ -61,7 +61,7 @@ async fn probe(url: &str, extra: &[&str]) -> Output {
 async fn run_in_process(url: &str, yaml: &str, options: ClientOptions) -> Vec<CheckResult> {
     let generators = Arc::new(Generators::new(Generators::random_run_id()));
     let g = generators.clone();
-    let client = Client::new(
+    let client = Tenant::new(
         TenantUrl::parse(url).expect("url"),
         Secret::new(TOKEN),
         options,
@@ -481,8 +481,8 @@ async fn malformed_responses_become_check_failures_with_a_diagnosis() {
             report.push_str(&format!("  {}: {}\n", f.kind, f.message));
         }
     }
-    insta::with_settings!({snapshot_path => "../snapshots", filters => ports()}, {
-        insta::assert_snapshot!("malformed_responses", report);
+    insta::with_settings!({snapshot_path => "../snapshots", prepend_module_to_snapshot => false, filters => ports()}, {
+        insta::assert_snapshot!("hostile__malformed_responses", report);
     });
 }
 

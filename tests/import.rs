@@ -2,7 +2,7 @@
 //! replays green against the reference server, fails against a quirky one, and never carries
 //! the captured credentials.
 
-mod common;
+use crate::common;
 
 use common::{
     TOKEN, args, assert_no_test_data_left, output_text, scimcheck, scimcheck_async, server,
@@ -150,9 +150,9 @@ fn a_browser_har_with_credentials_never_writes_them() {
     let lint = scimcheck(&["lint", &scenario.display().to_string()], &[]);
     assert_eq!(lint.status.code(), Some(0), "{}", output_text(&lint));
     let dir_text = dir.path().display().to_string();
-    insta::with_settings!({snapshot_path => "../snapshots", filters => vec![(dir_text.as_str(), "TMP")]}, {
-        insta::assert_snapshot!("import_browser_har_output", said);
-        insta::assert_snapshot!("import_browser_har_scenario", text);
+    insta::with_settings!({snapshot_path => "../snapshots", prepend_module_to_snapshot => false, filters => vec![(dir_text.as_str(), "TMP")]}, {
+        insta::assert_snapshot!("import__import_browser_har_output", said);
+        insta::assert_snapshot!("import__import_browser_har_scenario", text);
     });
 }
 

@@ -4,7 +4,7 @@
 //! stage is not root, and `--version` names the commit. (Docker itself cannot run here: the
 //! image build is not exercised.)
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 use std::path::Path;

@@ -3,8 +3,8 @@
 //! when they expire; `connect` diagnoses every way a token endpoint fails Entra; the flags are
 //! validated before anything is sent.
 
-mod common;
-mod rogue;
+use crate::common;
+use crate::rogue;
 
 use std::time::Duration;
 

@@ -2,15 +2,15 @@
 //! the embedded reference server, the quirks that break one mapped attribute, and the
 //! `profiles` command.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 
 use common::{TOKEN, scimcheck};
-use scimcheck::http::{Client, ClientOptions, Secret, TenantUrl};
+use scimcheck::http::{ClientOptions, Secret, TenantUrl};
 use scimcheck::plan::{Published, plan};
 use scimcheck::profile::{self, Profile};
-use scimcheck::run::{CheckResult, Event, Outcome, RunConfig, Runner};
+use scimcheck::run::{CheckResult, Event, Outcome, RunConfig, Runner, Tenant};
 use scimcheck::scenario::template::Generators;
 use scimcheck::scenario::{Dialect, Loaded};
 use scimcheck::server::{Quirk, Server, ServerOptions};
@@ -94,7 +94,7 @@ async fn run_profile_against(p: &Profile, url: &str, extra: Vec<Loaded>) -> Prof
     let generators =
         Arc::new(Generators::new(Generators::random_run_id()).with_profile(prepared.values));
     let g = generators.clone();
-    let client = Client::new(
+    let client = Tenant::new(
         target,
         secret,
         ClientOptions::default(),
@@ -411,8 +411,8 @@ fn profiles_lists_the_builtin_profiles() {
         text,
         String::from_utf8_lossy(&scimcheck(&["profiles", "list"], &[]).stdout)
     );
-    insta::with_settings!({snapshot_path => "../snapshots"}, {
-        insta::assert_snapshot!("profiles_list", text);
+    insta::with_settings!({snapshot_path => "../snapshots", prepend_module_to_snapshot => false}, {
+        insta::assert_snapshot!("profiles__profiles_list", text);
     });
 }
 
@@ -421,8 +421,8 @@ fn profiles_show_prints_the_mapping_like_the_portal() {
     let out = scimcheck(&["profiles", "show", "maptician"], &[]);
     assert_eq!(out.status.code(), Some(0));
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    insta::with_settings!({snapshot_path => "../snapshots"}, {
-        insta::assert_snapshot!("profiles_show_maptician", text);
+    insta::with_settings!({snapshot_path => "../snapshots", prepend_module_to_snapshot => false}, {
+        insta::assert_snapshot!("profiles__profiles_show_maptician", text);
     });
 }
 

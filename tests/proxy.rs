@@ -2,7 +2,7 @@
 //! against what Entra expects, names Entra's request shapes, and writes reports without
 //! credentials.
 
-mod common;
+use crate::common;
 
 use std::sync::{Arc, Mutex};
 
@@ -278,9 +278,9 @@ async fn a_quirk_shows_up_in_the_proxys_report_as_entras_request_rejected() {
         })
         .collect();
     failed.sort();
-    insta::with_settings!({snapshot_path => "../snapshots", filters => filters}, {
+    insta::with_settings!({snapshot_path => "../snapshots", prepend_module_to_snapshot => false, filters => filters}, {
         insta::assert_snapshot!(
-            "proxy_rejects_capitalised_ops",
+            "proxy__proxy_rejects_capitalised_ops",
             format!("{}\n\n{}", failed.join("\n"), summary.text())
         );
     });

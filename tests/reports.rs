@@ -2,7 +2,7 @@
 //! against the embedded reference server with a small fixed scenario set
 //! (`tests/fixtures/reports/`), so that the snapshots do not move when the built-in suite grows.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

@@ -3,8 +3,8 @@
 //! server echoes back transformed (base64, percent-encoded, JSON- or XML-escaped, cut at the
 //! body cap), and server text that tries to rewrite the terminal.
 
-mod common;
-mod rogue;
+use crate::common;
+use crate::rogue;
 
 use std::path::Path;
 

@@ -4,7 +4,7 @@
 //! `fixture-user`: tags users, write; checks `fuser.create`, `fuser.disable`,
 //! `fuser.disable.verified`).
 
-mod common;
+use crate::common;
 
 use std::io::Write;
 

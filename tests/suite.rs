@@ -1,6 +1,6 @@
 //! The built-in Entra suite against the embedded reference server.
 
-mod common;
+use crate::common;
 
 use scimcheck::run::Outcome;
 

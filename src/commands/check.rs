@@ -15,7 +15,7 @@ use crate::plan::{Plan, Published, Selection, select};
 use crate::report::Reporter;
 use crate::report::terminal::{Terminal, Verbosity, set_color};
 use crate::report::waive::Waivers;
-use crate::run::{Event, InPlanOrder, Outcome, RunConfig, Runner, Tally};
+use crate::run::{Event, InPlanOrder, Outcome, Owner, RunConfig, Runner, Tally, Tenant};
 use crate::scenario::template::{Generators, ProfileValues};
 use crate::scenario::{Dialect, Loaded};
 
@@ -74,7 +74,7 @@ pub(super) async fn execute(
     // application-provisioning-config-problem-scim-compatibility).
     let url_dialect = match check.mode {
         crate::cli::RunMode::OnDemand => Dialect::Default,
-        crate::cli::RunMode::Cycle => target.dialect(),
+        crate::cli::RunMode::Cycle => Dialect::of_tenant_url(&target),
     };
     let dialects = dialects(check.dialect, url_dialect);
     let mut options = options;
@@ -96,7 +96,7 @@ pub(super) async fn execute(
         warn_insecure();
     }
     let stop: Arc<std::sync::atomic::AtomicBool> = Arc::default();
-    let client = match Client::new(target, credential.clone(), options, minted) {
+    let client = match Tenant::new(target, credential.clone(), options, minted) {
         Ok(c) => Arc::new(
             c.with_run_prefix(generators.prefix())
                 .with_stop(stop.clone())
@@ -170,7 +170,9 @@ pub(super) async fn execute(
     let read = async {
         match published {
             Some(p) => Some(p),
-            None if plan.tests_discovery() => Some(Published::fetch(&client).await),
+            None if plan.tests_discovery() => Some(Published::from_exchange(
+                client.send(&Published::request(), Owner::Setup).await,
+            )),
             None => None,
         }
     };

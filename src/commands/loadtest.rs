@@ -7,8 +7,9 @@ use colored::Colorize;
 
 use crate::cli::DialectChoice;
 use crate::credential::Credential;
-use crate::http::{Client, Secret, TenantUrl};
+use crate::http::{Secret, TenantUrl};
 use crate::report::terminal::set_color;
+use crate::run::Tenant;
 use crate::scenario::Dialect;
 use crate::scenario::template::Generators;
 use crate::server::{Server, ServerOptions};
@@ -68,7 +69,7 @@ pub(super) async fn load(args: crate::cli::LoadArgs) -> i32 {
         Err(e) => return bad_input(&e),
     };
     let dialect = match args.dialect {
-        None => target.dialect(),
+        None => Dialect::of_tenant_url(&target),
         Some(DialectChoice::Default) => Dialect::Default,
         Some(DialectChoice::Compliant) => Dialect::Compliant,
         Some(DialectChoice::Both) => {
@@ -84,7 +85,7 @@ pub(super) async fn load(args: crate::cli::LoadArgs) -> i32 {
         warn_insecure();
     }
     let stop: Arc<std::sync::atomic::AtomicBool> = Arc::default();
-    let client = match Client::new(target, secret, options, Arc::new(|_: &str| false)) {
+    let client = match Tenant::new(target, secret, options, Arc::new(|_: &str| false)) {
         Ok(c) => c
             .with_run_prefix(generators.prefix())
             .with_stop(stop.clone()),

@@ -1,7 +1,5 @@
 //! `scimcheck profiles`: list, show, init.
 
-use std::sync::Arc;
-
 use colored::Colorize;
 
 use crate::exit;
@@ -59,7 +57,7 @@ pub(super) async fn profiles_init(a: crate::cli::ProfileInitArgs) -> i32 {
             .unwrap_or("My app")
             .to_string()
     });
-    let client = match Client::new(target, credential, options, Arc::new(|_: &str| false)) {
+    let client = match Client::new(target, credential, options) {
         Ok(c) => c,
         Err(e) => return bad_input(&secret.redact(&e)),
     };

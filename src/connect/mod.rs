@@ -14,7 +14,6 @@ mod tenant;
 pub mod tls;
 pub mod token;
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use serde::Serialize;
@@ -408,12 +407,7 @@ impl Diag {
     }
 
     fn client(&self, target: TenantUrl, token: Secret) -> Result<Client, String> {
-        Client::new(
-            target,
-            token,
-            self.options.clone(),
-            Arc::new(|_: &str| false),
-        )
+        Client::new(target, token, self.options.clone())
     }
 
     fn note(&mut self, step: usize, ok: bool, note: impl Into<String>) {
@@ -435,7 +429,7 @@ impl Diag {
         auth: &str,
         req: &OutRequest,
     ) -> (usize, Exchange) {
-        let ex = client.send(req, 0).await;
+        let ex = client.send(req).await;
         self.record(stage, purpose, auth, req, ex)
     }
 
@@ -1677,7 +1671,6 @@ impl Diag {
             self.target.clone(),
             Secret::new("scimcheck-no-token-is-sent"),
             options,
-            Arc::new(|_: &str| false),
         ) else {
             return;
         };
@@ -1858,12 +1851,7 @@ pub async fn diagnose(opts: ConnectOptions) -> Result<Report, String> {
     // With OAuth2 client credentials, Entra first asks the token endpoint for an access token,
     // and Test Connection goes no further without one.
     if let Some(oauth) = opts.credential.oauth_client() {
-        let token_client = Client::new(
-            target.clone(),
-            opts.credential.clone(),
-            d.options.clone(),
-            Arc::new(|_: &str| false),
-        )?;
+        let token_client = Client::new(target.clone(), opts.credential.clone(), d.options.clone())?;
         match d.token_endpoint(&token_client, oauth).await {
             Some(access) => d.token = access,
             None => return Ok(d.finish()),
@@ -1879,8 +1867,7 @@ pub async fn diagnose(opts: ConnectOptions) -> Result<Report, String> {
     // Entra's two probes go out side by side; the groups probe is judged only when the users
     // probe got an answer.
     let (users_req, groups_req) = (users_probe(), groups_probe(true));
-    let (users_sent, groups_sent) =
-        tokio::join!(client.send(&users_req, 0), client.send(&groups_req, 0));
+    let (users_sent, groups_sent) = tokio::join!(client.send(&users_req), client.send(&groups_req));
     let (us, users_ex) = d.record(Stage::TestConnection, "Entra's users probe: a filter on a random userName, expecting 200 and an empty ListResponse", "token", &users_req, users_sent);
     let users = answer(&users_ex);
     let users_url = users_ex.request.url.clone();

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use crate::credential::Credential;
-use crate::http::{Client, ClientOptions, OutRequest, TenantUrl};
+use crate::http::{Client, ClientOptions, Exchange, OutRequest, TenantUrl};
 use crate::profile::Discovery;
 use crate::scim::schema::SchemaSet;
 
@@ -24,11 +24,19 @@ pub struct Published {
 }
 
 impl Published {
-    /// Sends `GET /Schemas` with `client` (a read; nothing is created).
+    /// The request that reads it: `GET /Schemas`.
+    pub fn request() -> OutRequest {
+        OutRequest::new("GET", "/Schemas")
+    }
+
+    /// Sends [`Published::request`] with `client` (a read; nothing is created). A run's own
+    /// client sends it itself and hands the exchange to [`Published::from_exchange`].
     pub async fn fetch(client: &Client) -> Published {
-        let ex = client
-            .send(&OutRequest::new("GET", "/Schemas"), usize::MAX)
-            .await;
+        Published::from_exchange(client.send(&Published::request()).await)
+    }
+
+    /// What the exchange of [`Published::request`] says.
+    pub fn from_exchange(ex: Exchange) -> Published {
         match ex.response {
             Ok(r) => Published::from_reply(r.status, r.json()),
             Err(e) => {
@@ -51,12 +59,7 @@ impl Published {
     ) -> Published {
         let mut options = options.clone();
         options.read_only = true;
-        match Client::new(
-            target.clone(),
-            credential.clone(),
-            options,
-            Arc::new(|_: &str| false),
-        ) {
+        match Client::new(target.clone(), credential.clone(), options) {
             Ok(client) => Published::fetch(&client).await,
             Err(e) => Published {
                 discovery: Discovery::unavailable(e),

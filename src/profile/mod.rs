@@ -27,6 +27,7 @@ pub use target::Target;
 
 use crate::scenario::Loaded;
 use crate::scenario::template::ProfileValues;
+use crate::scim::json::get_ci;
 
 /// A run's scenarios with a profile applied, and what templates see of the profile.
 #[derive(Debug, Clone)]
@@ -91,7 +92,7 @@ pub fn with_required_attributes(profile: &Profile, loaded: &Loaded) -> Option<Lo
         let Some(serde_json::Value::Object(body)) = &mut r.body else {
             continue;
         };
-        if !is_user_write || !body.keys().any(|k| k.eq_ignore_ascii_case("userName")) {
+        if !is_user_write || get_ci(body, "userName").is_none() {
             continue;
         }
         for a in &required {

@@ -3,20 +3,25 @@
 
 use futures_util::StreamExt;
 
-use crate::http::{OutRequest, is_transient, resource_path};
+use crate::http::{OutRequest, is_transient};
 
+use super::ledger::resource_path;
 use super::step::StepRun;
-use super::{CleanupOutcome, Event, Runner, event};
+use super::{CleanupOutcome, Event, Owner, Runner, event};
 
 impl Runner {
     pub(super) async fn cleanup(&self, run: &mut StepRun<'_>) {
         let started_at = event::now();
-        for ex in self.client.adopt_pending(run.index).await {
+        for ex in self.client.adopt_pending(Owner::Scenario(run.index)).await {
             self.note_answer(&ex);
             Self::record(run, "cleanup", started_at.clone(), &ex);
         }
         if self.config.keep {
-            for c in self.client.ledger.remaining(Some(run.index)) {
+            for c in self
+                .client
+                .ledger
+                .remaining(Some(Owner::Scenario(run.index)))
+            {
                 run.events.push(Event::Cleanup {
                     scenario: run.index,
                     method: "DELETE".into(),
@@ -35,7 +40,7 @@ impl Runner {
         let rest = self
             .client
             .ledger
-            .remaining(Some(run.index))
+            .remaining(Some(Owner::Scenario(run.index)))
             .into_iter()
             .map(|c| (OutRequest::new("DELETE", c.path), c.label))
             .collect();

@@ -10,12 +10,14 @@ mod cleanup;
 pub mod event;
 pub mod expect;
 pub mod hint;
+pub mod ledger;
 pub mod location;
 mod prefetch;
 pub mod schedule;
 mod send;
 mod step;
 pub mod stream;
+pub mod tenant;
 
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -27,7 +29,6 @@ use std::panic::AssertUnwindSafe;
 use futures_util::{FutureExt, StreamExt};
 use serde_json::Map;
 
-use crate::http::Client;
 use crate::plan::{Plan, PlanItem};
 use crate::scenario::template::Generators;
 use crate::scenario::{Dialect, Evidence, Severity, Strictness, check_id};
@@ -36,6 +37,8 @@ pub use event::{
     CheckResult, CleanupOutcome, Event, Finding, Outcome, Recorded, RootCause, ScenarioInfo,
     Summary, WaiverState, WaiverStatus,
 };
+pub use ledger::{Created, Ledger, Owner, Pending};
+pub use tenant::Tenant;
 
 pub use cleanup::CLEANUP_JOBS;
 pub use send::MAX_KEPT_BODY;
@@ -85,7 +88,7 @@ impl Default for RunConfig {
 
 /// The runner of one run: one client, one set of generators.
 pub struct Runner {
-    pub client: Arc<Client>,
+    pub client: Arc<Tenant>,
     pub generators: Arc<Generators>,
     pub config: RunConfig,
     responses: AtomicU64,
@@ -102,7 +105,7 @@ pub const GONE_AFTER: usize = 5;
 
 impl Runner {
     /// A runner for `client`.
-    pub fn new(client: Arc<Client>, generators: Arc<Generators>, config: RunConfig) -> Self {
+    pub fn new(client: Arc<Tenant>, generators: Arc<Generators>, config: RunConfig) -> Self {
         Runner {
             client,
             generators,

@@ -8,7 +8,7 @@ use crate::scenario::check_id;
 
 use super::blocking::blocking_dependency;
 use super::step::StepRun;
-use super::{Runner, event};
+use super::{Owner, Runner, event};
 
 impl Runner {
     /// Sends the independent steps at the head of `steps` side by side, to be judged in order
@@ -78,7 +78,7 @@ impl Runner {
         let sent =
             futures_util::future::join_all(requests.into_iter().map(|(id, req)| async move {
                 let started_at = event::now();
-                let ex = self.client.send(&req, index).await;
+                let ex = self.client.send(&req, Owner::Scenario(index)).await;
                 (id, (req, started_at, ex))
             }))
             .await;

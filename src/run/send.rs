@@ -6,7 +6,7 @@ use std::sync::atomic::Ordering;
 use crate::http::{Exchange, OutRequest};
 
 use super::step::StepRun;
-use super::{Event, GONE_AFTER, Runner, event};
+use super::{Event, GONE_AFTER, Owner, Runner, event};
 
 impl Runner {
     pub(super) async fn send(
@@ -27,7 +27,7 @@ impl Runner {
         req: &OutRequest,
     ) -> Exchange {
         let started_at = event::now();
-        let ex = self.client.send(req, index).await;
+        let ex = self.client.send(req, Owner::Scenario(index)).await;
         self.note_answer(&ex);
         Self::record_to(events, index, check, started_at, &ex);
         ex

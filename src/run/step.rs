@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use serde_json::{Map, Value};
 
-use crate::http::{Created, Exchange, OutRequest};
+use crate::http::{Exchange, OutRequest};
 use crate::scenario::capture::{CaptureSpec, capture};
 use crate::scenario::model::{Auth, Expect};
 use crate::scenario::template::TemplateError;
@@ -14,9 +14,10 @@ use crate::scenario::{Evidence, Severity, Strictness, check_id};
 use crate::scim::validate::Level;
 
 use super::blocking::{Rejected, blocked_by_capture, blocking_dependency, not_accepted};
+use super::ledger::Created;
 use super::send::{kept_request, kept_response};
 use super::{
-    CheckResult, Event, EventSender, Finding, Outcome, Plan, PlanItem, Recorded, Runner,
+    CheckResult, Event, EventSender, Finding, Outcome, Owner, Plan, PlanItem, Recorded, Runner,
     advertised, event, expect, hint, location,
 };
 
@@ -318,7 +319,11 @@ impl Runner {
                         .is_some_and(|id| c.path.rsplit('/').next() == Some(id.as_str()))
             };
             let mut answered_foreign = false;
-            for (c, known) in self.client.ledger.take_new_foreign(run.index, mine) {
+            for (c, known) in self
+                .client
+                .ledger
+                .take_new_foreign(Owner::Scenario(run.index), mine)
+            {
                 findings.push(foreign_answer(
                     &c,
                     self.client.carries_run_prefix(&req),

@@ -6,9 +6,9 @@
 use std::process::{Command, Output};
 use std::sync::Arc;
 
-use scimcheck::http::{Client, ClientOptions, Secret, TenantUrl};
+use scimcheck::http::{ClientOptions, Secret, TenantUrl};
 use scimcheck::plan::{Published, plan};
-use scimcheck::run::{CheckResult, Event, Outcome, RunConfig, Runner, Summary};
+use scimcheck::run::{CheckResult, Event, Outcome, Owner, RunConfig, Runner, Summary, Tenant};
 use scimcheck::scenario::template::Generators;
 use scimcheck::scenario::{Dialect, Loaded};
 use scimcheck::server::{Quirk, Server, ServerOptions};
@@ -77,7 +77,7 @@ pub async fn run_against_with(
 ) -> RunOutput {
     let generators = Arc::new(Generators::new(Generators::random_run_id()));
     let g = generators.clone();
-    let client = Client::new(
+    let client = Tenant::new(
         TenantUrl::parse(url).expect("url"),
         Secret::new(TOKEN),
         ClientOptions::default(),
@@ -90,7 +90,11 @@ pub async fn run_against_with(
     // As `scimcheck run` does: read the server's /Schemas once before the plan runs (when it
     // tests discovery).
     if plan.tests_discovery() {
-        plan = plan.with_published(&Published::fetch(&runner.client).await);
+        let ex = runner
+            .client
+            .send(&Published::request(), Owner::Setup)
+            .await;
+        plan = plan.with_published(&Published::from_exchange(ex));
     }
     let mut events = Vec::new();
     let summary = runner.run(&plan, &mut |e| events.push(e.clone())).await;
