@@ -12,6 +12,8 @@ use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{DigitallySignedStruct, SignatureScheme};
 use serde::Serialize;
 
+use crate::diagnosis::Code;
+
 /// What an unverified handshake showed.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TlsFacts {
@@ -226,7 +228,7 @@ pub fn tls_detail(error: &str) -> String {
 }
 
 /// Classifies a TLS failure from the client's error text and the unverified handshake.
-pub(super) fn tls_code(error: &str, facts: Option<&TlsFacts>) -> Option<&'static str> {
+pub(super) fn tls_code(error: &str, facts: Option<&TlsFacts>) -> Option<Code> {
     let mut text = tls_detail(error).to_ascii_lowercase();
     if let Some(e) = facts.and_then(|f| f.error.as_deref()) {
         text.push(' ');
@@ -241,18 +243,18 @@ pub(super) fn tls_code(error: &str, facts: Option<&TlsFacts>) -> Option<&'static
         "causedasendentity",
     ]) {
         return Some(match facts.and_then(|f| f.leaf.as_ref()) {
-            Some(leaf) if leaf.self_issued => "tls.self-signed",
-            _ => "tls.untrusted",
+            Some(leaf) if leaf.self_issued => Code::TlsSelfSigned,
+            _ => Code::TlsUntrusted,
         });
     }
     if has(&["expired"]) {
-        return Some("tls.expired");
+        return Some(Code::TlsExpired);
     }
     if has(&["notvalidforname", "not valid for name"]) {
-        return Some("tls.wrong-host");
+        return Some(Code::TlsWrongHost);
     }
     if has(&["notvalidyet", "not valid yet"]) {
-        return Some("tls.not-yet-valid");
+        return Some(Code::TlsNotYetValid);
     }
     if has(&[
         "protocolversion",
@@ -263,17 +265,17 @@ pub(super) fn tls_code(error: &str, facts: Option<&TlsFacts>) -> Option<&'static
         "unsupported protocol",
         "supportedversions",
     ]) {
-        return Some("tls.old-version");
+        return Some(Code::TlsOldVersion);
     }
     if has(&[
         "invalidcontenttype",
         "corrupt message",
         "invalid content type",
     ]) {
-        return Some("tls.not-tls");
+        return Some(Code::TlsNotTls);
     }
     if has(&["certificate", "tls", "handshake", "alert"]) {
-        return Some("tls.failed");
+        return Some(Code::TlsFailed);
     }
     None
 }
@@ -286,26 +288,26 @@ mod tests {
     fn tls_failures_are_told_apart_by_the_error_text() {
         assert_eq!(
             tls_code("invalid peer certificate: UnknownIssuer", None),
-            Some("tls.untrusted")
+            Some(Code::TlsUntrusted)
         );
         assert_eq!(
             tls_code(
                 "invalid peer certificate: certificate expired: verification time",
                 None
             ),
-            Some("tls.expired")
+            Some(Code::TlsExpired)
         );
         assert_eq!(
             tls_code("certificate not valid for name \"x\"", None),
-            Some("tls.wrong-host")
+            Some(Code::TlsWrongHost)
         );
         assert_eq!(
             tls_code("received fatal alert: ProtocolVersion", None),
-            Some("tls.old-version")
+            Some(Code::TlsOldVersion)
         );
         assert_eq!(
             tls_code("received corrupt message of type InvalidContentType", None),
-            Some("tls.not-tls")
+            Some(Code::TlsNotTls)
         );
         assert_eq!(tls_code("connection reset by peer", None), None);
         assert_eq!(
@@ -317,7 +319,7 @@ mod tests {
                 "the certificate has expired (invalid peer certificate: UnknownIssuer)",
                 None
             ),
-            Some("tls.untrusted"),
+            Some(Code::TlsUntrusted),
             "only the TLS library's words count"
         );
     }
