@@ -18,7 +18,7 @@ use crate::exit;
 use crate::http::{Client, ClientOptions, Secret, TenantUrl};
 use crate::report::Reporter;
 use crate::report::terminal::{Terminal, Verbosity, set_color};
-use crate::run::{RunConfig, Runner, Summary, plan};
+use crate::run::{RunConfig, Runner, Summary, Tenant, plan};
 use crate::scenario::template::{Generators, ProfileValues};
 use crate::scenario::{Dialect, Loaded};
 use crate::server::{QUIRKS, Quirk, Server, ServerOptions};
@@ -323,7 +323,7 @@ async fn execute(
     // application-provisioning-config-problem-scim-compatibility).
     let url_dialect = match check.mode {
         crate::cli::RunMode::OnDemand => Dialect::Default,
-        crate::cli::RunMode::Cycle => target.dialect(),
+        crate::cli::RunMode::Cycle => Dialect::of_tenant_url(&target),
     };
     let dialects = dialects(check.dialect, url_dialect);
     let mut options = options;
@@ -349,7 +349,7 @@ async fn execute(
         warn_insecure();
     }
     let stop: Arc<std::sync::atomic::AtomicBool> = Arc::default();
-    let client = match Client::new(target, credential.clone(), options, minted) {
+    let client = match Tenant::new(target, credential.clone(), options, minted) {
         Ok(c) => Arc::new(
             c.with_run_prefix(generators.prefix())
                 .with_stop(stop.clone())
@@ -627,7 +627,7 @@ async fn profiles_init(a: crate::cli::ProfileInitArgs) -> i32 {
             .unwrap_or("My app")
             .to_string()
     });
-    let client = match Client::new(target, credential, options, Arc::new(|_: &str| false)) {
+    let client = match Client::new(target, credential, options) {
         Ok(c) => c,
         Err(e) => return bad_input(&secret.redact(&e)),
     };
@@ -1082,7 +1082,7 @@ pub async fn load(args: crate::cli::LoadArgs) -> i32 {
         Err(e) => return bad_input(&e),
     };
     let dialect = match args.dialect {
-        None => target.dialect(),
+        None => Dialect::of_tenant_url(&target),
         Some(DialectChoice::Default) => Dialect::Default,
         Some(DialectChoice::Compliant) => Dialect::Compliant,
         Some(DialectChoice::Both) => {
@@ -1098,7 +1098,7 @@ pub async fn load(args: crate::cli::LoadArgs) -> i32 {
         warn_insecure();
     }
     let stop: Arc<std::sync::atomic::AtomicBool> = Arc::default();
-    let client = match Client::new(target, secret, options, Arc::new(|_: &str| false)) {
+    let client = match Tenant::new(target, secret, options, Arc::new(|_: &str| false)) {
         Ok(c) => c
             .with_run_prefix(generators.prefix())
             .with_stop(stop.clone()),

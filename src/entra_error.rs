@@ -10,6 +10,7 @@ use serde_json::Value;
 
 use crate::http::{Received, TransportError};
 use crate::run::{CheckResult, Outcome, Recorded};
+use crate::scim::json::get_ci;
 
 /// The provisioning-logs error-code table (Microsoft Learn).
 const LOGS: &str = "https://learn.microsoft.com/entra/identity/monitoring-health/howto-analyze-provisioning-logs#error-codes";
@@ -392,7 +393,7 @@ fn returns_members(r: &Received) -> bool {
     let Some(j) = r.json() else { return false };
     let has = |v: &Value| {
         v.as_object()
-            .is_some_and(|o| o.keys().any(|k| k.eq_ignore_ascii_case("members")))
+            .is_some_and(|o| get_ci(o, "members").is_some())
     };
     match j.get("Resources").and_then(Value::as_array) {
         Some(list) => list.iter().any(has),

@@ -120,6 +120,16 @@ pub fn parse(spec: &str) -> Result<(&'static Limit, u64), String> {
     }
 }
 
+/// The bounds in force on what the SCIM body validator examines and reports for one response.
+pub fn validation() -> crate::scim::validate::Bounds {
+    crate::scim::validate::Bounds {
+        problems: PROBLEMS.get_usize(),
+        problems_hint: PROBLEMS.hint(),
+        list_resources: LIST_RESOURCES.get_usize(),
+        list_resources_hint: LIST_RESOURCES.hint(),
+    }
+}
+
 /// Sets the limits given with `--limit` (once, before anything runs).
 pub fn set(specs: &[String]) -> Result<(), String> {
     for spec in specs {

@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use colored::Colorize;
 
 use crate::exit;
-use crate::http::Ledger;
+use crate::run::Ledger;
 
 struct Guarded {
     stop: Arc<AtomicBool>,

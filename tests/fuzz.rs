@@ -286,7 +286,7 @@ fn the_validator_never_panics_on_arbitrary_json_for_any_kind() {
     let schemas = SchemaSet::builtin();
     fuzz("validate(arbitrary)", 300, json_value(), |body| {
         for kind in Kind::ALL {
-            let _ = validate(kind, &body, schemas);
+            let _ = validate(kind, &body, schemas, &scimcheck::limits::validation());
         }
         Ok(())
     });
@@ -318,7 +318,7 @@ fn the_validator_never_panics_on_mutated_resources() {
         |(base, steps, replacement)| {
             let body = mutate(base, &steps, replacement);
             for kind in Kind::ALL {
-                let _ = validate(kind, &body, schemas);
+                let _ = validate(kind, &body, schemas, &scimcheck::limits::validation());
             }
             Ok(())
         },

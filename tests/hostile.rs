@@ -12,7 +12,8 @@ use std::time::Duration;
 
 use common::{TOKEN, args, output_text as text, scimcheck_async as scimcheck};
 use rogue::{Answer, Rogue, TlsFront, empty_list, head, response, scim};
-use scimcheck::http::{Client, ClientOptions, Secret, TenantUrl};
+use scimcheck::http::{ClientOptions, Secret, TenantUrl};
+use scimcheck::run::Tenant;
 use scimcheck::run::{CheckResult, Event, RunConfig, Runner, plan};
 use scimcheck::scenario::template::Generators;
 use scimcheck::scenario::{Dialect, load_str};
@@ -60,7 +61,7 @@ async fn probe(url: &str, extra: &[&str]) -> Output {
 async fn run_in_process(url: &str, yaml: &str, options: ClientOptions) -> Vec<CheckResult> {
     let generators = Arc::new(Generators::new(Generators::random_run_id()));
     let g = generators.clone();
-    let client = Client::new(
+    let client = Tenant::new(
         TenantUrl::parse(url).expect("url"),
         Secret::new(TOKEN),
         options,

@@ -5,7 +5,8 @@ use crate::common;
 use std::sync::{Arc, LazyLock};
 
 use regex::Regex;
-use scimcheck::http::{Client, ClientOptions, Secret, TenantUrl};
+use scimcheck::http::{ClientOptions, Secret, TenantUrl};
+use scimcheck::run::Tenant;
 use scimcheck::run::{Event, RunConfig, Runner, plan};
 use scimcheck::scenario::template::Generators;
 use scimcheck::scenario::{Dialect, Loaded};
@@ -19,7 +20,7 @@ async fn suite_events(jobs: usize) -> Vec<String> {
     let server = common::server(&[]).await;
     let generators = Arc::new(Generators::new(RUN_ID));
     let g = generators.clone();
-    let client = Client::new(
+    let client = Tenant::new(
         TenantUrl::parse(&server.base_url()).expect("url"),
         Secret::new(common::TOKEN),
         ClientOptions::default(),

@@ -6,16 +6,17 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use scimcheck::http::{Client, ClientOptions, Secret, TenantUrl};
+use scimcheck::http::{ClientOptions, Secret, TenantUrl};
 use scimcheck::load::{
     Kind, LoadConfig, LoadReport, Mode, NoProgress, Progress, Rate, VerdictStatus,
 };
+use scimcheck::run::Tenant;
 use scimcheck::scenario::template::Generators;
 use scimcheck::server::Server;
 use serde_json::Value;
 
-fn client_for(server: &Server, generators: &Generators) -> Arc<Client> {
-    let client = Client::new(
+fn client_for(server: &Server, generators: &Generators) -> Arc<Tenant> {
+    let client = Tenant::new(
         TenantUrl::parse(&server.base_url()).expect("url"),
         Secret::new(common::TOKEN),
         ClientOptions::default(),
@@ -220,7 +221,7 @@ async fn a_429_is_waited_out_counted_with_its_retry_after_and_fails_the_verdict(
     let url = throttling_server().await;
     let generators = Generators::new(Generators::random_run_id());
     let client = Arc::new(
-        Client::new(
+        Tenant::new(
             TenantUrl::parse(&url).unwrap(),
             Secret::new(common::TOKEN),
             ClientOptions::default(),

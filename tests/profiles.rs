@@ -7,8 +7,9 @@ use crate::common;
 use std::sync::Arc;
 
 use common::{TOKEN, scimcheck};
-use scimcheck::http::{Client, ClientOptions, Secret, TenantUrl};
+use scimcheck::http::{ClientOptions, Secret, TenantUrl};
 use scimcheck::profile::{self, Profile};
+use scimcheck::run::Tenant;
 use scimcheck::run::{CheckResult, Event, Outcome, RunConfig, Runner, plan};
 use scimcheck::scenario::template::Generators;
 use scimcheck::scenario::{Dialect, Loaded};
@@ -98,7 +99,7 @@ async fn run_profile_against(p: &Profile, url: &str, extra: Vec<Loaded>) -> Prof
     let generators =
         Arc::new(Generators::new(Generators::random_run_id()).with_profile(prepared.values));
     let g = generators.clone();
-    let client = Client::new(
+    let client = Tenant::new(
         target,
         secret,
         ClientOptions::default(),

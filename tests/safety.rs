@@ -15,7 +15,8 @@ use std::time::Duration;
 
 use common::{TOKEN, args, output_text as text, scimcheck_async as scimcheck};
 use rogue::{Answer, Rogue};
-use scimcheck::http::{Client, ClientOptions, OutRequest, Secret, TenantUrl, TransportError};
+use scimcheck::http::{ClientOptions, OutRequest, Secret, TenantUrl, TransportError};
+use scimcheck::run::{Owner, Tenant};
 use scimcheck::server::Server;
 use serde_json::{Value, json};
 
@@ -577,8 +578,8 @@ async fn read_only_drops_writing_scenarios_and_the_client_refuses_any_write() {
     ]))
     .await;
     assert_eq!(server.request_count(), 0, "{}", text(&out));
-    // And the HTTP layer itself refuses writes, whatever asks for them.
-    let client = Client::new(
+    // And the run's client itself refuses writes, whatever asks for them.
+    let client = Tenant::new(
         TenantUrl::parse(&server.base_url()).expect("url"),
         Secret::new(TOKEN),
         ClientOptions {
@@ -601,7 +602,7 @@ async fn read_only_drops_writing_scenarios_and_the_client_refuses_any_write() {
         OutRequest::new("PATCH", format!("/Groups/{sales}")),
         disguised,
     ] {
-        let ex = client.send(&req, 0).await;
+        let ex = client.send(&req, Owner::Command).await;
         assert!(
             matches!(ex.response, Err(TransportError::ReadOnly(_))),
             "{} {} was not refused: {:?}",
@@ -754,7 +755,7 @@ async fn a_panic_inside_a_scenario_still_cleans_up_and_is_reported_as_a_failed_c
     let server = common::server(&[]).await;
     let generators = Arc::new(Generators::new(Generators::random_run_id()));
     let g = generators.clone();
-    let client = Client::new(
+    let client = Tenant::new(
         TenantUrl::parse(&server.base_url()).unwrap(),
         Secret::new(TOKEN),
         ClientOptions::default(),

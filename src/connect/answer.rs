@@ -231,7 +231,12 @@ pub(super) fn list_answer(r: &Received) -> Answer {
             why: format!("the body is {what}, not a ListResponse object"),
         };
     }
-    let violations = validate(Kind::ListResponse, &body, SchemaSet::builtin());
+    let violations = validate(
+        Kind::ListResponse,
+        &body,
+        SchemaSet::builtin(),
+        &crate::limits::validation(),
+    );
     let structural = violations.iter().find(|v| {
         v.level == Level::Fail
             && (v.path == "$" || v.path == "$.totalResults" || v.path == "$.Resources")

@@ -1,7 +1,6 @@
 //! The state of one diagnosis: the probes sent so far, the findings made from them (merged by
 //! code, redacted), and the verdict they add up to.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use super::answer::short_error;
@@ -177,12 +176,7 @@ impl Journal {
 
     /// A client for `target` with the probes' settings.
     pub(super) fn client(&self, target: TenantUrl, token: Secret) -> Result<Client, String> {
-        Client::new(
-            target,
-            token,
-            self.options.clone(),
-            Arc::new(|_: &str| false),
-        )
+        Client::new(target, token, self.options.clone())
     }
 
     /// Marks probe `step` as Entra expects (or not), with a note.
@@ -205,7 +199,7 @@ impl Journal {
         auth: &str,
         req: &OutRequest,
     ) -> (usize, Exchange) {
-        let ex = client.send(req, 0).await;
+        let ex = client.send(req).await;
         self.record(stage, purpose, auth, req, ex)
     }
 

@@ -18,8 +18,6 @@ mod tenant;
 pub mod tls;
 pub mod token;
 
-use std::sync::Arc;
-
 pub use journal::reason;
 pub use model::{
     ConnectOptions, DEFAULT_SLOW, EntraMessage, Evidence, Finding, Outcome, Probe, Report, Stage,
@@ -60,12 +58,7 @@ pub async fn diagnose(opts: ConnectOptions) -> Result<Report, String> {
     // With OAuth2 client credentials, Entra first asks the token endpoint for an access token,
     // and Test Connection goes no further without one.
     if let Some(oauth) = opts.credential.oauth_client() {
-        let token_client = Client::new(
-            target.clone(),
-            opts.credential.clone(),
-            d.options.clone(),
-            Arc::new(|_: &str| false),
-        )?;
+        let token_client = Client::new(target.clone(), opts.credential.clone(), d.options.clone())?;
         match d.token_endpoint(&token_client, oauth).await {
             Some(access) => d.token = access,
             None => return Ok(d.finish()),
@@ -81,8 +74,7 @@ pub async fn diagnose(opts: ConnectOptions) -> Result<Report, String> {
     // Entra's two probes go out side by side; the groups probe is judged only when the users
     // probe got an answer.
     let (users_req, groups_req) = (users_probe(), groups_probe(true));
-    let (users_sent, groups_sent) =
-        tokio::join!(client.send(&users_req, 0), client.send(&groups_req, 0));
+    let (users_sent, groups_sent) = tokio::join!(client.send(&users_req), client.send(&groups_req));
     let (us, users_ex) = d.record(Stage::TestConnection, "Entra's users probe: a filter on a random userName, expecting 200 and an empty ListResponse", "token", &users_req, users_sent);
     let users = answer(&users_ex);
     let users_url = users_ex.request.url.clone();

@@ -1,7 +1,6 @@
 //! The network layer of Test Connection: DNS, TCP and TLS failures of a probe, each followed
 //! up (a bare TCP connection, an unverified TLS handshake) until the cause is named.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use super::answer::short_error;
@@ -294,7 +293,6 @@ impl Journal {
             self.target.clone(),
             Secret::new("scimcheck-no-token-is-sent"),
             options,
-            Arc::new(|_: &str| false),
         ) else {
             return;
         };

@@ -8,61 +8,17 @@ use super::{Endpoint, Problem, problem};
 use crate::diagnosis::{Code, Severity};
 use crate::http::{Client, OutRequest};
 use crate::scim::json::member;
+use crate::scim::json_path::{self, Token};
 use crate::scim::schema::SchemaSet;
 use crate::scim::validate::{Kind, Level, Violation, validate};
 
 /// How many places a problem quotes.
 const EXAMPLES: usize = 5;
 
-/// Splits `$.Resources[0]['urn:x'].name` into keys and indices.
-fn path_tokens(path: &str) -> Vec<PathToken> {
-    let mut out = Vec::new();
-    let s = path.strip_prefix('$').unwrap_or(path);
-    let mut chars = s.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '.' => {
-                let mut key = String::new();
-                while let Some(&c) = chars.peek() {
-                    if c == '.' || c == '[' {
-                        break;
-                    }
-                    key.push(c);
-                    chars.next();
-                }
-                out.push(PathToken::Key(key));
-            }
-            '[' => {
-                let mut inner = String::new();
-                for c in chars.by_ref() {
-                    if c == ']' {
-                        break;
-                    }
-                    inner.push(c);
-                }
-                match inner.parse::<usize>() {
-                    Ok(i) => out.push(PathToken::Index(i)),
-                    Err(_) => {
-                        out.push(PathToken::Key(inner.trim_matches('\'').replace("\\'", "'")))
-                    }
-                }
-            }
-            _ => {}
-        }
-    }
-    out
-}
-
-#[derive(Debug, Clone, PartialEq)]
-enum PathToken {
-    Key(String),
-    Index(usize),
-}
-
 /// `$.Resources[0].attributes[3].subAttributes[1].mutability` in `/Schemas` becomes
 /// `urn:...:User: name.givenName: mutability`; other paths are kept as they are.
 fn readable(body: &Value, path: &str) -> String {
-    let tokens = path_tokens(path);
+    let tokens = json_path::tokens(path);
     let mut node = body;
     let mut resource: Option<String> = None;
     let mut attr: Vec<String> = Vec::new();
@@ -70,7 +26,7 @@ fn readable(body: &Value, path: &str) -> String {
     let mut i = 0;
     while i < tokens.len() {
         match (&tokens[i], tokens.get(i + 1)) {
-            (PathToken::Key(k), Some(PathToken::Index(n)))
+            (Token::Key(k), Some(Token::Index(n)))
                 if rest.is_empty()
                     && (k.eq_ignore_ascii_case("Resources")
                         || k == "attributes"
@@ -87,7 +43,7 @@ fn readable(body: &Value, path: &str) -> String {
                 }
                 i += 2;
             }
-            (PathToken::Index(n), _) if i == 0 && body.is_array() => {
+            (Token::Index(n), _) if i == 0 && body.is_array() => {
                 let Some(next) = body.get(*n) else {
                     return path.to_string();
                 };
@@ -95,12 +51,12 @@ fn readable(body: &Value, path: &str) -> String {
                 resource = string(node, "id").or_else(|| string(node, "name"));
                 i += 1;
             }
-            (PathToken::Key(k), _) => {
+            (Token::Key(k), _) => {
                 rest.push(k.clone());
                 node = member(node, k).unwrap_or(&Value::Null);
                 i += 1;
             }
-            (PathToken::Index(n), _) => {
+            (Token::Index(n), _) => {
                 rest.push(format!("[{n}]"));
                 node = node.get(*n).unwrap_or(&Value::Null);
                 i += 1;
@@ -221,7 +177,7 @@ pub(super) async fn fetch(
     endpoints: &mut Vec<Endpoint>,
     problems: &mut Problems,
 ) -> Fetched {
-    let ex = client.send(&OutRequest::new("GET", path), 0).await;
+    let ex = client.send(&OutRequest::new("GET", path)).await;
     let mut ep = Endpoint {
         path: path.to_string(),
         url: ex.request.url.clone(),
@@ -319,7 +275,7 @@ problem(Code::ResponseJsonContentType, Severity::Warning, path, format!(
             list.iter()
                 .enumerate()
                 .flat_map(|(i, item)| {
-                    validate(item_kind, item, schemas)
+                    validate(item_kind, item, schemas, &crate::limits::validation())
                         .into_iter()
                         .map(move |mut v| {
                             v.path = format!("$[{i}]{}", v.path.trim_start_matches('$'));
@@ -328,8 +284,15 @@ problem(Code::ResponseJsonContentType, Severity::Warning, path, format!(
                 })
                 .collect()
         }
-        (_, Kind::ServiceProviderConfig) => validate(kind, &body, schemas),
-        _ => validate(Kind::ListResponse, &body, schemas),
+        (_, Kind::ServiceProviderConfig) => {
+            validate(kind, &body, schemas, &crate::limits::validation())
+        }
+        _ => validate(
+            Kind::ListResponse,
+            &body,
+            schemas,
+            &crate::limits::validation(),
+        ),
     };
     problems.violations(path, &body, &found);
     Fetched::Body(body)
@@ -357,14 +320,6 @@ mod tests {
         assert_eq!(readable(&body, "$.totalResults"), "$.totalResults");
         let bare = json!([{"id": "urn:y", "attributes": [{"name": "a"}]}]);
         assert_eq!(readable(&bare, "$[0].attributes[0].type"), "urn:y: a: type");
-        assert_eq!(
-            path_tokens("$.a['urn:x:y'][2]"),
-            vec![
-                PathToken::Key("a".into()),
-                PathToken::Key("urn:x:y".into()),
-                PathToken::Index(2)
-            ]
-        );
     }
 
     #[test]

@@ -7,8 +7,6 @@
 mod checks;
 mod published;
 
-use std::sync::Arc;
-
 use serde::Serialize;
 use serde_json::Value;
 
@@ -185,7 +183,7 @@ pub async fn discover(
     let mut options = options;
     options.read_only = true;
     let tenant_url = target.to_string();
-    let client = Client::new(target, token, options, Arc::new(|_: &str| false))?;
+    let client = Client::new(target, token, options)?;
     let mut endpoints = Vec::new();
     let mut problems = Problems(Vec::new());
     let mut report = DiscoverReport {

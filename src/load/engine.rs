@@ -18,8 +18,9 @@ use super::ids::{Compact, Spilling};
 use super::report::{LoadReport, PhaseReport, Verdict};
 use super::stats::{Kind, Stats};
 use super::wire::Wire;
-use crate::http::{Client, OutRequest};
+use crate::http::OutRequest;
 use crate::pace::{Pacer, Rate};
+use crate::run::{Owner, Tenant};
 use crate::scenario::Dialect;
 use crate::scenario::template::Generators;
 use crate::scim::dialect::{NeutralPatch, render};
@@ -122,7 +123,7 @@ struct IdOnly {
 }
 
 struct Ctx {
-    client: Arc<Client>,
+    client: Arc<Tenant>,
     config: LoadConfig,
     prefix: String,
     pacer: Pacer,
@@ -149,7 +150,7 @@ impl Ctx {
     /// Sends one paced request, records it, and returns the body of a successful response.
     async fn send(&self, kind: Kind, req: &OutRequest, ok: fn(u16) -> bool) -> Option<String> {
         self.pacer.wait().await;
-        let ex = self.client.send(req, 0).await;
+        let ex = self.client.send(req, Owner::Command).await;
         self.note(kind, ex.elapsed, ex.response, ok)
     }
 
@@ -417,7 +418,7 @@ async fn probe_on_wire(cx: &Arc<Ctx>, wire: Arc<Wire>, requests: u64, workers: u
 /// Runs the load described by `config` against `client`'s target and reports what it measured.
 /// Everything created is deleted before this returns (even when `config.stop` is set midway).
 pub async fn run(
-    client: Arc<Client>,
+    client: Arc<Tenant>,
     generators: &Generators,
     config: &LoadConfig,
     progress: Arc<dyn Progress>,
@@ -540,7 +541,7 @@ pub async fn run(
             })
             .await;
             // Creates whose response never arrived: found by their unique names, then deleted.
-            client.adopt_pending(0).await;
+            client.adopt_pending(Owner::Command).await;
             for c in client.ledger.remaining(None) {
                 let users = c.path.starts_with("/Users/");
                 if users {

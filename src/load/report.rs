@@ -10,8 +10,8 @@ use serde::Serialize;
 use super::engine::Mode;
 use super::stats::{ErrorCount, KindReport, Second, Throttling};
 use crate::exit;
-use crate::http::Created;
 use crate::pace::Rate;
+use crate::run::Created;
 use crate::scenario::Dialect;
 
 /// The Entra gallery's requirement: at least 25 requests per second per tenant.

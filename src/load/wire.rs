@@ -1,7 +1,7 @@
 //! The probe's own transport: HTTP/1.1 straight on `hyper`, one kept-alive connection per
 //! worker (as `oha` does), for the one cheap read probe mode repeats. Everything else `load`
 //! sends (creates, updates, deletes, the look-up of lost creates) goes through the conformance
-//! client ([`crate::http::Client`]) with its ledger and write guard; the probe writes nothing,
+//! client ([`crate::run::Tenant`]) with its ledger and write guard; the probe writes nothing,
 //! so it needs neither, and this path skips the per-request work they cost (building and
 //! redacting the recorded request, reqwest's redirect and pool layers).
 //!

@@ -116,9 +116,7 @@ impl Discovery {
 
     /// Sends `GET /Schemas` with `client` (a read; nothing is created).
     pub async fn fetch(client: &Client) -> Self {
-        let ex = client
-            .send(&OutRequest::new("GET", "/Schemas"), usize::MAX)
-            .await;
+        let ex = client.send(&OutRequest::new("GET", "/Schemas")).await;
         match ex.response {
             Ok(r) => Discovery::from_reply(r.status, r.json().as_ref()),
             Err(e) => Discovery {

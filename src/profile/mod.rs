@@ -27,6 +27,7 @@ pub use target::Target;
 use crate::http::{Client, ClientOptions, TenantUrl};
 use crate::scenario::Loaded;
 use crate::scenario::template::ProfileValues;
+use crate::scim::json::get_ci;
 
 /// A run's scenarios with a profile applied, and what templates see of the profile.
 #[derive(Debug, Clone)]
@@ -51,12 +52,7 @@ pub async fn prepare(
 ) -> Prepared {
     let mut options = options.clone();
     options.read_only = true;
-    let discovery = match Client::new(
-        target.clone(),
-        credential.clone(),
-        options,
-        Arc::new(|_: &str| false),
-    ) {
+    let discovery = match Client::new(target.clone(), credential.clone(), options) {
         Ok(client) => Discovery::fetch(&client).await,
         Err(e) => Discovery::unavailable(e),
     };
@@ -112,7 +108,7 @@ pub fn with_required_attributes(profile: &Profile, loaded: &Loaded) -> Option<Lo
         let Some(serde_json::Value::Object(body)) = &mut r.body else {
             continue;
         };
-        if !is_user_write || !body.keys().any(|k| k.eq_ignore_ascii_case("userName")) {
+        if !is_user_write || get_ci(body, "userName").is_none() {
             continue;
         }
         for a in &required {

@@ -4,6 +4,7 @@
 use serde_json::{Map, Value};
 
 use crate::scim::filter::{CompareOp, Filter, parse_patch_path};
+use crate::scim::json::first_ci;
 use crate::scim::urn;
 
 /// A target attribute path: `[urn:...:]name[[filter]][.sub]`.
@@ -293,7 +294,7 @@ fn selector_only(element: &Value) -> Value {
 
 /// The key of `map` equal to `name` ignoring case.
 fn existing_key(map: &Map<String, Value>, name: &str) -> Option<String> {
-    map.keys().find(|k| k.eq_ignore_ascii_case(name)).cloned()
+    first_ci(map, name).map(|(k, _)| k.clone())
 }
 
 /// Collects `a eq v and b eq w` into pairs; anything else is an error.

@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::http::{Created, Pending, Received, SentRequest, TransportError};
+use crate::http::{Received, SentRequest, TransportError};
+use crate::run::ledger::{Created, Pending};
 use crate::scenario::{Dialect, Evidence, Severity};
 use crate::scim::validate::Level;
 

@@ -6,10 +6,10 @@ use similar::TextDiff;
 
 use crate::http::{Received, TransportError};
 use crate::scenario::Evidence;
-use crate::scenario::capture::select;
 use crate::scenario::model::{Assertion, Expect};
 use crate::scim::filter::{MatchContext, matches, parse_filter};
 use crate::scim::json::get_ci;
+use crate::scim::json_path::{self, select};
 use crate::scim::schema::SchemaSet;
 use crate::scim::urn;
 use crate::scim::validate::{Kind, validate_projected};
@@ -195,7 +195,13 @@ pub fn check(
     if let Some(kind) = &expect.schema
         && let Ok(kind) = kind.value.parse::<Kind>()
     {
-        for v in validate_projected(kind, &json, schemas, projected) {
+        for v in validate_projected(
+            kind,
+            &json,
+            schemas,
+            projected,
+            &crate::limits::validation(),
+        ) {
             let evidence = schema_evidence(&v.path, &v.message);
             out.push(Finding {
                 kind: "schema",
@@ -294,7 +300,7 @@ fn subset(path: &str, expected: &Value, actual: &Value, out: &mut Vec<(String, S
     match (expected, actual) {
         (Value::Object(e), Value::Object(a)) => {
             for (k, ev) in e {
-                let p = format!("{path}.{k}");
+                let p = json_path::child_as_written(path, k);
                 match get_ci(a, k) {
                     Some(av) => subset(&p, ev, av, out),
                     // Unassigned, null and an empty array are the same state (RFC 7643 section
@@ -325,7 +331,7 @@ fn subset(path: &str, expected: &Value, actual: &Value, out: &mut Vec<(String, S
                 match found {
                     Some((j, _)) => used[j] = true,
                     None => out.push((
-                        format!("{path}[{i}]"),
+                        json_path::index(path, i),
                         format!("no item matches {}", show(ev)),
                     )),
                 }
@@ -380,25 +386,9 @@ pub fn unified(expected: &Value, actual: &Value) -> String {
     out.trim_end().to_string()
 }
 
-fn pointer_to_path(p: &str) -> String {
-    if p.is_empty() {
-        return "$".into();
-    }
-    let mut out = String::from("$");
-    for t in p[1..].split('/') {
-        if t.parse::<usize>().is_ok() || t == "*" {
-            out.push_str(&format!("[{t}]"));
-        } else {
-            out.push('.');
-            out.push_str(&t.replace("~1", "/").replace("~0", "~"));
-        }
-    }
-    out
-}
-
 fn assertion(a: &Assertion, json: &Value, schemas: &SchemaSet) -> Option<Finding> {
     let found = select(json, &a.pointer);
-    let path = pointer_to_path(&a.pointer);
+    let path = json_path::from_pointer(&a.pointer);
     let fail = |m: String| Some(Finding::fail("assert", m).at(path.clone()));
     let single = found.first().copied();
     let values: Vec<Value> = found.iter().map(|v| (*v).clone()).collect();

@@ -5,8 +5,10 @@ mod advertised;
 pub mod event;
 pub mod expect;
 pub mod hint;
+pub mod ledger;
 pub mod location;
 pub mod schedule;
+pub mod tenant;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -17,7 +19,7 @@ use std::panic::AssertUnwindSafe;
 use futures_util::{FutureExt, StreamExt};
 use serde_json::{Map, Value};
 
-use crate::http::{Client, Created, Exchange, OutRequest, is_transient, resource_path};
+use crate::http::{Exchange, OutRequest, is_transient};
 use crate::scenario::capture::{CaptureSpec, capture};
 use crate::scenario::model::Position;
 use crate::scenario::model::{Auth, Expect, PatchSpec, RequestSpec};
@@ -31,6 +33,10 @@ pub use event::{
     CheckResult, CleanupOutcome, Event, Finding, Outcome, Recorded, RootCause, ScenarioInfo,
     Summary, WaiverState, WaiverStatus,
 };
+pub use ledger::{Created, Ledger, Owner, Pending};
+pub use tenant::Tenant;
+
+use ledger::resource_path;
 
 /// One scenario to run in one dialect.
 #[derive(Debug, Clone)]
@@ -126,7 +132,7 @@ impl Default for RunConfig {
 
 /// The runner of one run: one client, one set of generators.
 pub struct Runner {
-    pub client: Arc<Client>,
+    pub client: Arc<Tenant>,
     pub generators: Arc<Generators>,
     pub config: RunConfig,
     responses: AtomicU64,
@@ -179,7 +185,7 @@ fn text(v: &Value) -> String {
 
 impl Runner {
     /// A runner for `client`.
-    pub fn new(client: Arc<Client>, generators: Arc<Generators>, config: RunConfig) -> Self {
+    pub fn new(client: Arc<Tenant>, generators: Arc<Generators>, config: RunConfig) -> Self {
         Runner {
             client,
             generators,
@@ -206,7 +212,7 @@ impl Runner {
         }
         let ex = self
             .client
-            .send(&OutRequest::new("GET", "/Schemas"), usize::MAX)
+            .send(&OutRequest::new("GET", "/Schemas"), Owner::Setup)
             .await;
         if let Ok(r) = &ex.response
             && r.status == 200
@@ -310,7 +316,7 @@ impl Runner {
         req: &OutRequest,
     ) -> Exchange {
         let started_at = event::now();
-        let ex = self.client.send(req, index).await;
+        let ex = self.client.send(req, Owner::Scenario(index)).await;
         self.note_answer(&ex);
         Self::record_to(events, index, check, started_at, &ex);
         ex
@@ -550,7 +556,7 @@ impl Runner {
         let sent =
             futures_util::future::join_all(requests.into_iter().map(|(id, req)| async move {
                 let started_at = event::now();
-                let ex = self.client.send(&req, index).await;
+                let ex = self.client.send(&req, Owner::Scenario(index)).await;
                 (id, (req, started_at, ex))
             }))
             .await;
@@ -806,7 +812,11 @@ impl Runner {
                         .is_some_and(|id| c.path.rsplit('/').next() == Some(id.as_str()))
             };
             let mut answered_foreign = false;
-            for (c, known) in self.client.ledger.take_new_foreign(run.index, mine) {
+            for (c, known) in self
+                .client
+                .ledger
+                .take_new_foreign(Owner::Scenario(run.index), mine)
+            {
                 findings.push(foreign_answer(
                     &c,
                     self.client.carries_run_prefix(&req),
@@ -1018,12 +1028,16 @@ impl Runner {
 
     async fn cleanup(&self, run: &mut StepRun<'_>) {
         let started_at = event::now();
-        for ex in self.client.adopt_pending(run.index).await {
+        for ex in self.client.adopt_pending(Owner::Scenario(run.index)).await {
             self.note_answer(&ex);
             Self::record(run, "cleanup", started_at.clone(), &ex);
         }
         if self.config.keep {
-            for c in self.client.ledger.remaining(Some(run.index)) {
+            for c in self
+                .client
+                .ledger
+                .remaining(Some(Owner::Scenario(run.index)))
+            {
                 run.events.push(Event::Cleanup {
                     scenario: run.index,
                     method: "DELETE".into(),
@@ -1042,7 +1056,7 @@ impl Runner {
         let rest = self
             .client
             .ledger
-            .remaining(Some(run.index))
+            .remaining(Some(Owner::Scenario(run.index)))
             .into_iter()
             .map(|c| (OutRequest::new("DELETE", c.path), c.label))
             .collect();

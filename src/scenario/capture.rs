@@ -3,6 +3,8 @@
 
 use serde_json::Value;
 
+use crate::scim::json_path::select;
+
 /// A capture: where to read the value, and whether a missing value is an error.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CaptureSpec {
@@ -64,31 +66,6 @@ pub fn validate_pointer(p: &str) -> Result<(), String> {
         }
     }
     Ok(())
-}
-
-/// Every value at `pointer`; `*` fans out over array items (and object values).
-pub fn select<'a>(root: &'a Value, pointer: &str) -> Vec<&'a Value> {
-    let mut current = vec![root];
-    if pointer.is_empty() {
-        return current;
-    }
-    for raw in pointer[1..].split('/') {
-        let token = raw.replace("~1", "/").replace("~0", "~");
-        let mut next = Vec::new();
-        for v in current {
-            match (v, token.as_str()) {
-                (Value::Array(items), "*") => next.extend(items.iter()),
-                (Value::Object(m), "*") => next.extend(m.values()),
-                (Value::Array(items), t) => {
-                    next.extend(t.parse::<usize>().ok().and_then(|i| items.get(i)))
-                }
-                (Value::Object(m), t) => next.extend(m.get(t)),
-                _ => {}
-            }
-        }
-        current = next;
-    }
-    current
 }
 
 /// The captured value: one value for plain pointers, an array for wildcard pointers.

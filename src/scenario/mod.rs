@@ -8,6 +8,7 @@ pub mod model;
 pub mod parity;
 pub mod template;
 
+pub use crate::scim::dialect::Dialect;
 pub use lint::check_id;
 pub use load::{Loaded, builtin, load_paths, load_str};
-pub use model::{Dialect, Evidence, Scenario, Severity, Step, Strictness};
+pub use model::{Evidence, Scenario, Severity, Step, Strictness};

@@ -7,6 +7,9 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 use serde_saphyr::Spanned;
 
+use crate::http::TenantUrl;
+use crate::scim::dialect::Dialect;
+
 /// One scenario file: a named, ordered sequence of steps that replays one Entra call sequence.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -123,24 +126,19 @@ impl Strictness {
     }
 }
 
-/// Which Entra PATCH dialect a run (or a step) uses.
-#[derive(
-    Debug, Clone, Copy, Deserialize, serde::Serialize, PartialEq, Eq, Hash, PartialOrd, Ord,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum Dialect {
-    /// Entra's default dialect: capitalised ops, string booleans, value-array member removal.
-    Default,
-    /// The `aadOptscim062020` dialect: RFC 7644 compliant PATCH.
-    Compliant,
-}
-
 impl Dialect {
-    /// The name used on the command line and in reports.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Dialect::Default => "default",
-            Dialect::Compliant => "compliant",
+    /// The dialect Entra would use for this Tenant URL: compliant when the query carries
+    /// `aadOptscim062020` (or the older `AzureAdScimPatch062020`), the default (legacy) dialect
+    /// otherwise, and always when it carries `AzureAdScimPatch2017`, the documented roll-back
+    /// flag (application-provisioning-config-problem-scim-compatibility). Flag names compare
+    /// case-insensitively.
+    pub fn of_tenant_url(url: &TenantUrl) -> Dialect {
+        if url.has_flag("AzureAdScimPatch2017") {
+            Dialect::Default
+        } else if url.has_flag("aadOptscim062020") || url.has_flag("AzureAdScimPatch062020") {
+            Dialect::Compliant
+        } else {
+            Dialect::Default
         }
     }
 }
@@ -210,18 +208,8 @@ pub struct Step {
     pub cleanup: Option<Spanned<RequestSpec>>,
 }
 
-/// Which credentials a request carries.
-#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Default)]
-#[serde(rename_all = "lowercase")]
-pub enum Auth {
-    /// `Authorization: Bearer <token>`.
-    #[default]
-    Token,
-    /// No `Authorization` header at all.
-    None,
-    /// A syntactically valid but wrong bearer token.
-    Wrong,
-}
+/// Which credentials a request carries (at home in the HTTP layer).
+pub use crate::http::Auth;
 
 /// An HTTP request relative to the Tenant URL.
 #[derive(Debug, Clone, Deserialize)]
@@ -409,4 +397,37 @@ pub struct Assertion {
     /// inside an Entra check).
     #[serde(default)]
     pub evidence: Option<Evidence>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_dialect_flags_of_the_tenant_url_choose_the_dialect_as_entra_does() {
+        let dialect = |url: &str| Dialect::of_tenant_url(&TenantUrl::parse(url).unwrap());
+        assert_eq!(dialect("https://h/scim/v2"), Dialect::Default);
+        assert_eq!(
+            dialect("https://h/scim/v2/?aadOptscim062020"),
+            Dialect::Compliant
+        );
+        assert_eq!(
+            dialect("https://h/scim?AzureAdScimPatch062020"),
+            Dialect::Compliant
+        );
+        // The roll-back flag wins, also next to an opt-in flag.
+        assert_eq!(
+            dialect("https://h/scim?AzureAdScimPatch2017"),
+            Dialect::Default
+        );
+        assert_eq!(
+            dialect("https://h/scim/?aadOptscim062020&AzureAdScimPatch2017"),
+            Dialect::Default
+        );
+        assert_eq!(
+            dialect("https://h/scim?AADOPTSCIM062020"),
+            Dialect::Compliant
+        );
+        assert_eq!(dialect("https://h/scim?other=1"), Dialect::Default);
+    }
 }

@@ -18,7 +18,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde_json::{Map, Value};
 
-use super::model::Dialect;
+use crate::scim::dialect::Dialect;
 
 /// Names every scenario can use without defining them.
 pub const BUILTIN_ROOTS: &[&str] = &[

@@ -8,9 +8,29 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::scenario::Dialect;
-
 use super::urn;
+
+/// Which Entra PATCH dialect a run (or a step) uses.
+#[derive(
+    Debug, Clone, Copy, serde::Deserialize, serde::Serialize, PartialEq, Eq, Hash, PartialOrd, Ord,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Dialect {
+    /// Entra's default dialect: capitalised ops, string booleans, value-array member removal.
+    Default,
+    /// The `aadOptscim062020` dialect: RFC 7644 compliant PATCH.
+    Compliant,
+}
+
+impl Dialect {
+    /// The name used on the command line and in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Dialect::Default => "default",
+            Dialect::Compliant => "compliant",
+        }
+    }
+}
 
 /// A dialect-neutral PATCH, after templates have been rendered.
 #[derive(Debug, Clone, Default, PartialEq)]

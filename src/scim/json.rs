@@ -26,6 +26,13 @@ pub fn key_ci<'a>(map: &'a Map<String, Value>, name: &str) -> Option<&'a String>
     }
 }
 
+/// The first member of `map`, in document order, whose name matches `name` case-insensitively,
+/// even when a later one is spelt exactly: for the callers that have always taken the first
+/// (where nothing prefers one spelling); [`get_ci`] and [`key_ci`] prefer the exact spelling.
+pub fn first_ci<'a>(map: &'a Map<String, Value>, name: &str) -> Option<(&'a String, &'a Value)> {
+    map.iter().find(|(k, _)| k.eq_ignore_ascii_case(name))
+}
+
 /// [`get_ci`] on a value that may not be an object (`None` then).
 pub fn member<'a>(v: &'a Value, name: &str) -> Option<&'a Value> {
     get_ci(v.as_object()?, name)
@@ -62,6 +69,12 @@ mod tests {
         assert_eq!(key_ci(m, "emails").map(String::as_str), Some("Emails"));
         assert_eq!(member(&v, "EMAILS"), Some(&json!([])));
         assert_eq!(member(&json!(1), "x"), None);
+        let (key, value) = first_ci(m, "USERNAME").unwrap();
+        assert_eq!((key.as_str(), value), ("userName", &json!("a")));
+        assert_eq!(
+            first_ci(m, "username").map(|(k, _)| k.as_str()),
+            Some("userName")
+        );
         let mut v = v;
         *get_ci_mut(v.as_object_mut().unwrap(), "emails").unwrap() = json!(1);
         assert_eq!(v["Emails"], json!(1));

@@ -6,6 +6,7 @@ use std::sync::LazyLock;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use super::json::first_ci;
 use super::path::AttrPath;
 use super::urn;
 
@@ -13,11 +14,15 @@ use super::urn;
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct Schema {
+    /// The schema URN, e.g. `urn:ietf:params:scim:schemas:core:2.0:User`.
     pub id: String,
+    /// The human-readable name, e.g. `User`.
     #[serde(default)]
     pub name: String,
+    /// What the schema describes.
     #[serde(default)]
     pub description: String,
+    /// The top-level attribute definitions.
     #[serde(default)]
     pub attributes: Vec<Attribute>,
 }
@@ -26,27 +31,39 @@ pub struct Schema {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct Attribute {
+    /// The attribute name, e.g. `userName`.
     pub name: String,
+    /// The data type (`type` in JSON).
     #[serde(rename = "type")]
     pub kind: AttrType,
+    /// Whether the value is an array.
     #[serde(default)]
     pub multi_valued: bool,
+    /// What the attribute holds.
     #[serde(default)]
     pub description: String,
+    /// Whether a resource must have a value.
     #[serde(default)]
     pub required: bool,
+    /// The values a server suggests, e.g. `work`, `home`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub canonical_values: Vec<String>,
+    /// Whether string values compare case-sensitively.
     #[serde(default)]
     pub case_exact: bool,
+    /// Whether and when a client may change the value.
     #[serde(default)]
     pub mutability: Mutability,
+    /// When the server returns the value.
     #[serde(default)]
     pub returned: Returned,
+    /// How unique the value must be.
     #[serde(default)]
     pub uniqueness: Uniqueness,
+    /// The resource types a reference may point at.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub reference_types: Vec<String>,
+    /// The sub-attributes of a complex attribute.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub sub_attributes: Vec<Attribute>,
 }
@@ -55,13 +72,21 @@ pub struct Attribute {
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub enum AttrType {
+    /// A string.
     String,
+    /// A boolean.
     Boolean,
+    /// A decimal number.
     Decimal,
+    /// An integer.
     Integer,
+    /// An RFC 3339 date-time string.
     DateTime,
+    /// A base64 string.
     Binary,
+    /// A URI reference.
     Reference,
+    /// An object of sub-attributes.
     Complex,
 }
 
@@ -69,10 +94,14 @@ pub enum AttrType {
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
 #[serde(rename_all = "camelCase")]
 pub enum Mutability {
+    /// Only the server sets it.
     ReadOnly,
+    /// Clients may change it at any time.
     #[default]
     ReadWrite,
+    /// Clients may set it once.
     Immutable,
+    /// Clients may set it; it is never returned.
     WriteOnly,
 }
 
@@ -80,10 +109,14 @@ pub enum Mutability {
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
 #[serde(rename_all = "camelCase")]
 pub enum Returned {
+    /// In every response.
     Always,
+    /// Never in a response.
     Never,
+    /// In responses unless excluded.
     #[default]
     Default,
+    /// Only when asked for with `attributes`.
     Request,
 }
 
@@ -91,9 +124,12 @@ pub enum Returned {
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
 #[serde(rename_all = "camelCase")]
 pub enum Uniqueness {
+    /// Values need not be unique.
     #[default]
     None,
+    /// Unique within the server.
     Server,
+    /// Unique everywhere.
     Global,
 }
 
@@ -118,6 +154,7 @@ impl Schema {
 /// A set of schemas: the built-in RFC 7643 ones, or what a server published at `/Schemas`.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SchemaSet {
+    /// The schemas, in the order they were given.
     pub schemas: Vec<Schema>,
 }
 
@@ -201,9 +238,7 @@ impl SchemaSet {
     pub fn from_list_response(body: &Value) -> Result<SchemaSet, String> {
         let resources = match body {
             Value::Array(items) => items,
-            Value::Object(map) => map
-                .iter()
-                .find(|(k, _)| k.eq_ignore_ascii_case("Resources"))
+            Value::Object(map) => first_ci(map, "Resources")
                 .and_then(|(_, v)| v.as_array())
                 .ok_or("the /Schemas reply has no `Resources` array")?,
             _ => return Err("the /Schemas reply is not a JSON object".into()),

@@ -5,18 +5,21 @@
 
 use serde_json::Value;
 
-use crate::scenario::Dialect;
-
-use super::dialect::{self, NeutralPatch};
+use super::dialect::{self, Dialect, NeutralPatch};
 use super::filter::{Filter, parse_filter};
 
 /// The collection a request addresses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Collection {
+    /// `/Users`.
     Users,
+    /// `/Groups`.
     Groups,
+    /// `/Schemas`.
     Schemas,
+    /// `/ResourceTypes`.
     ResourceTypes,
+    /// `/ServiceProviderConfig`.
     ServiceProviderConfig,
 }
 
@@ -69,12 +72,19 @@ impl Collection {
 /// What a PATCH does, in Entra's terms.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PatchKind {
+    /// `active` set to false.
     Disable,
+    /// `active` set to true.
     Enable,
+    /// Members added, nothing else.
     AddMembers,
+    /// Members removed, nothing else.
     RemoveMembers,
+    /// The manager set or removed (with anything else).
     Manager,
+    /// Any other attribute change.
     Update,
+    /// No operations at all.
     Empty,
 }
 
@@ -132,7 +142,9 @@ pub enum Shape {
     TestConnection(Collection),
     /// A match before create: `filter=<attr> eq "<value>"` (groups with `excludedAttributes`).
     Match {
+        /// The collection searched.
         collection: Collection,
+        /// The attribute the filter matches on.
         attribute: String,
     },
     /// Any other list or filter read.
@@ -143,9 +155,13 @@ pub enum Shape {
     Get(Collection),
     /// A PATCH in one of Entra's dialects (`dialects` has both for an empty PATCH).
     Patch {
+        /// The collection of the patched resource.
         collection: Collection,
+        /// What the PATCH does.
         kind: PatchKind,
+        /// The dialects that render it exactly as sent.
         dialects: Vec<Dialect>,
+        /// The PATCH, dialect-neutral.
         patch: Box<NeutralPatch>,
     },
     /// A PATCH that neither dialect renders.

@@ -14,7 +14,6 @@ mod oauth;
 mod project;
 mod quirks;
 mod routes;
-mod shapes;
 mod store;
 #[cfg(test)]
 mod tests;
@@ -88,7 +87,8 @@ pub(crate) struct Shared {
     oauth: Option<oauth::TokenEndpoint>,
 }
 
-/// The discovery documents, computed once (without `meta.location`).
+/// The discovery documents, computed once as the response quirks publish them (without
+/// `meta.location`).
 struct Discovery {
     schemas: Vec<Value>,
     resource_types: Vec<Value>,
@@ -305,11 +305,7 @@ impl Discovery {
             .iter()
             .map(|s| {
                 let mut doc = schema::schema_resource(s);
-                if let Some(attrs) = doc.get_mut("attributes").and_then(Value::as_array_mut) {
-                    for attr in attrs {
-                        distort_attribute(attr, quirks);
-                    }
-                }
+                quirks::response::schema_document(quirks, &mut doc);
                 doc
             })
             .collect();
@@ -322,30 +318,5 @@ impl Discovery {
             resource_types,
             service_provider_config: schema::service_provider_config().clone(),
         }
-    }
-}
-
-/// The `/Schemas` quirks: `null` members and PascalCase characteristic values.
-fn distort_attribute(attr: &mut Value, quirks: &QuirkSet) {
-    let Some(obj) = attr.as_object_mut() else {
-        return;
-    };
-    if quirks.has(Quirk::DiscoveryNulls) {
-        for key in ["canonicalValues", "referenceTypes", "subAttributes"] {
-            obj.entry(key).or_insert(Value::Null);
-        }
-    }
-    if quirks.has(Quirk::DiscoveryPascalCase) {
-        for key in ["mutability", "returned", "uniqueness"] {
-            if let Some(Value::String(s)) = obj.get_mut(key) {
-                let mut chars = s.chars();
-                if let Some(first) = chars.next() {
-                    *s = first.to_uppercase().chain(chars).collect();
-                }
-            }
-        }
-    }
-    if let Some(Value::Array(subs)) = obj.get_mut("subAttributes") {
-        subs.iter_mut().for_each(|s| distort_attribute(s, quirks));
     }
 }

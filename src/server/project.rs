@@ -3,6 +3,7 @@
 
 use serde_json::{Map, Value};
 
+use crate::scim::json::first_ci;
 use crate::scim::path::AttrPath;
 use crate::scim::schema::{Returned, SchemaSet};
 
@@ -92,10 +93,7 @@ impl Projection {
         let mut kept = selected.unwrap_or_else(|| Value::Object(Map::new()));
         if let (Some(kept), Some((k, v))) = (
             kept.as_object_mut(),
-            meta.as_object().and_then(|m| {
-                m.iter()
-                    .find(|(k, _)| k.eq_ignore_ascii_case("resourceType"))
-            }),
+            meta.as_object().and_then(|m| first_ci(m, "resourceType")),
         ) && !kept.contains_key(k)
         {
             kept.insert(k.clone(), v.clone());

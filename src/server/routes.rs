@@ -1,5 +1,6 @@
 //! HTTP: one handler that authenticates, dispatches on method and path under the base path, and
-//! renders every reply (content type, SCIM Error bodies) in one place.
+//! renders every reply (content type, SCIM Error bodies) in one place. The quirks act through the
+//! [`request`], [`storage`] and [`response`] layers, called at fixed points.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -12,11 +13,7 @@ use serde_json::{Map, Value, json};
 
 use super::Shared;
 use super::project::Projection;
-use super::quirks::{
-    Quirk, QuirkSet, filter_beyond_eq_and, filter_has_unquoted_value, filter_uses_and,
-    first_explicit_null,
-};
-use super::shapes;
+use super::quirks::{QuirkSet, request, response, storage};
 use super::store::{Kind, ScimError, id_string};
 use crate::http::percent_decode_path;
 use crate::scim::filter::{MatchContext, matches, parse_filter};
@@ -64,7 +61,7 @@ pub(crate) async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> R
     if !shared.latency.is_zero() {
         tokio::time::sleep(shared.latency).await;
     }
-    if let Some(delay) = shared.cfg.quirks.slow {
+    if let Some(delay) = request::delay(&shared.cfg.quirks) {
         tokio::time::sleep(delay).await;
     }
     if let Some(o) = &shared.oauth
@@ -78,7 +75,7 @@ pub(crate) async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> R
     let create = req.method() == Method::POST;
     let reply = dispatch(&shared, req).await;
     if let (true, Some(delay), Reply::Json { status, .. }) =
-        (create, shared.cfg.quirks.slow_create, &reply)
+        (create, response::create_delay(&shared.cfg.quirks), &reply)
         && status.is_success()
     {
         tokio::time::sleep(delay).await;
@@ -94,7 +91,7 @@ async fn dispatch(sh: &Shared, req: Request) -> Reply {
             .as_ref()
             .is_some_and(|o| bearer(h).is_some_and(|t| o.accepts(t)))
     };
-    if !q.has(Quirk::AcceptsAnyToken)
+    if !request::accepts_any_token(q)
         && !authorized(&parts.headers, &sh.token)
         && !issued(&parts.headers)
     {
@@ -134,15 +131,8 @@ async fn dispatch(sh: &Shared, req: Request) -> Reply {
         Some("Groups") => Some(Kind::Group),
         _ => None,
     };
-    if kind == Some(Kind::Group) && q.has(Quirk::GroupsNotFound) {
-        return ScimError::plain(404, "not found").into();
-    }
-    let discovery = matches!(
-        segments.first().copied(),
-        Some("Schemas" | "ResourceTypes" | "ServiceProviderConfig")
-    );
-    if discovery && q.has(Quirk::DiscoveryNotFound) {
-        return ScimError::plain(404, "not found").into();
+    if let Some(e) = request::unsupported_endpoint(q, segments.first().copied()) {
+        return e.into();
     }
     let method = parts.method.clone();
     let body = if matches!(method, Method::POST | Method::PUT | Method::PATCH) {
@@ -261,7 +251,7 @@ impl Ctx<'_> {
     }
 
     fn projection(&self, kind: Kind) -> Result<Option<Projection>, ScimError> {
-        if self.quirks().has(Quirk::IgnoresExcludedAttributes) {
+        if request::ignores_projection(self.quirks()) {
             return Ok(None);
         }
         Projection::parse(
@@ -273,16 +263,16 @@ impl Ctx<'_> {
         .map_err(|e| ScimError::typed(400, "invalidValue", e))
     }
 
-    /// A stored resource as answered: no password, `members: []`, projection, `meta` quirk.
+    /// A stored resource as answered: no password, `members: []`, projection, `meta` quirks.
     fn present(&self, kind: Kind, stored: &Value, projection: Option<&Projection>) -> Value {
         let q = self.quirks();
         let mut out = stored.clone();
         if let Some(obj) = out.as_object_mut() {
-            if !q.has(Quirk::ReturnsPassword) {
+            if !response::returns_password(q) {
                 obj.retain(|k, _| !k.eq_ignore_ascii_case("password"));
             }
             if kind == Kind::Group
-                && !q.has(Quirk::OmitsEmptyMembers)
+                && !response::omits_empty_members(q)
                 && get_ci(obj, "members").is_none()
             {
                 let meta = obj.remove("meta");
@@ -293,20 +283,7 @@ impl Ctx<'_> {
         if let Some(p) = projection {
             out = p.apply(&out, &self.sh.cfg.schemas, kind.core_urn());
         }
-        if q.has(Quirk::MissingMeta)
-            && let Some(obj) = out.as_object_mut()
-        {
-            obj.remove("meta");
-        }
-        if kind == Kind::Group
-            && q.has(Quirk::MinimalGroupMeta)
-            && let Some(meta) = out.get_mut("meta").and_then(Value::as_object_mut)
-        {
-            meta.retain(|k, _| k == "resourceType" || k == "location");
-        }
-        if q.has(Quirk::WrongMetaLocation) {
-            shapes::internal_location(&mut out, self.base_url);
-        }
+        response::resource(q, kind, &mut out, self.base_url);
         out
     }
 
@@ -322,14 +299,13 @@ impl Ctx<'_> {
             .and_then(|m| m.get("version"))
             .and_then(Value::as_str)
             .map(str::to_string);
-        let location = (status == StatusCode::CREATED
-            || status == StatusCode::OK && self.quirks().has(Quirk::CreateReturns200))
-        .then(|| {
-            meta.and_then(|m| m.get("location"))
-                .and_then(Value::as_str)
-                .map(str::to_string)
-        })
-        .flatten();
+        let location = response::carries_location(self.quirks(), status)
+            .then(|| {
+                meta.and_then(|m| m.get("location"))
+                    .and_then(Value::as_str)
+                    .map(str::to_string)
+            })
+            .flatten();
         Reply::Json {
             status,
             body: self.present(kind, stored, projection),
@@ -348,55 +324,47 @@ impl Ctx<'_> {
     fn try_list(&self, kind: Kind) -> Result<Reply, ScimError> {
         let q = self.quirks();
         let projection = self.projection(kind)?;
-        let filter_text = self.param("filter").filter(|f| !f.trim().is_empty());
-        let twice_decoded = filter_text
-            .filter(|_| q.has(Quirk::FilterPlusAsSpace))
-            .map(|f| f.replace('+', " "));
-        let filter_text = twice_decoded.as_deref().or(filter_text);
-        let invalid = |detail: String| ScimError::typed(400, "invalidFilter", detail);
-        let filter = match filter_text {
+        let filter_text = self
+            .param("filter")
+            .filter(|f| !f.trim().is_empty())
+            .map(|f| request::filter_text(q, f));
+        let filter = match filter_text.as_deref() {
             None => None,
-            Some(f) if q.has(Quirk::AndFilterRejected) && filter_uses_and(f) => {
-                return Err(invalid("`and` is not supported in filters".into()));
+            Some(f) => {
+                request::screen_filter_text(q, f)?;
+                Some(parse_filter(f).map_err(|e| {
+                    ScimError::typed(
+                        400,
+                        "invalidFilter",
+                        format!("{} (at offset {})", e.message, e.offset),
+                    )
+                })?)
             }
-            Some(f) if q.has(Quirk::UnquotedFilterRejected) && filter_has_unquoted_value(f) => {
-                return Err(invalid("filter values must be quoted strings".into()));
-            }
-            Some(f) => Some(
-                parse_filter(f)
-                    .map_err(|e| invalid(format!("{} (at offset {})", e.message, e.offset)))?,
-            ),
         };
-        if q.has(Quirk::EqAndFiltersOnly) && filter.as_ref().is_some_and(filter_beyond_eq_and) {
-            return Err(invalid(
-                "only `eq` and `and` are supported in filters".into(),
-            ));
+        if let Some(f) = &filter {
+            request::screen_filter(q, f)?;
         }
         let start = self.number_param("startIndex")?.unwrap_or(1).max(1) as usize;
         let count = self
             .number_param("count")?
             .map_or(MAX_RESULTS, |c| c.clamp(0, MAX_RESULTS as i64) as usize);
-        let (start, count) = if q.has(Quirk::IgnoresPagination) {
-            (1, usize::MAX)
-        } else {
-            (start, count)
-        };
+        let (start, count) = request::page(q, start, count);
         let cfg = &self.sh.cfg;
         let ctx = MatchContext {
             schemas: &cfg.schemas,
             core_urn: kind.core_urn(),
-            force_case_exact: q.has(Quirk::CaseSensitiveFilter),
+            force_case_exact: request::case_exact_filters(q),
         };
         let store = self.sh.store.read().unwrap_or_else(|e| e.into_inner());
-        let mut matched = store.candidates(kind, filter.as_ref());
+        let mut matched = storage::candidates(q, &store, kind, filter.as_ref());
         if let Some(f) = &filter {
-            if q.has(Quirk::DeletedStillFiltered) && shapes::keeps_ghosts(kind) {
-                matched.extend(&store.ghosts);
-            }
             matched.retain(|r| matches(f, r, &ctx));
         }
-        if filter.is_some() && matched.is_empty() && q.has(Quirk::EmptyFilterReturns404) {
-            return Err(ScimError::plain(404, "no resource matches the filter"));
+        if filter.is_some()
+            && matched.is_empty()
+            && let Some(e) = response::empty_filter_result(q)
+        {
+            return Err(e);
         }
         let page: Vec<Value> = matched
             .iter()
@@ -404,18 +372,9 @@ impl Ctx<'_> {
             .take(count)
             .map(|r| self.present(kind, r, projection.as_ref()))
             .collect();
-        let total = if q.has(Quirk::WrongTotalResults) {
-            page.len()
-        } else {
-            matched.len()
-        };
+        let total = response::total_results(q, matched.len(), page.len());
         let mut body = list_response(total, start, page);
-        if total == 0
-            && q.has(Quirk::OmitsEmptyResources)
-            && let Some(obj) = body.as_object_mut()
-        {
-            obj.remove("Resources");
-        }
+        response::list(q, &mut body, total);
         Ok(ok(body))
     }
 
@@ -424,22 +383,8 @@ impl Ctx<'_> {
             Ok(p) => p,
             Err(e) => return e.into(),
         };
-        let q = self.quirks();
-        if q.has(Quirk::RejectsExplicitNulls)
-            && let Some(attr) = first_explicit_null(&body)
-        {
-            return ScimError::typed(
-                400,
-                "invalidValue",
-                format!("attribute '{attr}' must not be null"),
-            )
-            .into();
-        }
-        if kind == Kind::User
-            && q.has(Quirk::RequiresNameFormatted)
-            && body["name"]["formatted"].as_str().is_none_or(str::is_empty)
-        {
-            return ScimError::typed(400, "invalidValue", "name.formatted is required").into();
+        if let Err(e) = request::screen_post(self.quirks(), kind, &body) {
+            return e.into();
         }
         let created = self
             .sh
@@ -447,11 +392,7 @@ impl Ctx<'_> {
             .write()
             .unwrap_or_else(|e| e.into_inner())
             .create(&self.sh.cfg, kind, body, self.base_url);
-        let status = if self.quirks().has(Quirk::CreateReturns200) {
-            StatusCode::OK
-        } else {
-            StatusCode::CREATED
-        };
+        let status = response::create_status(self.quirks());
         match created {
             Ok(resource) => self.resource_reply(kind, status, &resource, projection.as_ref()),
             Err(e) => e.into(),
@@ -466,8 +407,10 @@ impl Ctx<'_> {
         let store = self.sh.store.read().unwrap_or_else(|e| e.into_inner());
         match store.get(kind, id) {
             Some(r) => self.resource_reply(kind, StatusCode::OK, r, projection.as_ref()),
-            None if self.quirks().has(Quirk::UnknownIdReturns200) => ok(json!({})),
-            None => ScimError::not_found(kind, id).into(),
+            None => match response::unknown_id(self.quirks()) {
+                Some(body) => ok(body),
+                None => ScimError::not_found(kind, id).into(),
+            },
         }
     }
 
@@ -511,16 +454,13 @@ impl Ctx<'_> {
     fn delete(&self, kind: Kind, id: &str) -> Reply {
         let q = self.quirks();
         let mut store = self.sh.store.write().unwrap_or_else(|e| e.into_inner());
-        let ghost = (q.has(Quirk::DeletedStillFiltered) && shapes::keeps_ghosts(kind))
-            .then(|| store.get(kind, id).cloned())
-            .flatten();
-        let deleted = store.delete(kind, id);
-        store.ghosts.extend(ghost);
+        let deleted = storage::delete(q, &mut store, kind, id);
         drop(store);
+        if let Some(reply) = response::delete_reply(q, deleted) {
+            return reply;
+        }
         match deleted {
-            true if q.has(Quirk::DeleteReturns200) => ok(json!({})),
             true => Reply::Empty(StatusCode::NO_CONTENT),
-            false if q.has(Quirk::DeleteMissingReturns204) => Reply::Empty(StatusCode::NO_CONTENT),
             false => ScimError::not_found(kind, id).into(),
         }
     }
@@ -542,19 +482,11 @@ impl Ctx<'_> {
 
     fn schemas(&self, id: Option<&str>) -> Reply {
         let docs = &self.sh.discovery.schemas;
-        let unpublished = self.quirks().has(Quirk::UnpublishedNickname);
         let located = |d: &Value| {
-            let mut d = self.located(
+            self.located(
                 d,
                 &format!("Schemas/{}", d["id"].as_str().unwrap_or_default()),
-            );
-            if unpublished
-                && d["id"] == urn::USER
-                && let Some(attrs) = d.get_mut("attributes").and_then(Value::as_array_mut)
-            {
-                attrs.retain(|a| a["name"] != "nickName");
-            }
-            d
+            )
         };
         match id {
             Some(id) => match docs
@@ -566,7 +498,7 @@ impl Ctx<'_> {
             },
             None => {
                 let all: Vec<Value> = docs.iter().map(located).collect();
-                if self.quirks().has(Quirk::SchemasNotListResponse) {
+                if response::schemas_as_array(self.quirks()) {
                     ok(Value::Array(all))
                 } else {
                     ok(list_response(all.len(), 1, all))
@@ -577,15 +509,12 @@ impl Ctx<'_> {
 
     fn resource_types(&self, id: Option<&str>) -> Reply {
         let docs = &self.sh.discovery.resource_types;
-        let absolute = self.quirks().has(Quirk::AbsoluteResourceTypeEndpoints);
         let located = |d: &Value| {
             let mut d = self.located(
                 d,
                 &format!("ResourceTypes/{}", d["id"].as_str().unwrap_or_default()),
             );
-            if absolute && let Some(e) = d["endpoint"].as_str() {
-                d["endpoint"] = Value::String(format!("{}{e}", self.base_url));
-            }
+            response::resource_type(self.quirks(), &mut d, self.base_url);
             d
         };
         match id {
@@ -624,15 +553,9 @@ fn list_response(total: usize, start: usize, resources: Vec<Value>) -> Value {
 
 /// Renders a reply: content type, quirks on bodies, SCIM Error (or HTML error page) bodies.
 pub(crate) fn render(reply: Reply, q: &QuirkSet) -> Response {
-    let content_type = if q.has(Quirk::JsonContentType) {
-        "application/json"
-    } else {
-        "application/scim+json"
-    };
+    let content_type = response::content_type(q);
     let json_response = |status: StatusCode, mut body: Value| {
-        if q.has(Quirk::MissingSchemas) {
-            strip_schemas(&mut body);
-        }
+        response::body(q, &mut body);
         let mut resp = (status, body.to_string()).into_response();
         resp.headers_mut()
             .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
@@ -658,27 +581,12 @@ pub(crate) fn render(reply: Reply, q: &QuirkSet) -> Response {
         Reply::Error(e) => {
             let status =
                 StatusCode::from_u16(e.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            let mut resp = if q.has(Quirk::NonScimErrors) {
-                let page = format!(
-                    "<html><body><h1>Error {}</h1><p>{}</p></body></html>",
-                    e.status,
-                    html_escape(&e.detail)
-                );
-                let mut resp = (status, page).into_response();
-                resp.headers_mut().insert(
-                    header::CONTENT_TYPE,
-                    HeaderValue::from_static("text/html; charset=utf-8"),
-                );
-                resp
+            let mut resp = if let Some(page) = response::error_page(q, &e, status) {
+                page
             } else {
-                let status_value = if q.has(Quirk::ErrorStatusNumber) {
-                    json!(e.status)
-                } else {
-                    json!(e.status.to_string())
-                };
                 let mut body = Map::new();
                 body.insert("schemas".into(), json!([urn::ERROR]));
-                body.insert("status".into(), status_value);
+                body.insert("status".into(), response::error_status(q, e.status));
                 if let Some(t) = e.scim_type {
                     body.insert("scimType".into(), json!(t));
                 }
@@ -692,26 +600,6 @@ pub(crate) fn render(reply: Reply, q: &QuirkSet) -> Response {
             resp
         }
     }
-}
-
-/// `missing-schemas`: removes `schemas` from a body and from a ListResponse's resources.
-fn strip_schemas(body: &mut Value) {
-    match body {
-        Value::Object(obj) => {
-            obj.remove("schemas");
-            if let Some(Value::Array(items)) = obj.get_mut("Resources") {
-                items.iter_mut().for_each(strip_schemas);
-            }
-        }
-        Value::Array(items) => items.iter_mut().for_each(strip_schemas),
-        _ => {}
-    }
-}
-
-fn html_escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
 }
 
 /// The id a stored resource answers with, as a string (for `seed_*`).

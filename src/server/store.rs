@@ -1,15 +1,16 @@
 //! The in-memory resource store and the resource rules of RFC 7643/7644: validation on create and
 //! PUT, PATCH application, uniqueness, group membership, `meta`. Nothing here knows about HTTP.
+//! The quirks act through the [`request`] and [`storage`] layers, called at fixed points; with
+//! no quirk on, each of those calls does nothing.
 
-use crate::scim::json::{get_ci, get_ci_mut};
 use std::collections::{BTreeMap, HashMap};
 
 use serde_json::{Map, Value, json};
 
 use super::project::is_extension_key;
-use super::quirks::{Quirk, QuirkSet};
-use super::shapes;
+use super::quirks::{QuirkSet, request, storage};
 use crate::scim::filter::{CompareOp, Filter};
+use crate::scim::json::get_ci;
 use crate::scim::patch::{PatchOperation, apply_patch};
 use crate::scim::path::AttrPath;
 use crate::scim::schema::{AttrType, Attribute, SchemaSet};
@@ -219,35 +220,22 @@ impl Store {
         base_url: &str,
     ) -> Result<Value, ScimError> {
         let mut obj = prepare(cfg, kind, body)?;
-        if cfg.quirks.has(Quirk::ExtensionNeedsSchemasEntry) {
-            shapes::drop_undeclared_extensions(&mut obj);
-        }
-        if kind == Kind::Group
-            && cfg.quirks.has(Quirk::RejectsEntraGroupSchema)
-            && schemas_of(&obj).any(|s| s.eq_ignore_ascii_case(urn::ENTRA_GROUP))
-        {
-            return Err(ScimError::typed(
-                400,
-                "invalidValue",
-                format!("unsupported schema {}", urn::ENTRA_GROUP),
-            ));
-        }
+        request::screen_create(&cfg.quirks, kind, &obj)?;
+        storage::on_create(&cfg.quirks, &mut obj);
         self.finish(cfg, kind, &mut obj, None)?;
         check_required(cfg, kind, &obj)?;
         let name = unique_key(&Value::Object(obj.clone()), kind.unique_attr());
         if let Some(name) = &name
-            && !cfg.quirks.has(Quirk::NoDuplicateCheck)
+            && storage::checks_uniqueness(&cfg.quirks)
             && self.col(kind).taken(name, None)
         {
             return Err(duplicate(kind, name));
         }
-        let (id, id_value) = if cfg.quirks.has(Quirk::NumericId) {
-            self.numeric_ids += 1;
-            (self.numeric_ids.to_string(), json!(self.numeric_ids))
-        } else {
-            let id = uuid::Uuid::new_v4().to_string();
-            (id.clone(), Value::String(id))
-        };
+        let (id, id_value) = storage::numeric_id(&cfg.quirks, &mut self.numeric_ids)
+            .unwrap_or_else(|| {
+                let id = uuid::Uuid::new_v4().to_string();
+                (id.clone(), Value::String(id))
+            });
         let now = now();
         let meta = json!({
             "resourceType": kind.resource_type(),
@@ -293,27 +281,7 @@ impl Store {
             .get(kind, id)
             .ok_or_else(|| ScimError::not_found(kind, id))?
             .clone();
-        let ops = parse_patch(cfg, kind, body)?;
-        let q = &cfg.quirks;
-        if kind == Kind::User
-            && q.has(Quirk::RejectsActiveNoop)
-            && old.get("active") == Some(&Value::Bool(true))
-            && ops.iter().any(shapes::sets_active_true)
-        {
-            return Err(ScimError::typed(
-                400,
-                "invalidValue",
-                "the user is already active",
-            ));
-        }
-        if kind == Kind::Group {
-            shapes::check_member_ops(
-                &old,
-                &ops,
-                q.has(Quirk::ReaddMemberConflicts),
-                q.has(Quirk::RemoveNonMemberFails),
-            )?;
-        }
+        let ops = request::read_patch(cfg, kind, &old, parse_patch(body)?)?;
         let mut new = old.clone();
         apply_patch(&mut new, &ops, &cfg.schemas, kind.core_urn()).map_err(|e| ScimError {
             status: e.status,
@@ -337,16 +305,15 @@ impl Store {
             ));
         }
         self.finish(cfg, kind, &mut obj, Some(&old))?;
-        if cfg.quirks.has(Quirk::DropsPatchChanges) {
+        if storage::drops_patch_changes(&cfg.quirks) {
+            // Answered as applied, stored nowhere.
             let meta = old.get("meta").cloned().unwrap_or(Value::Null);
             let id_value = old.get("id").cloned().unwrap_or(Value::Null);
             return Ok(assemble(obj, id_value, meta));
         }
-        let disabled = kind == Kind::User
-            && obj.get("active") == Some(&Value::Bool(false))
-            && old.get("active") != Some(&Value::Bool(false));
+        let deletes = storage::deletes_on_disable(&cfg.quirks, kind, &old, &obj);
         let resource = self.store_update(cfg, kind, id, &old, obj)?;
-        if disabled && cfg.quirks.has(Quirk::DisableDeletesUser) {
+        if deletes {
             self.delete(kind, id);
         }
         Ok(resource)
@@ -399,7 +366,7 @@ impl Store {
         let new_name = unique_key(&resource, name_attr);
         if let Some(name) = &new_name {
             let col = self.col(kind);
-            if !cfg.quirks.has(Quirk::NoDuplicateCheck) && col.taken(name, Some(id)) {
+            if storage::checks_uniqueness(&cfg.quirks) && col.taken(name, Some(id)) {
                 return Err(duplicate(kind, name));
             }
         }
@@ -419,7 +386,8 @@ impl Store {
         Ok(resource)
     }
 
-    /// The checks and quirks shared by create, PUT and PATCH, on the client-controlled part.
+    /// The checks shared by create, PUT and PATCH, on the client-controlled part as the storage
+    /// quirks leave it.
     fn finish(
         &self,
         cfg: &Config,
@@ -427,27 +395,7 @@ impl Store {
         obj: &mut Map<String, Value>,
         old: Option<&Value>,
     ) -> Result<(), ScimError> {
-        for path in &cfg.quirks.dropped {
-            drop_attribute(obj, path, kind.core_urn());
-        }
-        let (ascii_only, truncate) = (
-            cfg.quirks.has(Quirk::ManglesNonAscii),
-            cfg.quirks.has(Quirk::TruncatesLongValues),
-        );
-        if ascii_only || truncate {
-            for (k, v) in obj.iter_mut() {
-                if !k.eq_ignore_ascii_case("schemas") {
-                    shapes::narrow_strings(v, ascii_only, truncate);
-                }
-            }
-        }
-        if kind == Kind::User
-            && cfg.quirks.has(Quirk::IgnoresUsernameChange)
-            && let Some(old_name) = old.and_then(|o| o.get("userName"))
-        {
-            obj.retain(|k, _| !k.eq_ignore_ascii_case("userName"));
-            obj.insert("userName".into(), old_name.clone());
-        }
+        storage::distort(&cfg.quirks, kind, obj, old);
         fix_extension_schemas(cfg, kind, obj);
         let attr = kind.unique_attr();
         if get_ci(obj, attr)
@@ -523,7 +471,7 @@ fn prepare(cfg: &Config, kind: Kind, body: Value) -> Result<Map<String, Value>, 
 }
 
 /// Drops `null`s and empty arrays or objects (unassigned), and turns string booleans into
-/// booleans for boolean attributes (400 under `rejects-string-booleans`).
+/// booleans for boolean attributes (unless the request quirks refuse them).
 fn normalise(
     cfg: &Config,
     kind: Kind,
@@ -538,22 +486,12 @@ fn normalise(
     for (key, v) in obj.iter_mut() {
         fix_key_booleans(&cfg.schemas, kind.core_urn(), key, v, &mut found);
     }
-    if found && cfg.quirks.has(Quirk::RejectsStringBooleans) {
-        return Err(string_boolean_error());
-    }
+    request::screen_string_booleans(&cfg.quirks, found)?;
     Ok(obj)
 }
 
-fn string_boolean_error() -> ScimError {
-    ScimError::typed(
-        400,
-        "invalidValue",
-        "boolean attributes must be JSON booleans, not strings",
-    )
-}
-
 /// The strings listed in `schemas`.
-fn schemas_of(obj: &Map<String, Value>) -> impl Iterator<Item = &str> {
+pub(super) fn schemas_of(obj: &Map<String, Value>) -> impl Iterator<Item = &str> {
     obj.get("schemas")
         .and_then(Value::as_array)
         .into_iter()
@@ -562,7 +500,7 @@ fn schemas_of(obj: &Map<String, Value>) -> impl Iterator<Item = &str> {
 }
 
 /// Removes nulls, empty arrays and empty objects, recursively.
-fn clean(v: &mut Value) {
+pub(super) fn clean(v: &mut Value) {
     let empty = |v: &Value| match v {
         Value::Null => true,
         Value::Array(a) => a.is_empty(),
@@ -605,7 +543,7 @@ fn fix_key_booleans(schemas: &SchemaSet, core: &str, key: &str, v: &mut Value, f
 }
 
 /// Converts `"True"`/`"False"` (any case) to booleans where `attr` (or a sub-attribute) is boolean.
-fn fix_booleans(attr: &Attribute, v: &mut Value, found: &mut bool) {
+pub(super) fn fix_booleans(attr: &Attribute, v: &mut Value, found: &mut bool) {
     match v {
         Value::Array(items) => items.iter_mut().for_each(|v| fix_booleans(attr, v, found)),
         Value::String(s) if attr.kind == AttrType::Boolean => {
@@ -709,34 +647,6 @@ fn locate<'a>(obj: &'a Map<String, Value>, path: &AttrPath, core: &str) -> Optio
     }
 }
 
-/// Removes the attribute at `path` (`drops-attribute` quirk).
-fn drop_attribute(obj: &mut Map<String, Value>, path: &AttrPath, core: &str) {
-    let container = match &path.urn {
-        Some(u) if !u.eq_ignore_ascii_case(core) => match get_ci_mut(obj, u) {
-            Some(Value::Object(inner)) => inner,
-            _ => return,
-        },
-        _ => obj,
-    };
-    match &path.sub {
-        None => container.retain(|k, _| !k.eq_ignore_ascii_case(&path.name)),
-        Some(sub) => match get_ci_mut(container, &path.name) {
-            Some(Value::Object(o)) => o.retain(|k, _| !k.eq_ignore_ascii_case(sub)),
-            Some(Value::Array(items)) => {
-                for o in items.iter_mut().filter_map(Value::as_object_mut) {
-                    o.retain(|k, _| !k.eq_ignore_ascii_case(sub));
-                }
-            }
-            _ => {}
-        },
-    }
-    let mut v = Value::Object(std::mem::take(obj));
-    clean(&mut v);
-    if let Value::Object(cleaned) = v {
-        *obj = cleaned;
-    }
-}
-
 /// The lower-cased unique name of a stored resource.
 fn unique_key(resource: &Value, attr: &str) -> Option<String> {
     resource
@@ -829,8 +739,8 @@ fn index_hint(filter: &Filter, kind: Kind) -> Option<Hint<'_>> {
     }
 }
 
-/// Checks a PATCH body (PatchOp URN, `Operations` array) and applies the PATCH quirks.
-fn parse_patch(cfg: &Config, kind: Kind, body: Value) -> Result<Vec<PatchOperation>, ScimError> {
+/// Checks a PATCH body (PatchOp URN, `Operations` array) and reads its operations.
+fn parse_patch(body: Value) -> Result<Vec<PatchOperation>, ScimError> {
     let bad = |detail: &str| ScimError::typed(400, "invalidSyntax", detail);
     let Value::Object(obj) = body else {
         return Err(bad("the PATCH body must be a JSON object"));
@@ -841,200 +751,6 @@ fn parse_patch(cfg: &Config, kind: Kind, body: Value) -> Result<Vec<PatchOperati
     let Some(Value::Array(ops)) = get_ci(&obj, "Operations") else {
         return Err(bad("the PATCH body must have an `Operations` array"));
     };
-    let mut ops: Vec<PatchOperation> = serde_json::from_value(Value::Array(ops.clone()))
-        .map_err(|e| bad(&format!("malformed PATCH operation: {e}")))?;
-    screen_patch(cfg, kind, &ops)?;
-    if cfg.quirks.has(Quirk::FirstPatchOpOnly) {
-        ops.truncate(1);
-    }
-    if cfg.quirks.has(Quirk::MultiValuedReplaceMerges) {
-        for op in ops.iter_mut() {
-            shapes::replace_as_merge(&cfg.schemas, kind.core_urn(), op);
-        }
-    }
-    if cfg.quirks.has(Quirk::FilteredReplaceAppends) {
-        ops.iter_mut().for_each(shapes::replace_as_append);
-    }
-    if kind == Kind::Group && cfg.quirks.has(Quirk::RemovesFirstMemberOnly) {
-        ops.iter_mut().for_each(shapes::first_member_only);
-    }
-    if kind == Kind::User && cfg.quirks.has(Quirk::KeepsManagerOnEmptyValue) {
-        ops.retain(|op| !empties_manager(cfg, op));
-    }
-    if kind == Kind::Group && cfg.quirks.has(Quirk::RemoveMemberWipesGroup) {
-        for op in ops.iter_mut() {
-            let on_members = op.path.as_deref().is_some_and(|p| {
-                let p = p.trim();
-                p.len() >= 7
-                    && p[..7].eq_ignore_ascii_case("members")
-                    && matches!(p[7..].chars().next(), None | Some('[' | '.'))
-            });
-            if op.op.eq_ignore_ascii_case("remove") && on_members {
-                *op = PatchOperation {
-                    op: "remove".into(),
-                    path: Some("members".into()),
-                    value: None,
-                };
-            }
-        }
-    }
-    Ok(ops)
-}
-
-/// The PATCH quirks that reject operations a conformant server accepts.
-fn screen_patch(cfg: &Config, kind: Kind, ops: &[PatchOperation]) -> Result<(), ScimError> {
-    let q = &cfg.quirks;
-    if ops.is_empty() && q.has(Quirk::EmptyOperationsRejected) {
-        return Err(ScimError::typed(
-            400,
-            "invalidValue",
-            "`Operations` must not be empty",
-        ));
-    }
-    for op in ops {
-        if q.has(Quirk::CaseSensitiveSubAttributes) {
-            shapes::check_sub_attribute_case(&cfg.schemas, kind.core_urn(), op)?;
-        }
-        if q.has(Quirk::MultiValuedReplaceRejected)
-            && shapes::replaces_multi_valued(&cfg.schemas, kind.core_urn(), op)
-        {
-            return Err(ScimError::typed(
-                400,
-                "invalidSyntax",
-                "replace is not supported on multi-valued attributes; use add and remove",
-            ));
-        }
-        if q.has(Quirk::StringBooleanFilterMisses) {
-            shapes::check_string_boolean_filter(&cfg.schemas, kind.core_urn(), op)?;
-        }
-        if q.has(Quirk::RejectsClearingValues) && shapes::clears_a_value(op) {
-            return Err(ScimError::typed(400, "invalidValue", "a value is required"));
-        }
-        if q.has(Quirk::RejectsCapitalisedOps) && op.op != op.op.to_lowercase() {
-            return Err(ScimError::typed(
-                400,
-                "invalidSyntax",
-                format!("unknown PATCH op `{}`", op.op),
-            ));
-        }
-        if q.has(Quirk::FilteredPathRejected) && op.path.as_deref().is_some_and(|p| p.contains('['))
-        {
-            return Err(ScimError::typed(
-                400,
-                "invalidPath",
-                "value filters in PATCH paths are not supported",
-            ));
-        }
-        let pathless_set = op.path.is_none() && !op.op.eq_ignore_ascii_case("remove");
-        if q.has(Quirk::DottedKeysRejected)
-            && pathless_set
-            && let Some(Value::Object(value)) = &op.value
-        {
-            let dotted = value.keys().any(|k| {
-                cfg.schemas.get(k).is_none()
-                    && AttrPath::parse(k).is_ok_and(|p| p.urn.is_some() || p.sub.is_some())
-            });
-            if dotted {
-                return Err(ScimError::typed(
-                    400,
-                    "invalidValue",
-                    "attribute names in a PATCH value must be plain",
-                ));
-            }
-        }
-        let targets = op_targets(cfg, op);
-        for (path, value) in &targets {
-            if q.has(Quirk::RoleJsonValueRejected) && shapes::has_json_role_value(path, value) {
-                return Err(ScimError::typed(
-                    400,
-                    "invalidValue",
-                    "a role value must be a role name",
-                ));
-            }
-            if q.has(Quirk::CaseSensitiveStringBooleans) {
-                shapes::check_boolean_spelling(&cfg.schemas, kind.core_urn(), path, value)?;
-            }
-            let is_manager = path.name.eq_ignore_ascii_case("manager") && path.sub.is_none();
-            if is_manager && value.is_string() && q.has(Quirk::ManagerStringRejected) {
-                return Err(ScimError::typed(
-                    400,
-                    "invalidValue",
-                    "manager must be an object with a `value`",
-                ));
-            }
-            if is_manager
-                && (value.is_object() || value.is_array())
-                && q.has(Quirk::ManagerObjectRejected)
-            {
-                return Err(ScimError::typed(
-                    400,
-                    "invalidValue",
-                    "manager must be a string id",
-                ));
-            }
-            if q.has(Quirk::RejectsStringBooleans)
-                && let Some(attr) = cfg.schemas.lookup(kind.core_urn(), path)
-            {
-                let mut found = false;
-                fix_booleans(attr, &mut (*value).clone(), &mut found);
-                if found {
-                    return Err(string_boolean_error());
-                }
-            }
-        }
-    }
-    Ok(())
-}
-
-/// Whether an add / replace sets the manager to an empty value (Entra's way to remove it).
-fn empties_manager(cfg: &Config, op: &PatchOperation) -> bool {
-    let empty = |v: &Value| match v {
-        Value::Null => true,
-        Value::String(s) => s.trim().is_empty(),
-        Value::Array(a) => a.is_empty(),
-        Value::Object(o) => o.is_empty(),
-        _ => false,
-    };
-    !op.op.eq_ignore_ascii_case("remove")
-        && op_targets(cfg, op).iter().any(|(path, value)| {
-            path.name.eq_ignore_ascii_case("manager") && path.sub.is_none() && empty(value)
-        })
-}
-
-/// The (attribute path, value) pairs a PATCH operation sets: its path without value filter, or
-/// each key of a path-less value (extension objects opened).
-fn op_targets<'a>(cfg: &Config, op: &'a PatchOperation) -> Vec<(AttrPath, &'a Value)> {
-    let Some(value) = &op.value else {
-        return Vec::new();
-    };
-    if let Some(path) = &op.path {
-        let plain = match (path.find('['), path.rfind(']')) {
-            (Some(open), Some(close)) if close > open => {
-                format!("{}{}", &path[..open], &path[close + 1..])
-            }
-            _ => path.clone(),
-        };
-        return AttrPath::parse(&plain)
-            .map(|p| vec![(p, value)])
-            .unwrap_or_default();
-    }
-    let Value::Object(obj) = value else {
-        return Vec::new();
-    };
-    let mut out = Vec::new();
-    for (k, v) in obj {
-        if cfg.schemas.get(k).is_some() {
-            if let Value::Object(inner) = v {
-                for (ik, iv) in inner {
-                    if let Ok(mut p) = AttrPath::parse(ik) {
-                        p.urn = Some(k.clone());
-                        out.push((p, iv));
-                    }
-                }
-            }
-        } else if let Ok(p) = AttrPath::parse(k) {
-            out.push((p, v));
-        }
-    }
-    out
+    serde_json::from_value(Value::Array(ops.clone()))
+        .map_err(|e| bad(&format!("malformed PATCH operation: {e}")))
 }

@@ -6,7 +6,8 @@
 use std::process::{Command, Output};
 use std::sync::Arc;
 
-use scimcheck::http::{Client, ClientOptions, Secret, TenantUrl};
+use scimcheck::http::{ClientOptions, Secret, TenantUrl};
+use scimcheck::run::Tenant;
 use scimcheck::run::{CheckResult, Event, Outcome, RunConfig, Runner, Summary, plan};
 use scimcheck::scenario::template::Generators;
 use scimcheck::scenario::{Dialect, Loaded};
@@ -76,7 +77,7 @@ pub async fn run_against_with(
 ) -> RunOutput {
     let generators = Arc::new(Generators::new(Generators::random_run_id()));
     let g = generators.clone();
-    let client = Client::new(
+    let client = Tenant::new(
         TenantUrl::parse(url).expect("url"),
         Secret::new(TOKEN),
         ClientOptions::default(),
