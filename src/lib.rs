@@ -12,6 +12,7 @@ pub mod commands;
 pub mod connect;
 pub mod credential;
 pub mod diag;
+pub mod diagnosis;
 pub mod discover;
 pub mod entra_error;
 pub mod exit;

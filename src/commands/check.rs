@@ -295,7 +295,7 @@ pub(super) async fn test_connection_gate(
     let no_token = report
         .findings
         .iter()
-        .any(|f| f.blocks_test_connection && f.code.starts_with("oauth."));
+        .any(|f| f.context.blocks_test_connection && f.code.as_str().starts_with("oauth."));
     let stopped = no_token
         || report.probes.iter().any(|p| {
             p.stage == crate::connect::Stage::TestConnection
@@ -305,7 +305,7 @@ pub(super) async fn test_connection_gate(
         return None;
     }
     if verbosity > Verbosity::Quiet {
-        let text = crate::connect::redact_output(&crate::connect::human(&report), secret);
+        let text = crate::connect::redact_output(&crate::report::connect::human(&report), secret);
         if on_stderr {
             eprintln!("{text}");
         } else {

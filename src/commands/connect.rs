@@ -30,9 +30,9 @@ pub(super) async fn connect(args: crate::cli::ConnectArgs) -> i32 {
         Err(e) => return bad_input(&crate::connect::redact_output(&e, &secret)),
     };
     let text = if args.json {
-        crate::connect::json(&report) + "\n"
+        crate::report::connect::json(&report) + "\n"
     } else {
-        crate::connect::human(&report)
+        crate::report::connect::human(&report)
     };
     print!("{}", crate::connect::redact_output(&text, &secret));
     report.exit_code

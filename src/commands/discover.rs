@@ -27,9 +27,9 @@ pub(super) async fn discover(args: crate::cli::DiscoverArgs) -> i32 {
         Err(e) => return bad_input(&secret.redact(&e)),
     };
     let text = if args.json {
-        crate::discover::json(&report) + "\n"
+        crate::report::discover::json(&report) + "\n"
     } else {
-        crate::discover::human(&report)
+        crate::report::discover::human(&report)
     };
     print!("{}", crate::connect::redact_output(&text, &secret));
     report.exit_code
