@@ -24,3 +24,21 @@ pub fn of_run(s: &crate::run::Summary) -> i32 {
         OK
     }
 }
+
+/// The exit code of `scimcheck load`: interrupted, then unreachable, then 1 when the gallery's
+/// bar is not met, a request failed or something was left behind.
+pub fn of_load(r: &crate::loadtest::LoadReport) -> i32 {
+    let failed: u64 = r.kinds.iter().map(|k| k.errors).sum();
+    if r.interrupted {
+        INTERRUPTED
+    } else if r.unreachable {
+        UNREACHABLE
+    } else if r.verdict.status == crate::loadtest::VerdictStatus::Below
+        || failed > 0
+        || !r.leftovers.is_empty()
+    {
+        CHECK_FAILED
+    } else {
+        OK
+    }
+}

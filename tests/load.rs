@@ -250,7 +250,7 @@ async fn a_429_is_waited_out_counted_with_its_retry_after_and_fails_the_verdict(
         "{}",
         report.verdict.text
     );
-    let text = scimcheck::loadtest::render(&report);
+    let text = scimcheck::report::loadtest::render(&report);
     assert!(
         text.contains("throttling: 1 request was answered 429 Too Many Requests; 1 asked to wait (Retry-After): 1.0 s in total, 1.0 s at most"),
         "{text}"

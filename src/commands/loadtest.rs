@@ -125,7 +125,7 @@ pub(super) async fn load(args: crate::cli::LoadArgs) -> i32 {
             )
         );
     } else {
-        print!("{}", crate::loadtest::render(&report));
+        print!("{}", crate::report::loadtest::render(&report));
     }
     for (format, out) in report_files.iter_mut() {
         let text = match format {

@@ -19,7 +19,6 @@ mod wire;
 pub use crate::pace::{Pacer, Rate};
 pub use engine::{LoadConfig, Mode, NoProgress, Progress, group_body, run, user_body};
 pub use report::{
-    CycleEstimate, GALLERY_BAR, LoadReport, MINUTES_PER_OBJECT, PhaseReport, Verdict,
-    VerdictStatus, render,
+    CycleEstimate, GALLERY_BAR, LoadReport, MINUTES_PER_OBJECT, PhaseReport, Verdict, VerdictStatus,
 };
 pub use stats::{ErrorCount, Kind, KindReport, Second, Stats, Throttling};

@@ -13,6 +13,7 @@ pub mod har;
 pub mod html;
 pub mod json;
 pub mod junit;
+pub mod loadtest;
 pub mod loadtest_html;
 pub mod loadtest_progress;
 pub mod markdown;
