@@ -130,8 +130,8 @@ impl Journal {
                     }
                 }
             }
-            TransportError::Tls(msg) | TransportError::Connect(msg) => {
-                let msg = &tls::tls_detail(&short_error(msg));
+            TransportError::Tls(failure) | TransportError::Connect(failure) => {
+                let msg = &tls::tls_detail(&short_error(failure));
                 let facts = if p.scheme == "https" {
                     let started = std::time::Instant::now();
                     let facts = tls::inspect(&p.host, p.port, self.options.connect_timeout).await;
@@ -169,7 +169,7 @@ impl Journal {
                     None
                 };
                 let code = if p.scheme == "https" {
-                    tls_code(msg, facts.as_ref().map(|f| &f.0))
+                    tls_code(failure.tls, facts.as_ref().map(|f| &f.0))
                 } else {
                     None
                 };

@@ -13,6 +13,7 @@ use rustls::{DigitallySignedStruct, SignatureScheme};
 use serde::Serialize;
 
 use crate::diagnosis::Code;
+use crate::http::{TlsCause, rustls_error, tls_cause};
 
 /// What an unverified handshake showed.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -21,6 +22,9 @@ pub struct TlsFacts {
     pub version: Option<String>,
     /// Why the handshake failed, when it did.
     pub error: Option<String>,
+    /// What that failure was, by the TLS library's error type.
+    #[serde(skip)]
+    pub cause: Option<TlsCause>,
     /// How many certificates the server sent (leaf first).
     pub chain_len: usize,
     /// The leaf certificate, when one was sent and could be read.
@@ -48,6 +52,7 @@ pub async fn inspect(host: &str, port: u16, timeout: Duration) -> TlsFacts {
     let mut facts = TlsFacts {
         version: None,
         error: None,
+        cause: None,
         chain_len: 0,
         leaf: None,
     };
@@ -83,8 +88,17 @@ pub async fn inspect(host: &str, port: u16, timeout: Duration) -> TlsFacts {
                 .protocol_version()
                 .map(|v| format!("{v:?}"));
         }
-        Ok(Err(e)) => facts.error = Some(crate::http::error_chain(&e)),
-        Err(_) => facts.error = Some(format!("no TLS handshake within {timeout:?}")),
+        Ok(Err(e)) => {
+            facts.error = Some(crate::http::error_chain(&e));
+            // A connection closed mid-handshake is a TLS failure with no error of its own.
+            facts.cause = rustls_error(&e)
+                .map(tls_cause)
+                .or((e.kind() == std::io::ErrorKind::UnexpectedEof).then_some(TlsCause::Other));
+        }
+        Err(_) => {
+            facts.error = Some(format!("no TLS handshake within {timeout:?}"));
+            facts.cause = Some(TlsCause::Other);
+        }
     }
     let chain = recorder.chain.lock().map(|c| c.clone()).unwrap_or_default();
     facts.chain_len = chain.len();
@@ -176,54 +190,33 @@ pub fn tls_detail(error: &str) -> String {
     }
 }
 
-/// Classifies a TLS failure from the client's error text and the unverified handshake.
-pub(super) fn tls_code(error: &str, facts: Option<&TlsFacts>) -> Option<Code> {
-    let mut text = tls_detail(error).to_ascii_lowercase();
-    if let Some(e) = facts.and_then(|f| f.error.as_deref()) {
-        text.push(' ');
-        text.push_str(&e.to_ascii_lowercase());
-    }
-    let has = |needles: &[&str]| needles.iter().any(|n| text.contains(n));
-    if has(&[
-        "unknownissuer",
-        "unknown issuer",
-        "self-signed",
-        "self signed",
-        "causedasendentity",
-    ]) {
+/// Classifies a TLS failure by the TLS library's error types: the client's (`client`, carried by
+/// the transport error) and the unverified handshake's.
+pub(super) fn tls_code(client: Option<TlsCause>, facts: Option<&TlsFacts>) -> Option<Code> {
+    let causes = [client, facts.and_then(|f| f.cause)];
+    let has = |c: TlsCause| causes.contains(&Some(c));
+    if has(TlsCause::Untrusted) {
         return Some(match facts.and_then(|f| f.leaf.as_ref()) {
             Some(leaf) if leaf.self_issued => Code::TlsSelfSigned,
             _ => Code::TlsUntrusted,
         });
     }
-    if has(&["expired"]) {
+    if has(TlsCause::Expired) {
         return Some(Code::TlsExpired);
     }
-    if has(&["notvalidforname", "not valid for name"]) {
+    if has(TlsCause::WrongHost) {
         return Some(Code::TlsWrongHost);
     }
-    if has(&["notvalidyet", "not valid yet"]) {
+    if has(TlsCause::NotYetValid) {
         return Some(Code::TlsNotYetValid);
     }
-    if has(&[
-        "protocolversion",
-        "protocol version",
-        "peer is incompatible",
-        "peerincompatible",
-        "tls12notoffered",
-        "unsupported protocol",
-        "supportedversions",
-    ]) {
+    if has(TlsCause::OldVersion) {
         return Some(Code::TlsOldVersion);
     }
-    if has(&[
-        "invalidcontenttype",
-        "corrupt message",
-        "invalid content type",
-    ]) {
+    if has(TlsCause::NotTls) {
         return Some(Code::TlsNotTls);
     }
-    if has(&["certificate", "tls", "handshake", "alert"]) {
+    if has(TlsCause::Other) {
         return Some(Code::TlsFailed);
     }
     None
@@ -234,43 +227,62 @@ mod tests {
     use super::*;
 
     #[test]
-    fn tls_failures_are_told_apart_by_the_error_text() {
+    fn tls_failures_are_told_apart_by_the_error_types() {
+        use TlsCause as C;
+        assert_eq!(tls_code(Some(C::Untrusted), None), Some(Code::TlsUntrusted));
+        assert_eq!(tls_code(Some(C::Expired), None), Some(Code::TlsExpired));
+        assert_eq!(tls_code(Some(C::WrongHost), None), Some(Code::TlsWrongHost));
         assert_eq!(
-            tls_code("invalid peer certificate: UnknownIssuer", None),
-            Some(Code::TlsUntrusted)
-        );
-        assert_eq!(
-            tls_code(
-                "invalid peer certificate: certificate expired: verification time",
-                None
-            ),
-            Some(Code::TlsExpired)
-        );
-        assert_eq!(
-            tls_code("certificate not valid for name \"x\"", None),
-            Some(Code::TlsWrongHost)
-        );
-        assert_eq!(
-            tls_code("received fatal alert: ProtocolVersion", None),
+            tls_code(Some(C::OldVersion), None),
             Some(Code::TlsOldVersion)
         );
+        assert_eq!(tls_code(Some(C::NotTls), None), Some(Code::TlsNotTls));
+        assert_eq!(tls_code(Some(C::Other), None), Some(Code::TlsFailed));
+        assert_eq!(tls_code(None, None), None, "not a TLS failure");
+        let handshake = TlsFacts {
+            version: None,
+            error: Some("received fatal alert: ProtocolVersion".into()),
+            cause: Some(C::OldVersion),
+            chain_len: 0,
+            leaf: None,
+        };
         assert_eq!(
-            tls_code("received corrupt message of type InvalidContentType", None),
-            Some(Code::TlsNotTls)
+            tls_code(None, Some(&handshake)),
+            Some(Code::TlsOldVersion),
+            "the unverified handshake's failure counts too"
         );
-        assert_eq!(tls_code("connection reset by peer", None), None);
         assert_eq!(
             tls_detail("TLS handshake failed: a hint (invalid peer certificate: Expired)"),
             "invalid peer certificate: Expired"
         );
+    }
+
+    #[test]
+    fn tls_library_errors_map_to_causes_by_type() {
+        use rustls::{AlertDescription, CertificateError, Error as E};
         assert_eq!(
-            tls_code(
-                "the certificate has expired (invalid peer certificate: UnknownIssuer)",
-                None
-            ),
-            Some(Code::TlsUntrusted),
-            "only the TLS library's words count"
+            tls_cause(&E::InvalidCertificate(CertificateError::UnknownIssuer)),
+            TlsCause::Untrusted
         );
+        assert_eq!(
+            tls_cause(&E::InvalidCertificate(CertificateError::Expired)),
+            TlsCause::Expired
+        );
+        assert_eq!(
+            tls_cause(&E::InvalidCertificate(CertificateError::NotValidForName)),
+            TlsCause::WrongHost
+        );
+        assert_eq!(
+            tls_cause(&E::AlertReceived(AlertDescription::ProtocolVersion)),
+            TlsCause::OldVersion
+        );
+        assert_eq!(
+            tls_cause(&E::InvalidMessage(
+                rustls::InvalidMessage::InvalidContentType
+            )),
+            TlsCause::NotTls
+        );
+        assert_eq!(tls_cause(&E::HandshakeNotComplete), TlsCause::Other);
     }
 
     #[test]

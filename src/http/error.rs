@@ -26,10 +26,10 @@ pub enum TransportError {
     Timeout(Duration),
     /// The TLS handshake failed (a refused certificate, most often), in words to act on.
     #[error("TLS handshake failed: {0}")]
-    Tls(String),
+    Tls(Failure),
     /// The connection failed otherwise (including a port that does not speak TLS).
     #[error("connection failed: {0}")]
-    Connect(String),
+    Connect(Failure),
     /// The status line, headers or body could not be read.
     #[error("the response could not be read: {0}")]
     Body(String),
@@ -52,6 +52,124 @@ pub enum TransportError {
     /// No access token could be had from the OAuth token endpoint.
     #[error("no access token from the OAuth token endpoint: {0}")]
     Token(String),
+}
+
+/// A connection failure in words, and what the TLS library's error type says it was (when TLS
+/// was involved). It reads, prints and serialises as its text alone.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Failure {
+    /// The failure in words (redacted).
+    pub text: String,
+    /// The TLS failure behind it, by type, if any.
+    pub tls: Option<TlsCause>,
+}
+
+impl Failure {
+    /// A failure known only by its words.
+    pub fn text(text: impl Into<String>) -> Self {
+        Failure {
+            text: text.into(),
+            tls: None,
+        }
+    }
+}
+
+impl std::ops::Deref for Failure {
+    type Target = String;
+    fn deref(&self) -> &String {
+        &self.text
+    }
+}
+
+impl std::ops::DerefMut for Failure {
+    fn deref_mut(&mut self) -> &mut String {
+        &mut self.text
+    }
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+impl Serialize for Failure {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.text)
+    }
+}
+
+/// What a TLS failure was, told by the TLS library's error type (never by its message text).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TlsCause {
+    /// The certificate is not signed by a trusted authority (self-signed, a private CA).
+    Untrusted,
+    /// The certificate has expired.
+    Expired,
+    /// The certificate is not valid yet.
+    NotYetValid,
+    /// The certificate does not name the host.
+    WrongHost,
+    /// The server offers only TLS versions below 1.2 (or none in common).
+    OldVersion,
+    /// The port does not speak TLS (a record that is not TLS).
+    NotTls,
+    /// Another handshake or certificate failure.
+    Other,
+}
+
+/// The [`TlsCause`] of a TLS library error.
+pub fn tls_cause(e: &rustls::Error) -> TlsCause {
+    use rustls::Error as E;
+    match e {
+        E::InvalidCertificate(c) => match c {
+            CertificateError::UnknownIssuer => TlsCause::Untrusted,
+            CertificateError::Other(other)
+                if matches!(
+                    other.0.downcast_ref::<webpki::Error>(),
+                    Some(webpki::Error::CaUsedAsEndEntity)
+                ) =>
+            {
+                TlsCause::Untrusted
+            }
+            CertificateError::Expired
+            | CertificateError::ExpiredContext { .. }
+            | CertificateError::ExpiredRevocationList
+            | CertificateError::ExpiredRevocationListContext { .. } => TlsCause::Expired,
+            CertificateError::NotValidYet | CertificateError::NotValidYetContext { .. } => {
+                TlsCause::NotYetValid
+            }
+            CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. } => {
+                TlsCause::WrongHost
+            }
+            _ => TlsCause::Other,
+        },
+        E::AlertReceived(AlertDescription::CertificateExpired) => TlsCause::Expired,
+        E::AlertReceived(AlertDescription::ProtocolVersion) | E::PeerIncompatible(_) => {
+            TlsCause::OldVersion
+        }
+        E::InvalidMessage(_) => TlsCause::NotTls,
+        _ => TlsCause::Other,
+    }
+}
+
+/// The TLS library error in an error's source chain, looking inside the `io::Error`s that
+/// tokio-rustls wraps it in.
+pub fn rustls_error<'a>(e: &'a (dyn Error + 'static)) -> Option<&'a rustls::Error> {
+    let mut cur: Option<&(dyn Error + 'static)> = Some(e);
+    while let Some(err) = cur {
+        if let Some(t) = err.downcast_ref::<rustls::Error>() {
+            return Some(t);
+        }
+        cur = match err.downcast_ref::<io::Error>() {
+            Some(io) => match io.get_ref() {
+                Some(inner) => Some(inner as &(dyn Error + 'static)),
+                None => io.source(),
+            },
+            None => err.source(),
+        };
+    }
+    None
 }
 
 impl TransportError {
@@ -112,9 +230,15 @@ pub(super) fn classify(e: &reqwest::Error, token: &Secret, timeout: Duration) ->
     } else if lower.contains("connection refused") {
         TransportError::Refused(chain)
     } else if let Some(failure) = tls_failure(e) {
-        TransportError::Tls(tls_diagnosis(failure, &chain, token))
+        TransportError::Tls(Failure {
+            text: tls_diagnosis(failure, &chain, token),
+            tls: Some(rustls_error(e).map_or(TlsCause::Other, tls_cause)),
+        })
     } else if e.is_connect() {
-        TransportError::Connect(chain)
+        TransportError::Connect(Failure {
+            text: chain,
+            tls: rustls_error(e).map(tls_cause),
+        })
     } else if lower.contains("invalid http version") || lower.contains("invalid status") {
         TransportError::Body(format!(
             "the server did not answer in HTTP ({}): is the port right, or is it an https:// endpoint?",

@@ -17,7 +17,9 @@ mod tests;
 pub use client::{Authorized, Client, ClientOptions, Prepared, WRONG_TOKEN, read_only_refusal};
 pub use encoding::{encode, media_type};
 pub(crate) use encoding::{form_encode, percent_decode, percent_decode_path};
-pub use error::{TransportError, error_chain, is_transient};
+pub use error::{
+    Failure, TlsCause, TransportError, error_chain, is_transient, rustls_error, tls_cause,
+};
 pub use message::{Auth, Exchange, OutRequest, Received, SentRequest};
 pub use retry::parse_retry_after;
 pub use secret::{REDACTED, Secret, redact_header};

@@ -16,7 +16,9 @@ use hyper::client::conn::http1::SendRequest;
 use hyper::header::{ACCEPT, AUTHORIZATION, HOST, HeaderValue, USER_AGENT};
 use hyper_util::rt::TokioIo;
 
-use crate::http::{Client, OutRequest, Received, TransportError, encode, parse_retry_after};
+use crate::http::{
+    Client, Failure, OutRequest, Received, TransportError, encode, parse_retry_after,
+};
 
 /// A read prepared once and sent many times.
 pub struct Wire {
@@ -86,12 +88,12 @@ impl Wire {
         .map_err(|_| TransportError::Timeout(self.connect_timeout))?
         .map_err(|e| match e.kind() {
             std::io::ErrorKind::ConnectionRefused => TransportError::Refused(e.to_string()),
-            _ => TransportError::Connect(e.to_string()),
+            _ => TransportError::Connect(Failure::text(e.to_string())),
         })?;
         let _ = tcp.set_nodelay(true);
         let (send, conn) = hyper::client::conn::http1::handshake(TokioIo::new(tcp))
             .await
-            .map_err(|e| TransportError::Connect(e.to_string()))?;
+            .map_err(|e| TransportError::Connect(Failure::text(e.to_string())))?;
         tokio::spawn(conn);
         Ok(send)
     }
@@ -155,7 +157,7 @@ impl Wire {
         let send = conn.as_mut().expect("connected");
         send.ready()
             .await
-            .map_err(|e| TransportError::Connect(e.to_string()))?;
+            .map_err(|e| TransportError::Connect(Failure::text(e.to_string())))?;
         let mut req = hyper::Request::new(Empty::<Bytes>::new());
         *req.uri_mut() = self.uri.clone();
         let h = req.headers_mut();
@@ -169,7 +171,7 @@ impl Wire {
         let resp = send
             .send_request(req)
             .await
-            .map_err(|e| TransportError::Connect(e.to_string()))?;
+            .map_err(|e| TransportError::Connect(Failure::text(e.to_string())))?;
         let status = resp.status().as_u16();
         // Only what the load statistics read: the media type and Retry-After.
         let headers: Vec<(String, String)> = ["content-type", "retry-after"]

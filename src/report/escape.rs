@@ -97,10 +97,10 @@ fn response(r: &mut Result<crate::http::Received, crate::http::TransportError>) 
             }
         }
         Err(
-            T::Dns(s)
+            T::Tls(crate::http::Failure { text: s, .. })
+            | T::Connect(crate::http::Failure { text: s, .. })
+            | T::Dns(s)
             | T::Refused(s)
-            | T::Tls(s)
-            | T::Connect(s)
             | T::Body(s)
             | T::ReadOnly(s)
             | T::Invalid(s)
