@@ -174,7 +174,7 @@ fn server_text(v: Option<&Value>, secret: &Secret) -> Option<String> {
         Value::Null => return None,
         other => other.to_string(),
     };
-    let s = secret.redact(&crate::report::escape::one_line(&s));
+    let s = secret.redact(&crate::escape::one_line(&s));
     Some(if s.chars().count() > 300 {
         format!("{}…", s.chars().take(300).collect::<String>())
     } else {
@@ -208,7 +208,7 @@ pub fn read_answer(r: &Received, secret: &Secret) -> Result<Issued, TokenError> 
         return Err(TokenError::NotJson {
             content_type: r
                 .header("content-type")
-                .map(|c| crate::report::escape::one_line(c).into_owned()),
+                .map(|c| crate::escape::one_line(c).into_owned()),
         });
     };
     let token = match o.get("access_token") {
@@ -217,7 +217,7 @@ pub fn read_answer(r: &Received, secret: &Secret) -> Result<Issued, TokenError> 
             return Err(TokenError::NoAccessToken {
                 keys: o
                     .keys()
-                    .map(|k| secret.redact(&crate::report::escape::one_line(k)))
+                    .map(|k| secret.redact(&crate::escape::one_line(k)))
                     .collect(),
             });
         }

@@ -15,6 +15,7 @@ pub mod diag;
 pub mod diagnosis;
 pub mod discover;
 pub mod entra_error;
+pub mod escape;
 pub mod exit;
 pub mod http;
 pub mod import;

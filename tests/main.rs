@@ -5,6 +5,7 @@
 mod common;
 mod rogue;
 
+mod architecture;
 mod bounds;
 mod browser;
 mod cli;

@@ -408,7 +408,7 @@ pub(super) fn reporters(
         return Err("only one --report can write to stdout (`-`)".into());
     }
     let progress = Progress::stderr_if_terminal();
-    use crate::report::escape::Escaped;
+    use crate::report::escaped::Escaped;
     let terminal: Box<dyn Reporter> = if terminal_on_stderr(check) {
         Box::new(Escaped(Terminal::new(
             progress.writer(std::io::stderr()),

@@ -120,9 +120,7 @@ pub(super) async fn load(args: crate::cli::LoadArgs) -> i32 {
     if args.json {
         println!(
             "{}",
-            crate::report::escape::json_text(
-                serde_json::to_string_pretty(&report).unwrap_or_default()
-            )
+            crate::escape::json_text(serde_json::to_string_pretty(&report).unwrap_or_default())
         );
     } else {
         print!("{}", crate::report::loadtest::render(&report));

@@ -68,7 +68,7 @@ pub(super) async fn profiles_init(a: crate::cli::ProfileInitArgs) -> i32 {
             eprintln!(
                 "{} {}",
                 "error:".red().bold(),
-                crate::report::escape::visible(&secret.redact(&e))
+                crate::escape::visible(&secret.redact(&e))
             );
             return if discovery.unreachable {
                 exit::UNREACHABLE

@@ -60,7 +60,7 @@ pub(super) async fn proxy(args: crate::cli::ProxyArgs) -> i32 {
             e = proxy.exchanges.recv() => {
                 let Some(e) = e else { break };
                 summary.count(&e);
-                let line = crate::report::escape::one_line(&e.line()).into_owned();
+                let line = crate::escape::one_line(&e.line()).into_owned();
                 match e.verdict {
                     crate::proxy::check::Verdict::Fail => println!("{} {line}", "✗".red().bold()),
                     _ if e.response.is_err() => println!("{} {line}", "✗".red().bold()),

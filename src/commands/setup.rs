@@ -19,7 +19,7 @@ pub(super) fn bad_input(message: &str) -> i32 {
     eprintln!(
         "{} {}",
         "error:".red().bold(),
-        crate::report::escape::visible(message)
+        crate::escape::visible(message)
     );
     exit::BAD_INPUT
 }
@@ -28,7 +28,7 @@ pub(super) fn print_diagnostics(diags: &[Diagnostic], what: &str, secret: Option
     // A diagnostic quotes the offending line, which may hold a pasted token.
     let redact = |text: String| {
         let text = secret.map_or(text.clone(), |s| s.redact(&text));
-        crate::report::escape::visible(&text).into_owned()
+        crate::escape::visible(&text).into_owned()
     };
     for d in diags {
         eprintln!("{}\n", redact(d.to_string()));

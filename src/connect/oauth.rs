@@ -130,7 +130,7 @@ impl Journal {
             .as_deref()
             .filter(|t| !t.eq_ignore_ascii_case("bearer"))
         {
-            let t = self.clean(&crate::report::escape::one_line(t));
+            let t = self.clean(&crate::escape::one_line(t));
             self.note(
                 step,
                 true,

@@ -82,7 +82,7 @@ fn rows(prefix: &str, attrs: &[Value], out: &mut Vec<Row>, skipped: &mut Vec<Str
         if !valid_name(name) {
             skipped.push(format!(
                 "{prefix}{} (not a valid attribute name, RFC 7643 section 2.1)",
-                crate::report::escape::one_line(&format!("{name:?}"))
+                crate::escape::one_line(&format!("{name:?}"))
             ));
             continue;
         }
@@ -200,7 +200,7 @@ pub fn starter(discovery: &Discovery, url: &str, app: &str) -> Result<String, St
         if is_user_extension && !urn_like {
             skipped.push(format!(
                 "{} (not a valid schema URN)",
-                crate::report::escape::one_line(&format!("{id:?}"))
+                crate::escape::one_line(&format!("{id:?}"))
             ));
         } else if is_user_extension {
             rows(

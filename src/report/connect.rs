@@ -10,7 +10,7 @@ use crate::diagnosis::Severity;
 
 /// The report as pretty JSON (fields documented in the README), safe to print to a terminal.
 pub fn json(report: &Report) -> String {
-    crate::report::escape::json_text(
+    crate::escape::json_text(
         serde_json::to_string_pretty(report).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}")),
     )
 }
@@ -19,7 +19,7 @@ pub fn json(report: &Report) -> String {
 /// Location headers, details quoting a body) escaped for a terminal: control characters and
 /// escape sequences as visible escapes, each on one line.
 fn for_terminal(report: &Report) -> Report {
-    use crate::report::escape::one_line_in_place as esc;
+    use crate::escape::one_line_in_place as esc;
     let opt = |s: &mut Option<String>| s.iter_mut().for_each(esc);
     let mut r = report.clone();
     esc(&mut r.tenant_url);

@@ -12,14 +12,14 @@ use crate::exit;
 
 /// The report as pretty JSON.
 pub fn json(report: &DiscoverReport) -> String {
-    crate::report::escape::json_text(serde_json::to_string_pretty(report).unwrap_or_default())
+    crate::escape::json_text(serde_json::to_string_pretty(report).unwrap_or_default())
 }
 
 /// A copy of the report with every string the server controls (ids, names, URNs, attribute
 /// properties, errors, the examples quoted in problems) escaped for a terminal: control
 /// characters and escape sequences as visible escapes, each on one line.
 fn for_terminal(report: &DiscoverReport) -> DiscoverReport {
-    use crate::report::escape::one_line_in_place as esc;
+    use crate::escape::one_line_in_place as esc;
     fn opt(s: &mut Option<String>) {
         s.iter_mut().for_each(esc);
     }

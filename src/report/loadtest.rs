@@ -242,3 +242,14 @@ pub fn render(r: &LoadReport) -> String {
     let _ = writeln!(o, "{word} {}", r.verdict.text);
     o
 }
+
+#[cfg(test)]
+mod tests {
+    use super::minutes;
+
+    #[test]
+    fn minutes_read_as_seconds_minutes_or_hours() {
+        assert_eq!(minutes(120.8), "2.0 h");
+        assert_eq!(minutes(0.5), "30 s");
+    }
+}

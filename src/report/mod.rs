@@ -7,7 +7,7 @@
 
 pub mod connect;
 pub mod discover;
-pub mod escape;
+pub mod escaped;
 pub mod explain;
 pub mod har;
 pub mod html;
@@ -192,7 +192,7 @@ impl Reporter for FileReporter {
         let text = self.format.render(&self.record);
         // JSON leaves C1 controls and bidirectional overrides raw: escaped, for `-` (stdout).
         let text = match self.format {
-            ReportFormat::Json | ReportFormat::Har => escape::json_text(text),
+            ReportFormat::Json | ReportFormat::Har => crate::escape::json_text(text),
             _ => text,
         };
         let text = match (&self.secret, self.format) {
