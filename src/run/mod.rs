@@ -8,6 +8,7 @@ pub mod hint;
 pub mod ledger;
 pub mod location;
 pub mod schedule;
+mod spill;
 pub mod tenant;
 
 use std::sync::Arc;
