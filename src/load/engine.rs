@@ -513,7 +513,6 @@ pub async fn run(
                 .await;
             }
             let (members, n) = Arc::try_unwrap(kept)
-                .ok()
                 .expect("the workers are done")
                 .into_inner()
                 .expect("ids lock");
