@@ -96,8 +96,8 @@ pub struct Ledger {
     /// whether its id was already known to this run before the create, and whether the runner
     /// has reported it yet.
     foreign: Mutex<Vec<(Created, bool, bool)>>,
-    /// Every resource path (`/Users/<id>`) the run has seen in an answer or created, and not
-    /// seen deleted since, with the epoch it was first seen at: a create answered with one
+    /// Every resource path (`/Users/<id>`) the run has seen in an answer (and not created),
+    /// and not seen deleted since, with the epoch it was first seen at: a create answered with one
     /// seen before the create was sent answered with an existing resource.
     seen: Mutex<HashMap<Box<str>, u64>>,
     /// Counts the answers whose resources were noted as seen.
