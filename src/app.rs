@@ -535,7 +535,7 @@ async fn test_connection_gate(
     let no_token = report
         .findings
         .iter()
-        .any(|f| f.blocks_test_connection && f.code.starts_with("oauth."));
+        .any(|f| f.context.blocks_test_connection && f.code.as_str().starts_with("oauth."));
     let stopped = no_token
         || report.probes.iter().any(|p| {
             p.stage == crate::connect::Stage::TestConnection
@@ -545,7 +545,7 @@ async fn test_connection_gate(
         return None;
     }
     if verbosity > Verbosity::Quiet {
-        let text = crate::connect::redact_output(&crate::connect::human(&report), secret);
+        let text = crate::connect::redact_output(&crate::report::connect::human(&report), secret);
         if on_stderr {
             eprintln!("{text}");
         } else {
@@ -1221,9 +1221,9 @@ pub async fn connect(args: crate::cli::ConnectArgs) -> i32 {
         Err(e) => return bad_input(&crate::connect::redact_output(&e, &secret)),
     };
     let text = if args.json {
-        crate::connect::json(&report) + "\n"
+        crate::report::connect::json(&report) + "\n"
     } else {
-        crate::connect::human(&report)
+        crate::report::connect::human(&report)
     };
     print!("{}", crate::connect::redact_output(&text, &secret));
     report.exit_code
@@ -1249,9 +1249,9 @@ pub async fn discover(args: crate::cli::DiscoverArgs) -> i32 {
         Err(e) => return bad_input(&secret.redact(&e)),
     };
     let text = if args.json {
-        crate::discover::json(&report) + "\n"
+        crate::report::discover::json(&report) + "\n"
     } else {
-        crate::discover::human(&report)
+        crate::report::discover::human(&report)
     };
     print!("{}", crate::connect::redact_output(&text, &secret));
     report.exit_code

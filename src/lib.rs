@@ -10,6 +10,7 @@ pub mod cli;
 pub mod connect;
 pub mod credential;
 pub mod diag;
+pub mod diagnosis;
 pub mod discover;
 pub mod entra_error;
 pub mod exit;

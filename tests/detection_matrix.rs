@@ -311,9 +311,12 @@ async fn every_token_endpoint_quirk_is_diagnosed_by_connect_and_the_clean_endpoi
         for f in report
             .findings
             .iter()
-            .filter(|f| f.code.starts_with("oauth."))
+            .filter(|f| f.code.as_str().starts_with("oauth."))
         {
-            assert!(!f.fix.is_empty() && f.probes.contains(&1), "{quirk}: {f:?}");
+            assert!(
+                !f.fix.is_empty() && f.context.probes.contains(&1),
+                "{quirk}: {f:?}"
+            );
         }
         server.shutdown().await;
     }

@@ -7,11 +7,13 @@
 use serde::Serialize;
 
 use super::answer::short_error;
-use super::{Diag, EntraMessage, F, Probe, Stage, described, reason, verbatim};
+use super::journal::{Journal, credentials, described, entra, error, reason, verbatim, warning};
+use super::model::{EntraMessage, Probe, Stage};
 use crate::credential::{
     CredentialLocation, ENTRA_MAX_LIFETIME, ENTRA_MIN_LIFETIME, Issued, OAuthClient, TokenError,
     lifetime, read_answer,
 };
+use crate::diagnosis::Code;
 use crate::http::{Client, Exchange, Secret, TransportError};
 
 /// What Entra shows when the token endpoint does not take the credentials where Entra puts
@@ -36,7 +38,7 @@ fn no_token(why: &str) -> Option<EntraMessage> {
     ))
 }
 
-impl Diag {
+impl Journal {
     /// Records a token request as a probe; returns its step number.
     fn record_token(&mut self, stage: Stage, purpose: &str, auth: &str, ex: &Exchange) -> usize {
         let step = self.probes.len() + 1;
@@ -159,15 +161,11 @@ impl Diag {
                     format!("expires_in {} ({})", d.as_secs(), lifetime(d)),
                 );
                 self.add(
-                    F::warning(
-                        "oauth.expires-in-window",
-                        format!(
+                    warning(Code::OAuthExpiresInWindow, format!(
                             "The access token lives {} (expires_in {}), {shape} Microsoft's window of 60 to 360 minutes",
                             lifetime(d),
                             d.as_secs()
-                        ),
-                        fix,
-                    )
+                        )).fix(fix)
                     .probe(step),
                 );
             }
@@ -190,10 +188,9 @@ impl Diag {
         let why = self.clean(&short_error(&why));
         self.note(step, false, "no answer");
         self.add(
-            F::error(
-                "oauth.unreachable",
+            error(
+                Code::OAuthUnreachable,
                 format!("The token endpoint {url} cannot be reached"),
-                "Check the Token Endpoint URL for typos, and that it is reachable from the internet over HTTPS with a certificate from a publicly trusted CA: Entra requests the token from Microsoft's cloud before every cycle.",
             )
             .detail(why)
             .probe(step)
@@ -206,31 +203,26 @@ impl Diag {
             TokenError::Status { status: 415, .. } => {
                 self.note(step, false, "the form body is refused (415)");
                 self.add(
-                    F::error(
-                        "oauth.form-rejected",
+                    error(
+                        Code::OAuthFormRejected,
                         "The token endpoint refuses a form body (415 Unsupported Media Type)",
-                        "Accept `Content-Type: application/x-www-form-urlencoded` on the token endpoint (RFC 6749 §4.4.2): Entra sends the token request as a form, never as JSON. A SCIM middleware that insists on `application/scim+json` must leave the token path alone.",
                     )
                     .detail(e.to_string())
                     .probe(step)
-                    .entra(verbatim(Some(super::entra::CREDENTIALS_CODE), CREDENTIAL_LOCATION)),
+                    .entra(verbatim(Some(entra::CREDENTIALS_CODE), CREDENTIAL_LOCATION)),
                 );
             }
             TokenError::Status { status, .. } => {
                 self.note(step, false, format!("{status} {}", reason(*status)));
                 self.add(
-                    F::error(
-                        "oauth.error",
-                        format!(
+                    error(Code::OAuthError, format!(
                             "The token endpoint answers {status} {} instead of an access token",
                             reason(*status)
-                        ),
-                        if *status >= 500 {
+                        )).fix(if *status >= 500 {
                             "The token endpoint fails on Entra's request: check its logs for this request (POST, a form body with grant_type=client_credentials, Basic credentials)."
                         } else {
                             "Make the token endpoint grant `client_credentials` to this client (id and secret in `Authorization: Basic`, a form body) and answer 200 with a JSON `access_token`."
-                        },
-                    )
+                        })
                     .detail(format!("server says: {e}"))
                     .probe(step)
                     .entra(no_token(&format!("HTTP {status}"))),
@@ -239,10 +231,9 @@ impl Diag {
             TokenError::NotJson { .. } => {
                 self.note(step, false, "not a JSON object");
                 self.add(
-                    F::error(
-                        "oauth.not-json",
+                    error(
+                        Code::OAuthNotJson,
                         "The token endpoint's answer is not JSON",
-                        "Answer the token request with `Content-Type: application/json` and a JSON object holding `access_token`, `token_type` and `expires_in` (RFC 6749 §5.1). An HTML page usually means a sign-in page or a proxy is in the way.",
                     )
                     .detail(e.to_string())
                     .probe(step)
@@ -252,10 +243,9 @@ impl Diag {
             TokenError::NoAccessToken { .. } => {
                 self.note(step, false, "no access_token in the answer");
                 self.add(
-                    F::error(
-                        "oauth.no-access-token",
+                    error(
+                        Code::OAuthNoAccessToken,
                         "The token endpoint answers without an `access_token`",
-                        "Return the token as `access_token` (RFC 6749 §5.1), with `token_type` `Bearer` and `expires_in` in seconds; Entra looks for exactly these names.",
                     )
                     .detail(e.to_string())
                     .probe(step)
@@ -303,11 +293,7 @@ impl Diag {
                     "an access token: the endpoint reads only the body",
                 );
                 self.add(
-                    F::error(
-                        "oauth.credentials-in-body-only",
-                        "The token endpoint reads the client credentials only from the form body, not from `Authorization: Basic` where Entra sends them",
-                        "Accept the client id and secret in the `Authorization: Basic` header (RFC 6749 §2.3.1, `client_secret_basic`, the method every client must be able to use), besides the body. The Test Connection probes went on with the token the body request got.",
-                    )
+                    error(Code::OAuthCredentialsInBodyOnly, "The token endpoint reads the client credentials only from the form body, not from `Authorization: Basic` where Entra sends them")
                     .detail(format!("with Basic credentials: {first}"))
                     .detail("with the same credentials in the body: 200 and an access token")
                     .probe(step)
@@ -324,19 +310,21 @@ impl Diag {
                 };
                 self.note(s2, false, format!("refused too: {}", self.clean(&how)));
                 self.add(
-                    F::error(
-                        "oauth.client-rejected",
+                    error(
+                        Code::OAuthClientRejected,
                         format!(
                             "The token endpoint refuses the client credentials ({status} {})",
                             reason(status)
                         ),
-                        "Check the Client Identifier and Client Secret (a rotated secret, the wrong environment), and that this client may use the client_credentials grant (and the scope, if one is given).",
                     )
                     .detail(format!("server says: {first}"))
-                    .detail(format!("with the credentials in the form body instead: {}", self.clean(&how)))
+                    .detail(format!(
+                        "with the credentials in the form body instead: {}",
+                        self.clean(&how)
+                    ))
                     .probe(step)
                     .probe(s2)
-                    .entra(super::credentials()),
+                    .entra(credentials()),
                 );
                 None
             }

@@ -1,6 +1,7 @@
 //! The shape of a Tenant URL: its parts, readable paths, and the sibling URLs worth trying
 //! when it answers 404.
 
+use crate::diagnosis::Code;
 use crate::http::TenantUrl;
 use crate::http::percent_decode_path;
 
@@ -52,12 +53,12 @@ pub(super) fn path_of(base: &str) -> String {
 }
 
 /// What a URL variant changes, named as the finding code it leads to.
-pub(super) fn variant_code(original: &[String], candidate: &[String]) -> &'static str {
+pub(super) fn variant_code(original: &[String], candidate: &[String]) -> Code {
     let n = original.len();
     let is_resource =
         |s: &String| s.eq_ignore_ascii_case("Users") || s.eq_ignore_ascii_case("Groups");
     if n > 0 && candidate == &original[..n - 1] && is_resource(&original[n - 1]) {
-        return "url.includes-resource-path";
+        return Code::UrlIncludesResourcePath;
     }
     if candidate.len() > n && candidate[..n] == *original {
         let added: Vec<String> = candidate[n..]
@@ -65,20 +66,20 @@ pub(super) fn variant_code(original: &[String], candidate: &[String]) -> &'stati
             .map(|s| s.to_ascii_lowercase())
             .collect();
         return match added.iter().map(String::as_str).collect::<Vec<_>>()[..] {
-            ["scim"] => "url.missing-scim-segment",
-            ["v2"] => "url.missing-v2-segment",
-            ["scim", "v2"] => "url.missing-scim-v2-segments",
-            _ => "url.wrong-path",
+            ["scim"] => Code::UrlMissingScimSegment,
+            ["v2"] => Code::UrlMissingV2Segment,
+            ["scim", "v2"] => Code::UrlMissingScimV2Segments,
+            _ => Code::UrlWrongPath,
         };
     }
     if candidate.len() < n && original[..candidate.len()] == *candidate {
-        return "url.extra-path-segment";
+        return Code::UrlExtraPathSegment;
     }
-    "url.wrong-path"
+    Code::UrlWrongPath
 }
 
 /// Sibling Tenant URLs worth trying when the given one answers 404, most likely first.
-pub(super) fn url_variants(base: &str) -> Vec<(String, &'static str)> {
+pub(super) fn url_variants(base: &str) -> Vec<(String, Code)> {
     let Some(p) = place(base) else {
         return vec![];
     };
@@ -129,7 +130,7 @@ pub(super) fn url_variants(base: &str) -> Vec<(String, &'static str)> {
             paths.push(with(&api, tail));
         }
     }
-    let mut out: Vec<(String, &'static str)> = Vec::new();
+    let mut out: Vec<(String, Code)> = Vec::new();
     let mut seen: Vec<Vec<String>> = vec![segs.clone()];
     for path in paths {
         if seen.contains(&path) {
@@ -169,7 +170,7 @@ pub(super) fn base_of_collection_url(url: &reqwest::Url) -> Option<String> {
 mod tests {
     use super::*;
 
-    fn paths(base: &str) -> Vec<(String, &'static str)> {
+    fn paths(base: &str) -> Vec<(String, Code)> {
         url_variants(base)
             .into_iter()
             .map(|(u, c)| (readable_path(&u), c))
@@ -182,27 +183,27 @@ mod tests {
         assert_eq!(
             v,
             vec![
-                ("/scim".to_string(), "url.extra-path-segment"),
-                ("/v2".to_string(), "url.wrong-path"),
-                ("/".to_string(), "url.extra-path-segment"),
-                ("/api/scim/v2".to_string(), "url.wrong-path"),
-                ("/api/scim".to_string(), "url.wrong-path"),
+                ("/scim".to_string(), Code::UrlExtraPathSegment),
+                ("/v2".to_string(), Code::UrlWrongPath),
+                ("/".to_string(), Code::UrlExtraPathSegment),
+                ("/api/scim/v2".to_string(), Code::UrlWrongPath),
+                ("/api/scim".to_string(), Code::UrlWrongPath),
             ]
         );
         let root = paths("https://h");
         assert_eq!(
             root[0],
-            ("/scim/v2".to_string(), "url.missing-scim-v2-segments")
+            ("/scim/v2".to_string(), Code::UrlMissingScimV2Segments)
         );
-        assert_eq!(root[1], ("/scim".to_string(), "url.missing-scim-segment"));
-        assert_eq!(root[2], ("/v2".to_string(), "url.missing-v2-segment"));
+        assert_eq!(root[1], ("/scim".to_string(), Code::UrlMissingScimSegment));
+        assert_eq!(root[2], ("/v2".to_string(), Code::UrlMissingV2Segment));
         let users = paths("https://h/scim/v2/Users");
         assert_eq!(
             users[0],
-            ("/scim/v2".to_string(), "url.includes-resource-path")
+            ("/scim/v2".to_string(), Code::UrlIncludesResourcePath)
         );
         let api = paths("https://h/api/scim/v2");
-        assert!(api.contains(&("/scim/v2".to_string(), "url.wrong-path")));
+        assert!(api.contains(&("/scim/v2".to_string(), Code::UrlWrongPath)));
         assert!(url_variants("https://h/a/b/c").len() <= MAX_VARIANTS);
     }
 

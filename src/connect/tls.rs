@@ -5,12 +5,14 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, Utc};
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::CryptoProvider;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{DigitallySignedStruct, SignatureScheme};
 use serde::Serialize;
+
+use crate::diagnosis::Code;
 
 /// What an unverified handshake showed.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -148,66 +150,15 @@ impl ServerCertVerifier for Recorder {
     }
 }
 
-/// One DER element: (tag, whole element, content, rest).
-type Tlv<'a> = (u8, &'a [u8], &'a [u8], &'a [u8]);
-
-fn tlv(input: &[u8]) -> Option<Tlv<'_>> {
-    let tag = *input.first()?;
-    let first = *input.get(1)? as usize;
-    let (len, header) = if first < 0x80 {
-        (first, 2)
-    } else {
-        let n = first & 0x7f;
-        if n == 0 || n > 4 {
-            return None;
-        }
-        let mut len = 0usize;
-        for i in 0..n {
-            len = (len << 8) | *input.get(2 + i)? as usize;
-        }
-        (len, 2 + n)
-    };
-    let end = header.checked_add(len)?;
-    let whole = input.get(..end)?;
-    Some((tag, whole, &whole[header..], &input[end..]))
-}
-
 /// Issuer, subject and validity of a DER certificate (RFC 5280 section 4.1).
 pub fn cert_facts(der: &[u8]) -> Option<CertFacts> {
-    let (_, _, cert, _) = tlv(der)?;
-    let (_, _, tbs, _) = tlv(cert)?;
-    let (tag, _, _, mut rest) = tlv(tbs)?;
-    if tag == 0xa0 {
-        rest = tlv(rest)?.3; // the explicit version came first: now the serial number
-    }
-    let rest = tlv(rest)?.3; // signature algorithm
-    let (_, issuer, _, rest) = tlv(rest)?;
-    let (_, _, validity, rest) = tlv(rest)?;
-    let (_, subject, _, _) = tlv(rest)?;
-    let (t1, _, nb, after) = tlv(validity)?;
-    let (t2, _, na, _) = tlv(after)?;
+    let (_, cert) = x509_parser::parse_x509_certificate(der).ok()?;
+    let time = |t: x509_parser::time::ASN1Time| DateTime::from_timestamp(t.timestamp(), 0);
     Some(CertFacts {
-        self_issued: issuer == subject,
-        not_before: der_time(t1, nb),
-        not_after: der_time(t2, na),
+        self_issued: cert.issuer().as_raw() == cert.subject().as_raw(),
+        not_before: time(cert.validity().not_before),
+        not_after: time(cert.validity().not_after),
     })
-}
-
-/// UTCTime (`YYMMDDHHMMSSZ`) or GeneralizedTime (`YYYYMMDDHHMMSSZ`).
-fn der_time(tag: u8, content: &[u8]) -> Option<DateTime<Utc>> {
-    let s = std::str::from_utf8(content).ok()?.trim_end_matches('Z');
-    let full = match tag {
-        0x17 => {
-            let yy: i32 = s.get(..2)?.parse().ok()?;
-            let century = if yy >= 50 { "19" } else { "20" };
-            format!("{century}{s}")
-        }
-        0x18 => s.to_string(),
-        _ => return None,
-    };
-    NaiveDateTime::parse_from_str(full.get(..14)?, "%Y%m%d%H%M%S")
-        .ok()
-        .map(|t| t.and_utc())
 }
 
 /// The TLS library's own words in a transport error (`invalid peer certificate: Expired`),
@@ -226,7 +177,7 @@ pub fn tls_detail(error: &str) -> String {
 }
 
 /// Classifies a TLS failure from the client's error text and the unverified handshake.
-pub(super) fn tls_code(error: &str, facts: Option<&TlsFacts>) -> Option<&'static str> {
+pub(super) fn tls_code(error: &str, facts: Option<&TlsFacts>) -> Option<Code> {
     let mut text = tls_detail(error).to_ascii_lowercase();
     if let Some(e) = facts.and_then(|f| f.error.as_deref()) {
         text.push(' ');
@@ -241,18 +192,18 @@ pub(super) fn tls_code(error: &str, facts: Option<&TlsFacts>) -> Option<&'static
         "causedasendentity",
     ]) {
         return Some(match facts.and_then(|f| f.leaf.as_ref()) {
-            Some(leaf) if leaf.self_issued => "tls.self-signed",
-            _ => "tls.untrusted",
+            Some(leaf) if leaf.self_issued => Code::TlsSelfSigned,
+            _ => Code::TlsUntrusted,
         });
     }
     if has(&["expired"]) {
-        return Some("tls.expired");
+        return Some(Code::TlsExpired);
     }
     if has(&["notvalidforname", "not valid for name"]) {
-        return Some("tls.wrong-host");
+        return Some(Code::TlsWrongHost);
     }
     if has(&["notvalidyet", "not valid yet"]) {
-        return Some("tls.not-yet-valid");
+        return Some(Code::TlsNotYetValid);
     }
     if has(&[
         "protocolversion",
@@ -263,17 +214,17 @@ pub(super) fn tls_code(error: &str, facts: Option<&TlsFacts>) -> Option<&'static
         "unsupported protocol",
         "supportedversions",
     ]) {
-        return Some("tls.old-version");
+        return Some(Code::TlsOldVersion);
     }
     if has(&[
         "invalidcontenttype",
         "corrupt message",
         "invalid content type",
     ]) {
-        return Some("tls.not-tls");
+        return Some(Code::TlsNotTls);
     }
     if has(&["certificate", "tls", "handshake", "alert"]) {
-        return Some("tls.failed");
+        return Some(Code::TlsFailed);
     }
     None
 }
@@ -286,26 +237,26 @@ mod tests {
     fn tls_failures_are_told_apart_by_the_error_text() {
         assert_eq!(
             tls_code("invalid peer certificate: UnknownIssuer", None),
-            Some("tls.untrusted")
+            Some(Code::TlsUntrusted)
         );
         assert_eq!(
             tls_code(
                 "invalid peer certificate: certificate expired: verification time",
                 None
             ),
-            Some("tls.expired")
+            Some(Code::TlsExpired)
         );
         assert_eq!(
             tls_code("certificate not valid for name \"x\"", None),
-            Some("tls.wrong-host")
+            Some(Code::TlsWrongHost)
         );
         assert_eq!(
             tls_code("received fatal alert: ProtocolVersion", None),
-            Some("tls.old-version")
+            Some(Code::TlsOldVersion)
         );
         assert_eq!(
             tls_code("received corrupt message of type InvalidContentType", None),
-            Some("tls.not-tls")
+            Some(Code::TlsNotTls)
         );
         assert_eq!(tls_code("connection reset by peer", None), None);
         assert_eq!(
@@ -317,21 +268,28 @@ mod tests {
                 "the certificate has expired (invalid peer certificate: UnknownIssuer)",
                 None
             ),
-            Some("tls.untrusted"),
+            Some(Code::TlsUntrusted),
             "only the TLS library's words count"
         );
     }
 
     #[test]
-    fn der_lengths_and_times_are_read() {
+    fn certificates_are_read_for_issuer_and_validity() {
+        let mut params = rcgen::CertificateParams::new(vec!["localhost".into()]).unwrap();
+        params.not_before = rcgen::date_time_ymd(2020, 1, 1);
+        params.not_after = rcgen::date_time_ymd(2049, 12, 31);
+        let key = rcgen::KeyPair::generate().unwrap();
+        let cert = params.self_signed(&key).unwrap();
+        let facts = cert_facts(cert.der()).unwrap();
+        assert!(facts.self_issued);
         assert_eq!(
-            tlv(&[0x30, 0x01, 0xff, 0x00]).map(|t| t.2),
-            Some(&[0xff][..])
+            facts.not_before.unwrap().to_rfc3339(),
+            "2020-01-01T00:00:00+00:00"
         );
-        assert!(tlv(&[0x30, 0x05, 0x00]).is_none());
-        let t = der_time(0x17, b"200101120000Z").unwrap();
-        assert_eq!(t.to_rfc3339(), "2020-01-01T12:00:00+00:00");
-        let g = der_time(0x18, b"20491231235959Z").unwrap();
-        assert_eq!(g.to_rfc3339(), "2049-12-31T23:59:59+00:00");
+        assert_eq!(
+            facts.not_after.unwrap().to_rfc3339(),
+            "2049-12-31T00:00:00+00:00"
+        );
+        assert!(cert_facts(b"not a certificate").is_none());
     }
 }

@@ -5,6 +5,8 @@
 //! [`junit`], [`markdown`], [`har`], [`html`]) collect the whole run into a [`record::RunRecord`] and
 //! write it when the run finishes (`--report FORMAT=PATH`, `-` for stdout).
 
+pub mod connect;
+pub mod discover;
 pub mod escape;
 pub mod explain;
 pub mod har;

@@ -5,16 +5,8 @@ use std::fmt::Write;
 
 use colored::Colorize;
 
-use super::{Outcome, Probe, Report, Severity, Stage, readable_path, reason};
-
-/// `12 ms`, `3.4 s`.
-pub fn duration(ms: u64) -> String {
-    if ms < 1000 {
-        format!("{ms} ms")
-    } else {
-        format!("{:.1} s", ms as f64 / 1000.0)
-    }
-}
+use crate::connect::{Outcome, Probe, Report, Stage, duration, readable_path, reason};
+use crate::diagnosis::Severity;
 
 /// The report as pretty JSON (fields documented in the README), safe to print to a terminal.
 pub fn json(report: &Report) -> String {
@@ -39,10 +31,10 @@ fn for_terminal(report: &Report) -> Report {
         esc(&mut f.title);
         f.details.iter_mut().for_each(esc);
         esc(&mut f.fix);
-        if let Some(m) = &mut f.entra {
+        if let Some(m) = &mut f.context.entra {
             esc(&mut m.text);
         }
-        opt(&mut f.suggested_url);
+        opt(&mut f.context.suggested_url);
     }
     for p in &mut r.probes {
         esc(&mut p.purpose);
@@ -69,7 +61,8 @@ fn mark(ok: bool) -> String {
     }
 }
 
-fn severity_mark(s: Severity) -> String {
+/// The mark of a finding's severity, shared with the `discover` report.
+pub(super) fn severity_mark(s: Severity) -> String {
     match s {
         Severity::Error => "✗".red().bold().to_string(),
         Severity::Warning => "!".yellow().bold().to_string(),
@@ -234,14 +227,14 @@ pub fn human(report: &Report) -> String {
             out,
             "  {} {}  {}",
             severity_mark(f.severity),
-            f.code.bold(),
+            f.code.as_str().bold(),
             f.title
         );
         for d in &f.details {
             let _ = writeln!(out, "      {d}");
         }
-        if !f.probes.is_empty() {
-            let refs: Vec<String> = f.probes.iter().map(|p| format!("[{p}]")).collect();
+        if !f.context.probes.is_empty() {
+            let refs: Vec<String> = f.context.probes.iter().map(|p| format!("[{p}]")).collect();
             let _ = writeln!(out, "      evidence: {}", refs.join(" "));
         }
         let _ = writeln!(out, "      {} {}", "fix:".bold(), f.fix);
@@ -249,7 +242,7 @@ pub fn human(report: &Report) -> String {
     let blocking = report
         .findings
         .iter()
-        .filter(|f| f.blocks_test_connection)
+        .filter(|f| f.context.blocks_test_connection)
         .count();
     let warnings = report.findings.len() - blocking;
     let _ = writeln!(out);
