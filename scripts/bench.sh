@@ -17,7 +17,7 @@ CONC=${CONC:-16}       # concurrency of both load generators
 SERVER_CONC=${SERVER_CONC:-64}
 CYCLE_USERS=${CYCLE_USERS:-10000}
 SMALL=${SMALL:-1000}   # users for the small memory run
-BIG=${BIG:-100000}     # users for the large memory run
+BIG=${BIG:-1000000}    # users for the large memory run
 LATENCY_MS=${LATENCY_MS:-50}   # the remote-endpoint round trip of the round-trip figure
 RTT_JOBS=${RTT_JOBS:-8}
 RTT_RUNS=${RTT_RUNS:-5}        # runs of the round-trip figure (median)
@@ -215,10 +215,11 @@ Every run of the round-trip figure (ms): ${RT_ALL[*]}.
   rate for Entra's write-heavy initial cycle. Both are far above the gallery's 25 requests per
   second, so the embedded server is never the bottleneck of a test run.
 - **Peak memory.** \`load\` keeps latency histograms (fixed size) instead of samples, and streams
-  its work items. The created user ids cleanup needs are kept end to end and spilled to an
-  anonymous temporary file past 10,000; what still grows with the number of users is the
-  client's ledger of created resources (its safety record for the no-foreign-writes rule: a
-  path and a label per resource). Probe mode creates nothing, so it stays flat.
+  its work items. The client's ledger of created resources (its safety record for the
+  no-foreign-writes rule and what cleanup deletes: a path and a label per resource) keeps the
+  newest 10,000 to 20,000 in memory and spills the older ones to an anonymous temporary file,
+  which cleanup takes back 10,000 at a time; only the ids the groups' memberships need stay in
+  memory besides. Probe mode creates nothing, so it stays flat.
 
 ## Commands
 

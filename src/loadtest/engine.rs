@@ -2,9 +2,10 @@
 //! concurrency and paced requests, then deletes everything it created.
 //!
 //! `concurrency` spawned workers take work items one at a time from a lazy iterator (`0..N`), so
-//! only `concurrency` items are in flight; what grows with N is the list of created ids that
-//! cleanup needs (kept end to end, spilled to a temporary file past [`SPILL_AFTER`]; see
-//! `ids`), and the client's ledger of created resources.
+//! only `concurrency` items are in flight. The client's ledger of created resources is what
+//! cleanup deletes; past [`SPILL_AFTER`] it moves the oldest to a temporary file and takes them
+//! back in batches, so nothing grows with N but the first ids that group memberships need
+//! (kept end to end, `ids`).
 
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -14,7 +15,7 @@ use std::time::Instant;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::ids::{Compact, Spilling};
+use super::ids::Compact;
 use super::report::{LoadReport, PhaseReport, Verdict};
 use super::stats::{Kind, Stats};
 use super::wire::Wire;
@@ -265,9 +266,15 @@ impl Ctx {
         Some(id)
     }
 
-    async fn delete(&self, kind: Kind, collection: &str, id: &str) {
-        let req = OutRequest::new("DELETE", format!("/{collection}/{id}"));
-        self.send(kind, &req, is_2xx).await;
+    /// Deletes the created resource at `path` (`/Users/<id>` or `/Groups/<id>`).
+    async fn delete(&self, path: String) {
+        let kind = if path.starts_with("/Users/") {
+            Kind::UserDelete
+        } else {
+            Kind::GroupDelete
+        };
+        self.send(kind, &OutRequest::new("DELETE", path), is_2xx)
+            .await;
     }
 
     fn phase_done(&self, name: &'static str, started: Instant, before: (u64, u64)) -> PhaseReport {
@@ -341,7 +348,9 @@ fn members_of(kept: &Compact, n: u64, g: u64, k: usize) -> Vec<Value> {
         .collect()
 }
 
-/// Created user ids kept in memory at most; the rest wait for cleanup in a temporary file.
+/// Created resources the ledger keeps in memory at least (and fewer than twice as many); the
+/// older ones wait for cleanup in a temporary file, which cleanup takes back this many at a
+/// time.
 pub const SPILL_AFTER: usize = 10_000;
 
 /// Runs `work` on every item with `workers` spawned tasks (so requests are built and answers
@@ -478,14 +487,15 @@ pub async fn run(
                 let cx = cx.clone();
                 (0..config.users).take_while(move |_| !cx.stopped())
             };
-            // Every created id is kept for cleanup (spilled to a temporary file past
-            // SPILL_AFTER); the first ones, as many as the groups' memberships need, also in
-            // memory for the member PATCHes.
+            // The ledger keeps every created resource for cleanup (the older ones in a
+            // temporary file past SPILL_AFTER); the first ids, as many as the groups'
+            // memberships need, are also kept here for the member PATCHes.
+            client.ledger.spill_after(SPILL_AFTER);
             let k = config.members_per_group;
             let pool = usize::try_from(config.users)
                 .unwrap_or(usize::MAX)
                 .min((config.groups as usize).saturating_mul(k));
-            let kept = Arc::new(Mutex::new((Compact::default(), Spilling::new(SPILL_AFTER))));
+            let kept = Arc::new(Mutex::new((Compact::default(), 0u64)));
             {
                 let kept = kept.clone();
                 spawn_workers(&cx, until_stopped, conc, move |cx, i| {
@@ -496,19 +506,16 @@ pub async fn run(
                         if kept.0.len() < pool {
                             kept.0.push(&id);
                         }
-                        // Should the file fail, the ledger still lists the user for cleanup.
-                        let _ = kept.1.push(&id);
+                        kept.1 += 1;
                         None::<()>
                     }
                 })
                 .await;
             }
-            let (members, users) = Arc::try_unwrap(kept)
-                .ok()
+            let (members, n) = Arc::try_unwrap(kept)
                 .expect("the workers are done")
                 .into_inner()
                 .expect("ids lock");
-            let n = users.len();
             let members = Arc::new(members);
             let groups = {
                 let members = members.clone();
@@ -522,40 +529,35 @@ pub async fn run(
             phases.push(cx.phase_done("cycle", started, before));
             created = (n, groups.len() as u64);
 
-            // Cleanup: groups first (they reference users), then users. Always runs.
+            // Cleanup deletes what the ledger lists, newest first from memory (the groups,
+            // created last, before the users they reference), then the older users in
+            // batches taken back from its file. Always runs.
             progress.phase("cleanup", created.0 + created.1);
             let (started, before) = (Instant::now(), cx.counts());
-            spawn_workers(&cx, groups.into_iter(), conc, |cx, id| async move {
-                cx.delete(Kind::GroupDelete, "Groups", &id).await;
-                None::<()>
-            })
-            .await;
-            // Ids that cannot be read back are still in the ledger, deleted below.
-            let users: Box<dyn Iterator<Item = Box<str>> + Send> = match users.into_iter() {
-                Ok(ids) => Box::new(ids),
-                Err(_) => Box::new(std::iter::empty()),
+            let delete_all = |batch: Vec<crate::run::Created>| {
+                spawn_workers(&cx, batch.into_iter(), conc, |cx, c| async move {
+                    cx.delete(c.path).await;
+                    None::<()>
+                })
             };
-            spawn_workers(&cx, users, conc, |cx, id| async move {
-                cx.delete(Kind::UserDelete, "Users", &id).await;
-                None::<()>
-            })
-            .await;
-            // Creates whose response never arrived: found by their unique names, then deleted.
+            delete_all(client.ledger.in_memory(Some(Owner::Command))).await;
+            loop {
+                let batch = client.ledger.take_back(SPILL_AFTER);
+                if batch.is_empty() {
+                    break;
+                }
+                delete_all(batch).await;
+            }
+            // Creates whose response never arrived: found by their unique names, then deleted
+            // (with any delete above that failed).
             client.adopt_pending(Owner::Command).await;
             for c in client.ledger.remaining(None) {
-                let users = c.path.starts_with("/Users/");
-                if users {
+                if c.path.starts_with("/Users/") {
                     created.0 += 1;
                 } else {
                     created.1 += 1;
                 }
-                let kind = if users {
-                    Kind::UserDelete
-                } else {
-                    Kind::GroupDelete
-                };
-                cx.send(kind, &OutRequest::new("DELETE", c.path), is_2xx)
-                    .await;
+                cx.delete(c.path).await;
             }
             phases.push(cx.phase_done("cleanup", started, before));
         }

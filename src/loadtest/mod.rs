@@ -5,10 +5,11 @@
 //! waits they asked for, and a verdict against the gallery's 25 requests/second bar.
 //!
 //! Memory stays flat in the number of requests: latencies go into fixed-size histograms
-//! ([`hdrhistogram`]), work items are streamed, and only the created ids (needed for cleanup and
-//! memberships) are kept: end to end in one string, spilled to a temporary file past
-//! [`engine::SPILL_AFTER`] (`ids`). Probe mode's one read goes out on its own hyper transport
-//! (`wire`); everything that writes goes through the conformance client.
+//! ([`hdrhistogram`]), work items are streamed, the client's ledger of what cleanup deletes
+//! spills to a temporary file past [`engine::SPILL_AFTER`] resources, and only the first ids
+//! that group memberships need are kept here, end to end in one string (`ids`). Probe mode's
+//! one read goes out on its own hyper transport (`wire`); everything that writes goes through
+//! the conformance client.
 
 mod engine;
 mod ids;

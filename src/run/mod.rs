@@ -15,6 +15,7 @@ pub mod location;
 mod prefetch;
 pub mod schedule;
 mod send;
+mod spill;
 mod step;
 pub mod stream;
 pub mod tenant;
