@@ -217,7 +217,7 @@ Every run of the round-trip figure (ms): ${RT_ALL[*]}.
 - **Peak memory.** \`load\` keeps latency histograms (fixed size) instead of samples, and streams
   its work items. The client's ledger of created resources (its safety record for the
   no-foreign-writes rule and what cleanup deletes: a path and a label per resource) keeps the
-  newest 10,000 to 20,000 in memory and spills the older ones to an anonymous temporary file,
+  newest 4,000 to 8,000 in memory and spills the older ones to an anonymous temporary file,
   which cleanup takes back 10,000 at a time; only the ids the groups' memberships need stay in
   memory besides. Probe mode creates nothing, so it stays flat.
 

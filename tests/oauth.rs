@@ -70,16 +70,16 @@ fn oauth_args(command: &[&str], server: &Server, extra: &[&str]) -> Vec<String> 
 const SLOW_PROBES: &str = r#"
 id: probes
 name: Probes
-description: The same list request, several times, one after the other (each captures, so none is sent ahead of its turn).
+description: The same list request, several times, one after the other (each uses the previous one's capture, so none is sent ahead of its turn).
 steps:
   - { name: One, id: probes.1, request: { method: GET, path: /Users, query: { filter: 'userName eq "x"' } }, expect: { status: 200 }, capture: { n1: /totalResults } }
-  - { name: Two, id: probes.2, request: { method: GET, path: /Users, query: { filter: 'userName eq "x"' } }, expect: { status: 200 }, capture: { n2: /totalResults } }
-  - { name: Three, id: probes.3, request: { method: GET, path: /Users, query: { filter: 'userName eq "x"' } }, expect: { status: 200 }, capture: { n3: /totalResults } }
-  - { name: Four, id: probes.4, request: { method: GET, path: /Users, query: { filter: 'userName eq "x"' } }, expect: { status: 200 }, capture: { n4: /totalResults } }
-  - { name: Five, id: probes.5, request: { method: GET, path: /Users, query: { filter: 'userName eq "x"' } }, expect: { status: 200 }, capture: { n5: /totalResults } }
-  - { name: Six, id: probes.6, request: { method: GET, path: /Users, query: { filter: 'userName eq "x"' } }, expect: { status: 200 }, capture: { n6: /totalResults } }
-  - { name: Seven, id: probes.7, request: { method: GET, path: /Users, query: { filter: 'userName eq "x"' } }, expect: { status: 200 }, capture: { n7: /totalResults } }
-  - { name: Eight, id: probes.8, request: { method: GET, path: /Users, query: { filter: 'userName eq "x"' } }, expect: { status: 200 }, capture: { n8: /totalResults } }
+  - { name: Two, id: probes.2, request: { method: GET, path: /Users, query: { filter: 'userName eq "x{{ n1 }}"' } }, expect: { status: 200 }, capture: { n2: /totalResults } }
+  - { name: Three, id: probes.3, request: { method: GET, path: /Users, query: { filter: 'userName eq "x{{ n2 }}"' } }, expect: { status: 200 }, capture: { n3: /totalResults } }
+  - { name: Four, id: probes.4, request: { method: GET, path: /Users, query: { filter: 'userName eq "x{{ n3 }}"' } }, expect: { status: 200 }, capture: { n4: /totalResults } }
+  - { name: Five, id: probes.5, request: { method: GET, path: /Users, query: { filter: 'userName eq "x{{ n4 }}"' } }, expect: { status: 200 }, capture: { n5: /totalResults } }
+  - { name: Six, id: probes.6, request: { method: GET, path: /Users, query: { filter: 'userName eq "x{{ n5 }}"' } }, expect: { status: 200 }, capture: { n6: /totalResults } }
+  - { name: Seven, id: probes.7, request: { method: GET, path: /Users, query: { filter: 'userName eq "x{{ n6 }}"' } }, expect: { status: 200 }, capture: { n7: /totalResults } }
+  - { name: Eight, id: probes.8, request: { method: GET, path: /Users, query: { filter: 'userName eq "x{{ n7 }}"' } }, expect: { status: 200 }, capture: { n8: /totalResults } }
 "#;
 
 // ---------------------------------------------------------------------------------------------

@@ -305,3 +305,30 @@ async fn the_quiet_summary_lists_waived_failures_stale_and_unmatched_waivers() {
         insta::assert_snapshot!("selection-waivers.terminal", r.terminal);
     });
 }
+
+/// The outcomes of check `id` (one per dialect) in a `demo` of the built-in suite.
+fn demo_outcomes(args: &[&str], id: &str) -> Vec<String> {
+    let mut all = vec!["demo", "--report", "json=-"];
+    all.extend_from_slice(args);
+    let out = common::scimcheck(&all, &[]);
+    let report: Value = serde_json::from_slice(&out.stdout).expect("a JSON report");
+    report["scenarios"]
+        .as_array()
+        .expect("scenarios")
+        .iter()
+        .flat_map(|s| s["checks"].as_array().expect("checks"))
+        .filter(|c| c["id"] == id)
+        .map(|c| c["outcome"].as_str().expect("outcome").to_string())
+        .collect()
+}
+
+#[test]
+fn a_checks_verdict_does_not_depend_on_which_other_scenarios_were_selected() {
+    // The server does not advertise nickName: the value check on it is a warning (Entra sends
+    // only advertised attributes), whether or not the discovery scenario is in the run.
+    let id = "user.update.add-attributes.verified";
+    let whole = demo_outcomes(&["--quirk", "unpublished-nickname"], id);
+    let alone = demo_outcomes(&["--quirk", "unpublished-nickname", "--only", id], id);
+    assert_eq!(whole, ["warn", "warn"]);
+    assert_eq!(alone, whole, "--only {id} judged it differently");
+}

@@ -170,7 +170,7 @@ pub(super) async fn execute(
     let read = async {
         match published {
             Some(p) => Some(p),
-            None if plan.tests_discovery() => Some(Published::from_exchange(
+            None if plan.reads_published() => Some(Published::from_exchange(
                 client.send(&Published::request(), Owner::Setup).await,
             )),
             None => None,

@@ -351,7 +351,7 @@ fn members_of(kept: &Compact, n: u64, g: u64, k: usize) -> Vec<Value> {
 /// Created resources the ledger keeps in memory at least (and fewer than twice as many); the
 /// older ones wait for cleanup in a temporary file, which cleanup takes back this many at a
 /// time.
-pub const SPILL_AFTER: usize = 10_000;
+pub const SPILL_AFTER: usize = 4_000;
 
 /// Runs `work` on every item with `workers` spawned tasks (so requests are built and answers
 /// parsed on all of the runtime's threads, not on the caller's), keeping the `Some` results.

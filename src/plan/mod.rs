@@ -106,20 +106,24 @@ impl Plan {
             .any(|p| p.scenario.scenario.tags.iter().any(|t| t == tag))
     }
 
-    /// Whether the plan tests discovery (a scenario tagged `discovery`, as in the built-in
-    /// suite): only then does the run judge responses against what the server publishes.
-    pub fn tests_discovery(&self) -> bool {
-        self.has_tag("discovery")
+    /// Whether the run reads what the server publishes at `/Schemas` and judges against it:
+    /// when it runs a built-in scenario or one tagged `discovery`. A built-in check's verdict
+    /// must not depend on which other scenarios were selected: with `--only user-lifecycle`, a
+    /// value check on an attribute the server does not advertise is demoted to a warning
+    /// exactly as in the whole suite. A run of only custom scenarios sends only their requests
+    /// (plus Test Connection), unless one of them tests discovery.
+    pub fn reads_published(&self) -> bool {
+        self.has_tag("discovery") || self.items.iter().any(|p| p.scenario.builtin)
     }
 
-    /// The plan with what the server publishes at `/Schemas`, when the plan tests discovery
-    /// (otherwise it is returned unchanged): RFC 7643's definitions win, custom extensions are
+    /// The plan with what the server publishes at `/Schemas` (an empty plan is returned
+    /// unchanged): RFC 7643's definitions win, custom extensions are
     /// added and so validated too; value checks on attributes the server does not advertise
     /// become warnings; a step that `requires:` a schema the server does not publish does not
     /// apply. A `/Schemas` that could not be read keeps the built-in definitions and is left
     /// for the discovery checks to report.
     pub fn with_published(mut self, published: &Published) -> Plan {
-        if !self.tests_discovery() {
+        if !self.reads_published() {
             return self;
         }
         let Some(set) = &published.schemas else {

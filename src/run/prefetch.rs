@@ -12,8 +12,9 @@ use super::{Owner, Runner, event};
 
 impl Runner {
     /// Sends the independent steps at the head of `steps` side by side, to be judged in order
-    /// as if each had been sent on its own: either consecutive reads (GETs that capture,
-    /// create and clean up nothing: they read the same state in any order) or consecutive
+    /// as if each had been sent on its own: either consecutive reads (GETs that create and
+    /// clean up nothing: they read the same state in any order; what they capture is set when
+    /// each is judged, so a read that uses an earlier read's capture ends the group) or consecutive
     /// setup creates marked `independent` (POSTs of distinct resources that capture their id
     /// and clean it up: each names a resource of its own, none uses another's capture; a
     /// scenario whose later checks read the order of creation does not mark them). Steps that build on an
@@ -53,12 +54,21 @@ impl Runner {
             else {
                 break;
             };
+            // Captures are fresh names, set when the step is judged: a later step of the group
+            // that uses one cannot be built yet (which ends the group), and none can be built
+            // with an older value of it.
+            let fresh = step
+                .capture
+                .keys()
+                .all(|c| !run.vars.contains_key(c) && !captures.contains(&c));
+            if kind == Independent::Read {
+                if !fresh {
+                    break;
+                }
+                captures.extend(step.capture.keys());
+            }
             if kind == Independent::Create {
                 // Each create captures names of its own and creates a resource of its own.
-                let fresh = step
-                    .capture
-                    .keys()
-                    .all(|c| !run.vars.contains_key(c) && !captures.contains(&c));
                 let own: Vec<Value> = ["userName", "displayName", "externalId"]
                     .iter()
                     .filter_map(|k| req.body.as_ref()?.get(*k).cloned())
@@ -89,7 +99,7 @@ impl Runner {
 /// The kinds of steps [`Runner::prefetch`] sends side by side.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Independent {
-    /// A GET that captures, creates and cleans up nothing.
+    /// A GET that creates and cleans up nothing (it may capture).
     Read,
     /// A POST marked `independent`, expected to create (2xx), that captures the new resource
     /// and cleans it up.
@@ -102,7 +112,7 @@ pub(super) fn independent(step: &crate::scenario::Step) -> Option<Independent> {
         return None;
     }
     let method = &step.request.as_ref()?.value.method;
-    if method.eq_ignore_ascii_case("GET") && step.capture.is_empty() && step.cleanup.is_none() {
+    if method.eq_ignore_ascii_case("GET") && step.cleanup.is_none() {
         return Some(Independent::Read);
     }
     let creates = match step.expect.as_ref().and_then(|e| e.value.status.as_ref()) {

@@ -87,9 +87,8 @@ pub async fn run_against_with(
     let runner = Runner::new(Arc::new(client), generators, config);
     let scenarios: Vec<Arc<Loaded>> = scenarios.into_iter().map(Arc::new).collect();
     let mut plan = plan(&scenarios, dialects);
-    // As `scimcheck run` does: read the server's /Schemas once before the plan runs (when it
-    // tests discovery).
-    if plan.tests_discovery() {
+    // As `scimcheck run` does: read the server's /Schemas once before the plan runs.
+    if plan.reads_published() {
         let ex = runner
             .client
             .send(&Published::request(), Owner::Setup)
