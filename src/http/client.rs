@@ -238,14 +238,7 @@ impl Client {
             .send_once("POST", url, headers, Some(body))
             .await
             .map(|mut r| {
-                r.headers = r
-                    .headers
-                    .into_iter()
-                    .map(|(k, v)| {
-                        let v = redact_header(&k, &v, &self.token);
-                        (k, v)
-                    })
-                    .collect();
+                r.headers = redact_headers(r.headers, &self.token);
                 r
             });
         Exchange {
@@ -396,14 +389,7 @@ impl Client {
             if r.truncated {
                 r.body = self.token.redact_cut(&r.body);
             }
-            r.headers = r
-                .headers
-                .into_iter()
-                .map(|(k, v)| {
-                    let v = redact_header(&k, &v, &self.token);
-                    (k, v)
-                })
-                .collect();
+            r.headers = redact_headers(r.headers, &self.token);
             r
         });
         Exchange {
@@ -475,4 +461,15 @@ impl Client {
             retries: vec![],
         })
     }
+}
+
+/// Response headers with the token redacted from every value (and secret-bearing headers hidden).
+fn redact_headers(headers: Vec<(String, String)>, token: &Secret) -> Vec<(String, String)> {
+    headers
+        .into_iter()
+        .map(|(k, v)| {
+            let v = redact_header(&k, &v, token);
+            (k, v)
+        })
+        .collect()
 }
